@@ -1,0 +1,1 @@
+// Calibration: see README.md in this folder.

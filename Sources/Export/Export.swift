@@ -1,0 +1,1 @@
+// Export: see README.md in this folder.

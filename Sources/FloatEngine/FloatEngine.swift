@@ -1,0 +1,1 @@
+// FloatEngine: see README.md in this folder.

@@ -1,0 +1,1 @@
+// ImageIO: see README.md in this folder.

@@ -1,0 +1,1 @@
+// IntEngine: see README.md in this folder.

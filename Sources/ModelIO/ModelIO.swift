@@ -1,0 +1,1 @@
+// ModelIO: see README.md in this folder.

@@ -1,0 +1,130 @@
+import QuantCore
+
+/// The float graph IR: a short, explicit list of ops over activations in HWC layout (batch 1).
+/// Value numbering matches `QModel`: value 0 is the (preprocessed) input, node `i` produces value
+/// `i + 1`. Builders in this module create it from a state dict; the Quantizer folds and converts it.
+public struct Graph: Sendable {
+    /// Model name (e.g. `mobilenet_v3_small-fashion`).
+    public var name: String
+    /// Architecture key (`mobilenet_v3_small`, ...).
+    public var arch: String
+    public var preprocessing: Preprocessing
+    public var nodes: [Node]
+    public var numClasses: Int
+
+    public init(name: String, arch: String, preprocessing: Preprocessing, nodes: [Node], numClasses: Int) {
+        self.name = name; self.arch = arch; self.preprocessing = preprocessing; self.nodes = nodes; self.numClasses = numClasses
+    }
+
+    /// Shape of value `v` (0 = input).
+    public func shape(_ v: Int) -> Shape3 {
+        v == 0 ? Shape3(preprocessing.height, preprocessing.width, preprocessing.channels) : nodes[v - 1].shape
+    }
+}
+
+/// How uint8 pixels become the float input: `x = (pixel / 255 − mean[c]) / std[c]`.
+public struct Preprocessing: Sendable, Equatable {
+    public var height: Int, width: Int, channels: Int
+    public var mean: [Float], std: [Float]
+    public init(height: Int, width: Int, channels: Int, mean: [Float], std: [Float]) {
+        self.height = height; self.width = width; self.channels = channels; self.mean = mean; self.std = std
+    }
+}
+
+/// One op with its inputs (value ids) and its output shape.
+public struct Node: Sendable {
+    /// The state-dict prefix it was built from (e.g. `features.4.block.1`), unique in the graph.
+    public var name: String
+    public var op: Op
+    public var inputs: [Int]
+    public var shape: Shape3
+    public init(name: String, op: Op, inputs: [Int], shape: Shape3) {
+        self.name = name; self.op = op; self.inputs = inputs; self.shape = shape
+    }
+}
+
+/// Float operators.
+public enum Op: Sendable {
+    /// Convolution (any groups) with optional bias, optional batch norm after it, and a fused
+    /// ReLU / ReLU6.
+    case conv(Conv2D)
+    /// Fully connected on a 1×1×C input (flatten is implicit).
+    case linear(Linear)
+    case relu, relu6, hardSwish, hardSigmoid
+    /// Element-wise sum of two inputs, then the fused activation.
+    case add(Activation)
+    /// Input 0 (H×W×C) times the 1×1×C gate in input 1, channel-wise.
+    case mul
+    case concat
+    case split(start: Int, count: Int)
+    case shuffle(groups: Int)
+    case maxPool(kernel: Int, stride: Int, pad: Int)
+    /// Average pooling, padding counted in the divisor (count_include_pad).
+    case avgPool(kernel: Int, stride: Int, pad: Int)
+    case globalAvgPool
+}
+
+/// A clamp fused into the op before it.
+public enum Activation: String, Sendable { case none, relu, relu6 }
+
+/// Symmetric padding (k−1)/2 on every side, or TensorFlow "SAME" (extra pixel bottom/right).
+public enum Padding: String, Sendable { case symmetric, tfSame }
+
+/// Batch-norm statistics, applied as `(x − mean) / sqrt(var + eps) × gamma + beta`.
+public struct BatchNorm: Sendable {
+    public var gamma: [Float], beta: [Float], mean: [Float], variance: [Float]
+    public var eps: Float
+    public init(gamma: [Float], beta: [Float], mean: [Float], variance: [Float], eps: Float) {
+        self.gamma = gamma; self.beta = beta; self.mean = mean; self.variance = variance; self.eps = eps
+    }
+}
+
+/// Convolution parameters. `weight` keeps PyTorch's layout `[out][in / groups][k][k]`.
+public struct Conv2D: Sendable {
+    public var inChannels: Int, outChannels: Int, kernel: Int, stride: Int, groups: Int
+    public var padding: Padding
+    public var weight: [Float]
+    public var bias: [Float]?
+    public var batchNorm: BatchNorm?
+    public var activation: Activation
+    /// Per-input-channel value padding stands for (set when the input normalization is folded
+    /// into the stem: padding then means "the mean pixel"). `nil`: zero.
+    public var padValue: [Float]?
+
+    public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int, groups: Int, padding: Padding,
+                weight: [Float], bias: [Float]? = nil, batchNorm: BatchNorm? = nil, activation: Activation = .none,
+                padValue: [Float]? = nil) {
+        self.inChannels = inChannels; self.outChannels = outChannels; self.kernel = kernel; self.stride = stride
+        self.groups = groups; self.padding = padding; self.weight = weight; self.bias = bias
+        self.batchNorm = batchNorm; self.activation = activation; self.padValue = padValue
+    }
+
+    /// Output size and leading padding for an input size along one axis.
+    public func geometry(_ inSize: Int) -> (out: Int, padBefore: Int) {
+        convGeometry(inSize, kernel: kernel, stride: stride, padding: padding)
+    }
+}
+
+/// Output size and leading padding of a k-wide window with the given stride and padding mode.
+public func convGeometry(_ inSize: Int, kernel: Int, stride: Int, padding: Padding) -> (out: Int, padBefore: Int) {
+    switch padding {
+    case .symmetric:
+        let p = (kernel - 1) / 2
+        return ((inSize + 2 * p - kernel) / stride + 1, p)
+    case .tfSame:
+        let out = (inSize + stride - 1) / stride
+        let total = max((out - 1) * stride + kernel - inSize, 0)
+        return (out, total / 2)
+    }
+}
+
+/// Fully connected layer; `weight` is `[out][in]`.
+public struct Linear: Sendable {
+    public var inFeatures: Int, outFeatures: Int
+    public var weight: [Float]
+    public var bias: [Float]?
+    public var activation: Activation
+    public init(inFeatures: Int, outFeatures: Int, weight: [Float], bias: [Float]?, activation: Activation = .none) {
+        self.inFeatures = inFeatures; self.outFeatures = outFeatures; self.weight = weight; self.bias = bias; self.activation = activation
+    }
+}

@@ -1,0 +1,182 @@
+/// The quantized, integer-only model: what the Quantizer produces, the IntEngine runs, and the
+/// Export module writes as a blob for the C runtime. Nothing a kernel reads is a float: `scale`
+/// fields are metadata for reports only. Layout of every activation is HWC (batch 1), int8.
+///
+/// Value numbering: value 0 is the model input; node `i` produces value `i + 1`.
+public struct QModel: Sendable {
+    public var name: String
+    /// Quantization of value 0 (raw pixels − 128: scale 1/255, zero point −128).
+    public var input: QTensorInfo
+    public var nodes: [QNode]
+    public var numClasses: Int
+    /// Free-form provenance (architecture, dataset, calibration method, ...), kept in the blob.
+    public var metadata: [String: String]
+
+    public init(name: String, input: QTensorInfo, nodes: [QNode], numClasses: Int, metadata: [String: String] = [:]) {
+        self.name = name; self.input = input; self.nodes = nodes; self.numClasses = numClasses; self.metadata = metadata
+    }
+
+    /// Shape and quantization of value `v` (0 = input, i + 1 = output of node i).
+    public func info(_ v: Int) -> QTensorInfo { v == 0 ? input : nodes[v - 1].output }
+    /// The output value of the model (the last node's).
+    public var outputValue: Int { nodes.count }
+}
+
+/// Shape and quantization of one activation tensor.
+public struct QTensorInfo: Sendable, Equatable {
+    public var shape: Shape3
+    public var zeroPoint: Int32
+    /// Real value of one step (metadata for reports; no kernel reads it).
+    public var scale: Double
+    public init(shape: Shape3, zeroPoint: Int32, scale: Double) { self.shape = shape; self.zeroPoint = zeroPoint; self.scale = scale }
+}
+
+/// One operation of the integer graph.
+public struct QNode: Sendable {
+    /// Name of the float layer it comes from (e.g. `features.3.block.1`).
+    public var name: String
+    public var op: QOp
+    /// Input value ids (see QModel).
+    public var inputs: [Int]
+    public var output: QTensorInfo
+    public init(name: String, op: QOp, inputs: [Int], output: QTensorInfo) {
+        self.name = name; self.op = op; self.inputs = inputs; self.output = output
+    }
+}
+
+/// The integer operators. Parameters are all integers, fixed at conversion.
+public enum QOp: Sendable {
+    /// Convolution of every kind: general (stem), depthwise (groups == in == out), pointwise and
+    /// grouped 1×1, and fully connected (1×1 on a 1×1 input).
+    case conv(QConv)
+    /// Residual add of two tensors of the same shape.
+    case add(QAdd)
+    /// Squeeze-excitation multiply: input 0 is H×W×C, input 1 the 1×1×C gate.
+    case mul(QMul)
+    /// Piecewise integer hard-swish (`isSigmoid == false`) or hard-sigmoid.
+    case hardSwish(QHardSwish)
+    /// Element-wise requantization into another scale/zero point, with a clamp (standalone ReLU,
+    /// or a scale change).
+    case requantize(QRequantize)
+    /// Channel concatenation; all inputs already share the output's scale and zero point.
+    case concat
+    /// Channels [start, start + count) of the input (same quantization).
+    case split(start: Int, count: Int)
+    /// Channel shuffle: output channel j·g + i takes input channel i·(C/g) + j.
+    case shuffle(groups: Int)
+    /// Max pooling on the int8 values (padding never wins).
+    case maxPool(QPool)
+    /// Average pooling that counts padding (count_include_pad), one requantization.
+    case avgPool(QPool)
+    /// Mean over H and W: int32 sum of (q − zp_in), one requantization folding in 1/(H·W).
+    case globalAvgPool(QRequantize)
+}
+
+/// Integer convolution parameters. Weights are OHWI: `[outC][kh][kw][inC / groups]`.
+public struct QConv: Sendable {
+    public var inChannels: Int, outChannels: Int
+    public var kernelH: Int, kernelW: Int
+    public var strideH: Int, strideW: Int
+    /// Padding before the first row / column; bottom and right padding follow from the output shape.
+    public var padTop: Int, padLeft: Int
+    public var groups: Int
+    public var weights: [Int8]
+    public var bias: [Int32]
+    /// Per-output-channel Q31 multiplier and shift (`s_in × s_w[c] / s_out`).
+    public var multiplier: [Int32]
+    public var shift: [Int32]
+    public var inputZeroPoint: Int32
+    public var outputZeroPoint: Int32
+    /// Fused activation as an output clamp.
+    public var actMin: Int32, actMax: Int32
+    /// Per-input-channel int8 value that padding stands for (the stem pads with the normalization
+    /// mean after folding it). `nil`: padding is `inputZeroPoint`, a real zero.
+    public var padValue: [Int8]?
+
+    public init(inChannels: Int, outChannels: Int, kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
+                padTop: Int, padLeft: Int, groups: Int, weights: [Int8], bias: [Int32],
+                multiplier: [Int32], shift: [Int32], inputZeroPoint: Int32, outputZeroPoint: Int32,
+                actMin: Int32, actMax: Int32, padValue: [Int8]? = nil) {
+        self.inChannels = inChannels; self.outChannels = outChannels; self.kernelH = kernelH; self.kernelW = kernelW
+        self.strideH = strideH; self.strideW = strideW; self.padTop = padTop; self.padLeft = padLeft
+        self.groups = groups; self.weights = weights; self.bias = bias; self.multiplier = multiplier; self.shift = shift
+        self.inputZeroPoint = inputZeroPoint; self.outputZeroPoint = outputZeroPoint
+        self.actMin = actMin; self.actMax = actMax; self.padValue = padValue
+    }
+}
+
+/// Residual add (TFLite scheme): each input `(q − zp) << leftShift` is requantized into a common
+/// fine grid, the two are added in int32 and requantized to the output.
+public struct QAdd: Sendable {
+    public var input1ZeroPoint: Int32, input2ZeroPoint: Int32
+    public var leftShift: Int32
+    public var input1Multiplier: Int32, input1Shift: Int32
+    public var input2Multiplier: Int32, input2Shift: Int32
+    public var outputMultiplier: Int32, outputShift: Int32
+    public var outputZeroPoint: Int32
+    public var actMin: Int32, actMax: Int32
+    public init(input1ZeroPoint: Int32, input2ZeroPoint: Int32, leftShift: Int32, input1Multiplier: Int32, input1Shift: Int32,
+                input2Multiplier: Int32, input2Shift: Int32, outputMultiplier: Int32, outputShift: Int32,
+                outputZeroPoint: Int32, actMin: Int32, actMax: Int32) {
+        self.input1ZeroPoint = input1ZeroPoint; self.input2ZeroPoint = input2ZeroPoint; self.leftShift = leftShift
+        self.input1Multiplier = input1Multiplier; self.input1Shift = input1Shift
+        self.input2Multiplier = input2Multiplier; self.input2Shift = input2Shift
+        self.outputMultiplier = outputMultiplier; self.outputShift = outputShift
+        self.outputZeroPoint = outputZeroPoint; self.actMin = actMin; self.actMax = actMax
+    }
+}
+
+/// Squeeze-excitation multiply: `out = zp_out + requant((q_x − zp_x) × (q_g − zp_g))`, clamped.
+public struct QMul: Sendable {
+    public var inputZeroPoint: Int32, gateZeroPoint: Int32
+    public var multiplier: Int32, shift: Int32
+    public var outputZeroPoint: Int32
+    public var actMin: Int32, actMax: Int32
+    public init(inputZeroPoint: Int32, gateZeroPoint: Int32, multiplier: Int32, shift: Int32, outputZeroPoint: Int32, actMin: Int32, actMax: Int32) {
+        self.inputZeroPoint = inputZeroPoint; self.gateZeroPoint = gateZeroPoint; self.multiplier = multiplier
+        self.shift = shift; self.outputZeroPoint = outputZeroPoint; self.actMin = actMin; self.actMax = actMax
+    }
+}
+
+/// Piecewise integer hard-swish / hard-sigmoid. With `d = q − zp_in` and `X = d · 2^inputShift`
+/// (the input in finer fixed point), `three = round(3 · 2^inputShift / s_in)` and
+/// `R = clamp(X + three, 0, 2 · three)` (that is relu6(x + 3) in the same units):
+/// - hard-swish:   `out = zp_out + requant(d × R, multiplier, shift)`, M = s_in² / (6 · 2^inputShift · s_out)
+/// - hard-sigmoid: `out = zp_out + requant(R, multiplier, shift)`,     M = s_in / (6 · 2^inputShift · s_out)
+/// then clamped to [-128, 127]. The converter picks inputShift so that `255 × 2 · three` fits int32.
+public struct QHardSwish: Sendable {
+    public var isSigmoid: Bool
+    public var inputZeroPoint: Int32
+    public var inputShift: Int32
+    public var three: Int32
+    public var multiplier: Int32, shift: Int32
+    public var outputZeroPoint: Int32
+    public init(isSigmoid: Bool, inputZeroPoint: Int32, inputShift: Int32, three: Int32, multiplier: Int32, shift: Int32, outputZeroPoint: Int32) {
+        self.isSigmoid = isSigmoid; self.inputZeroPoint = inputZeroPoint; self.inputShift = inputShift; self.three = three
+        self.multiplier = multiplier; self.shift = shift; self.outputZeroPoint = outputZeroPoint
+    }
+}
+
+/// `out = clamp(zp_out + requant(q − zp_in, multiplier, shift), actMin, actMax)`; for the global
+/// average pool the requantized quantity is the sum over H·W of `q − zp_in`.
+public struct QRequantize: Sendable {
+    public var inputZeroPoint: Int32
+    public var multiplier: Int32, shift: Int32
+    public var outputZeroPoint: Int32
+    public var actMin: Int32, actMax: Int32
+    public init(inputZeroPoint: Int32, multiplier: Int32, shift: Int32, outputZeroPoint: Int32, actMin: Int32 = -128, actMax: Int32 = 127) {
+        self.inputZeroPoint = inputZeroPoint; self.multiplier = multiplier; self.shift = shift
+        self.outputZeroPoint = outputZeroPoint; self.actMin = actMin; self.actMax = actMax
+    }
+}
+
+/// Pooling window. For average pooling, `sum(q − zp_in)` over the k×k window (padding counts as
+/// zero) is requantized with `multiplier/shift` (which fold in 1/(k·k)) to the output zero point.
+/// Max pooling keeps the input quantization and ignores the requantization fields.
+public struct QPool: Sendable {
+    public var kernel: Int, stride: Int, padTop: Int, padLeft: Int
+    public var requant: QRequantize
+    public init(kernel: Int, stride: Int, padTop: Int, padLeft: Int, requant: QRequantize) {
+        self.kernel = kernel; self.stride = stride; self.padTop = padTop; self.padLeft = padLeft; self.requant = requant
+    }
+}

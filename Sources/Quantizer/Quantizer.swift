@@ -1,0 +1,1 @@
+// Quantizer: see README.md in this folder.

@@ -1,0 +1,1 @@
+// Reports: see README.md in this folder.

@@ -1,0 +1,3 @@
+import XCTest
+@testable import Export
+final class ExportPlaceholderTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }

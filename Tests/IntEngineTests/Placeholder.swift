@@ -1,0 +1,3 @@
+import XCTest
+@testable import IntEngine
+final class IntEnginePlaceholderTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
