@@ -22,22 +22,24 @@ let package = Package(
         .target(name: "Reports", dependencies: ["QuantCore", "Models", "FloatEngine", "IntEngine"]),
         .target(name: "Export", dependencies: ["QuantCore"]),
         .target(name: "CRuntime", path: "Targets/runtime"),
-        .executableTarget(name: "quantize", dependencies: [
+        .target(name: "Pipeline", dependencies: [
             "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer",
             "IntEngine", "Reports", "Export",
         ]),
+        .executableTarget(name: "quantize", dependencies: ["Pipeline", "QuantCore", "ModelIO", "ImageIO", "Models", "Export"]),
         .executableTarget(name: "bench", dependencies: [
-            "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer",
+            "Pipeline", "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer",
             "IntEngine", "Reports", "Export", "CRuntime",
         ], path: "Benchmarks/bench"),
         .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore"]),
-        .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "QuantCore"]),
+        .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "QuantCore"], exclude: ["Fixtures"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "QuantCore"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "ModelIO", "ImageIO", "FloatEngine", "QuantCore"]),
         .testTarget(name: "IntEngineTests", dependencies: ["IntEngine", "QuantCore"]),
         .testTarget(name: "QuantizerTests", dependencies: [
-            "Quantizer", "Calibration", "IntEngine", "Models", "ModelIO", "ImageIO", "FloatEngine", "Reports", "QuantCore",
+            "Pipeline", "Quantizer", "Calibration", "IntEngine", "Models", "ModelIO", "ImageIO", "FloatEngine", "Reports", "QuantCore",
         ]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "CRuntime", "IntEngine", "QuantCore"]),
+        .testTarget(name: "CalibrationReportsTests", dependencies: ["Calibration", "Reports", "QuantCore"]),
     ]
 )

@@ -1,0 +1,160 @@
+import Foundation
+import QuantCore
+import Models
+
+/// Quantization choices that are not calibration ranges.
+public struct QuantizerOptions: Sendable {
+    /// Free-form provenance copied into the model (method, data, ...).
+    public var metadata: [String: String]
+    public init(metadata: [String: String] = [:]) { self.metadata = metadata }
+}
+
+/// The int8 grid of the raw-pixel model input: `q = pixel − 128`, scale 1/255, zero point −128.
+public let inputQuantization = (scale: 1.0 / 255.0, zeroPoint: Int32(-128))
+
+/// Converts a folded float graph (see `foldGraph`) and the calibrated float range of every value
+/// into an integer-only model with the same value numbering (node i of the graph is node i of the
+/// model), so per-layer reports can pair float and int8 activations directly.
+///
+/// - Weights: symmetric int8 per output channel; bias int32 at `s_in · s_w[c]`.
+/// - Activations: asymmetric int8 per tensor from `ranges`; values that must share a grid (concat,
+///   split, shuffle, max pool inputs and outputs) get the union of their ranges.
+/// - Every accumulator's worst case is checked to fit int32.
+public func quantize(_ graph: Graph, ranges: [Int: (min: Float, max: Float)], options: QuantizerOptions = .init()) throws -> QModel {
+    let params = try activationParams(graph, ranges: ranges)
+    var nodes: [QNode] = []
+    nodes.reserveCapacity(graph.nodes.count)
+    for (i, node) in graph.nodes.enumerated() {
+        let v = i + 1
+        var out = QTensorInfo(shape: node.shape, zeroPoint: params[v].zeroPoint, scale: params[v].scale)
+        let inP = node.inputs.map { params[$0] }
+        let op: QOp
+        switch node.op {
+        case .conv(let conv):
+            op = .conv(try convertConv(conv, name: node.name, graph: graph, input: inP[0], output: out,
+                                      inShape: graph.shape(node.inputs[0]), outShape: node.shape))
+        case .linear(let lin):
+            let conv = Conv2D(inChannels: lin.inFeatures, outChannels: lin.outFeatures, kernel: 1, stride: 1, groups: 1,
+                              padding: .symmetric, weight: lin.weight, bias: lin.bias, activation: lin.activation)
+            op = .conv(try convertConv(conv, name: node.name, graph: graph, input: inP[0], output: out,
+                                      inShape: Shape3(1, 1, lin.inFeatures), outShape: node.shape))
+        case .relu, .relu6:
+            let (lo, hi) = clamp(node.op.isRelu6 ? .relu6 : .relu, out)
+            op = .requantize(QRequantize.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
+                                              outputScale: out.scale, outputZeroPoint: out.zeroPoint, actMin: lo, actMax: hi))
+        case .hardSwish:
+            op = .hardSwish(QHardSwish.make(isSigmoid: false, inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
+                                            outputScale: out.scale, outputZeroPoint: out.zeroPoint))
+        case .hardSigmoid:
+            op = .hardSwish(QHardSwish.make(isSigmoid: true, inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
+                                            outputScale: out.scale, outputZeroPoint: out.zeroPoint))
+        case .add(let act):
+            let (lo, hi) = clamp(act, out)
+            op = .add(QAdd.make(input1Scale: inP[0].scale, input1ZeroPoint: inP[0].zeroPoint,
+                                input2Scale: inP[1].scale, input2ZeroPoint: inP[1].zeroPoint,
+                                outputScale: out.scale, outputZeroPoint: out.zeroPoint, actMin: lo, actMax: hi))
+        case .mul:
+            op = .mul(QMul.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
+                                gateScale: inP[1].scale, gateZeroPoint: inP[1].zeroPoint,
+                                outputScale: out.scale, outputZeroPoint: out.zeroPoint, actMin: -128, actMax: 127))
+        case .concat:
+            op = .concat
+        case .split(let start, let count):
+            op = .split(start: start, count: count)
+        case .shuffle(let groups):
+            op = .shuffle(groups: groups)
+        case .maxPool(let k, let s, let p):
+            op = .maxPool(QPool(kernel: k, stride: s, padTop: p, padLeft: p,
+                                requant: QRequantize(inputZeroPoint: inP[0].zeroPoint, multiplier: 0, shift: 0, outputZeroPoint: out.zeroPoint)))
+        case .avgPool(let k, let s, let p):
+            op = .avgPool(QPool(kernel: k, stride: s, padTop: p, padLeft: p,
+                                requant: QRequantize.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
+                                                          outputScale: out.scale, outputZeroPoint: out.zeroPoint,
+                                                          count: k * k, actMin: -128, actMax: 127)))
+        case .globalAvgPool:
+            let s = graph.shape(node.inputs[0])
+            op = .globalAvgPool(QRequantize.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
+                                                 outputScale: out.scale, outputZeroPoint: out.zeroPoint,
+                                                 count: s.h * s.w, actMin: -128, actMax: 127))
+        }
+        out.shape = node.shape
+        nodes.append(QNode(name: node.name, op: op, inputs: node.inputs, output: out))
+    }
+    let input = QTensorInfo(shape: graph.shape(0), zeroPoint: inputQuantization.zeroPoint, scale: inputQuantization.scale)
+    var meta = options.metadata
+    meta["arch"] = graph.arch
+    return QModel(name: graph.name, input: input, nodes: nodes, numClasses: graph.numClasses, metadata: meta)
+}
+
+extension Op {
+    var isRelu6: Bool { if case .relu6 = self { return true } else { return false } }
+}
+
+/// Output clamp of a fused activation on the output grid.
+func clamp(_ act: Activation, _ out: QTensorInfo) -> (Int32, Int32) {
+    switch act {
+    case .none: return (-128, 127)
+    case .relu: return (max(-128, out.zeroPoint), 127)
+    case .relu6:
+        let six = Double(out.zeroPoint) + (6.0 / out.scale).rounded()
+        return (max(-128, out.zeroPoint), Int32(min(127.0, six)))
+    }
+}
+
+/// Per-channel symmetric weights, int32 bias, per-channel multipliers and the accumulator check.
+func convertConv(_ conv: Conv2D, name: String, graph: Graph, input: (scale: Double, zeroPoint: Int32),
+                 output: QTensorInfo, inShape: Shape3, outShape: Shape3) throws -> QConv {
+    let k = conv.kernel
+    let cinG = conv.inChannels / conv.groups
+    let perOut = cinG * k * k
+    var weights = [Int8](repeating: 0, count: conv.weight.count)
+    var bias = [Int32](repeating: 0, count: conv.outChannels)
+    var mult = [Int32](repeating: 0, count: conv.outChannels)
+    var shift = [Int32](repeating: 0, count: conv.outChannels)
+    for o in 0..<conv.outChannels {
+        var maxAbs = 0.0
+        for j in 0..<perOut { maxAbs = max(maxAbs, Double(abs(conv.weight[o * perOut + j]))) }
+        guard maxAbs.isFinite else { throw ToolkitError(name, "weights of output channel \(o) are not finite") }
+        let sw = maxAbs > 0 ? maxAbs / 127 : 1.0
+        var absSum = 0
+        // PyTorch [o][ci][kh][kw] → OHWI [o][kh][kw][ci]
+        for ci in 0..<cinG {
+            for ky in 0..<k {
+                for kx in 0..<k {
+                    let w = Double(conv.weight[((o * cinG + ci) * k + ky) * k + kx])
+                    let q = Int8(max(-127, min(127, (w / sw).rounded())))
+                    weights[((o * k + ky) * k + kx) * cinG + ci] = q
+                    absSum += abs(Int(q))
+                }
+            }
+        }
+        let accScale = input.scale * sw
+        let b = Double(conv.bias?[o] ?? 0) / accScale
+        guard b.isFinite, abs(b) < Double(Int32.max) / 2 else {
+            throw ToolkitError(name, "bias of output channel \(o) does not fit int32 at scale \(accScale)")
+        }
+        bias[o] = Int32(b.rounded())
+        // Worst case |Σ (q_in − zp_in) · q_w| with |q_in − zp_in| ≤ 255, plus the bias.
+        let bound = 255 * absSum + abs(Int(bias[o]))
+        guard bound <= Int(Int32.max) else {
+            throw ToolkitError(name, "accumulator bound \(bound) of output channel \(o) exceeds int32 (\(perOut) terms)")
+        }
+        let m = QuantizedMultiplier(accScale / output.scale)
+        mult[o] = m.multiplier
+        shift[o] = m.shift
+    }
+    let gy = convGeometry(inShape.h, kernel: k, stride: conv.stride, padding: conv.padding)
+    let gx = convGeometry(inShape.w, kernel: k, stride: conv.stride, padding: conv.padding)
+    let (lo, hi) = clamp(conv.activation, output)
+    let padValue: [Int8]? = conv.padValue.map { values in
+        values.map { v in
+            let q = (Double(v) / input.scale).rounded() + Double(input.zeroPoint)
+            return Int8(max(-128, min(127, q)))
+        }
+    }
+    return QConv(inChannels: conv.inChannels, outChannels: conv.outChannels, kernelH: k, kernelW: k,
+                 strideH: conv.stride, strideW: conv.stride, padTop: gy.padBefore, padLeft: gx.padBefore,
+                 groups: conv.groups, weights: weights, bias: bias, multiplier: mult, shift: shift,
+                 inputZeroPoint: input.zeroPoint, outputZeroPoint: output.zeroPoint, actMin: lo, actMax: hi,
+                 padValue: padValue)
+}

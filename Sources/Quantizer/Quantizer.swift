@@ -1,1 +1,0 @@
-// Quantizer: see README.md in this folder.

@@ -1,3 +1,0 @@
-import XCTest
-@testable import ModelIO
-final class ModelIOPlaceholderTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
