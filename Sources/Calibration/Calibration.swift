@@ -1,1 +1,0 @@
-// Calibration: see README.md in this folder.

@@ -1,1 +1,0 @@
-// Reports: see README.md in this folder.
