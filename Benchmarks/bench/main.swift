@@ -1,1 +1,27 @@
-print("bench: not yet")
+import Foundation
+import Calibration
+
+// `swift run -c release bench [accuracy|io|float|int|all] [--models a,b] [--method M] [--calib-limit N] [--eval-limit N]`
+// Prints figures, with peers measured in the same run where the figure is a ratio.
+let args = Array(CommandLine.arguments.dropFirst())
+var what = "all", models: [String] = [], method = CalibrationMethod.minmax, calibLimit: Int? = nil, evalLimit: Int? = nil
+var i = 0
+while i < args.count {
+    let a = args[i]
+    func next() -> String { i += 1; return i < args.count ? args[i] : "" }
+    switch a {
+    case "--models": models = next().split(separator: ",").map(String.init)
+    case "--method": method = CalibrationMethod(rawValue: next()) ?? method
+    case "--calib-limit": calibLimit = Int(next())
+    case "--eval-limit": evalLimit = Int(next())
+    default: what = a
+    }
+    i += 1
+}
+do {
+    if what == "io" || what == "all" { benchCheckpointLoad() }
+    if what == "accuracy" || what == "all" { try benchAccuracy(models: models, method: method, calibLimit: calibLimit, evalLimit: evalLimit) }
+} catch {
+    print("bench failed: \(error)")
+    exit(1)
+}

@@ -1,1 +1,196 @@
-print("quantize")
+import Foundation
+import QuantCore
+import ModelIO
+import ImageIO
+import Models
+import Calibration
+import Export
+import Pipeline
+
+let mainHelp = """
+usage: quantize MODEL [--calib PATH] [--weights FILE] [--eval PATH] [--out DIR] [--method M] [options]
+       quantize inspect FILE
+       quantize eval-float MODEL [--weights FILE] --data PATH
+       quantize export MODEL.q8 [--out DIR]
+
+Quantizes a float CNN to an integer-only int8 model, reports what it lost against float, and
+writes a flat blob + C header for the C runtime in Targets/.
+
+MODEL is an architecture (v1, v2, v3small, v3large, shufflenet1, shufflenet2, effnet-lite0, or the
+full names mobilenet_v3_small, ...) or a checkpoint file (.safetensors, .pth). With an architecture
+name and no --weights, v3small uses the shipped Models/mobilenet_v3_small-fashion.safetensors and
+evaluates on Evaluation/fashion-mnist.
+
+  --calib PATH       calibration images: a folder of PNG/JPEG/PPM images (or one sub-folder per
+                     class), a CIFAR-10 .bin batch, an IDX file (.gz too) or an NPY array
+                     (default: Calibration/)
+  --weights FILE     the float checkpoint
+  --eval PATH        labelled evaluation images (same formats); float vs int8 is measured on it
+                     (default for the shipped model: Evaluation/fashion-mnist)
+  --out DIR          where model.q8, model_data.h/.c, report.md/.json, memory.md go (default: out/NAME)
+  --method M         calibration observer: minmax, percentile, mse, entropy (default: minmax)
+  --calib-limit N    use the first N calibration images       --eval-limit N   first N evaluation images
+  --threads N        worker threads (default: 2)              --quiet          no progress lines
+  --classes N --in-channels N --input-size N --stem-stride N --width MULT --groups N
+  --mean A,B,C --std A,B,C   override what the checkpoint's metadata or shapes say
+"""
+
+/// Where the shipped default model and data live (relative to the package root).
+let defaultWeights = "Models/mobilenet_v3_small-fashion.safetensors"
+let defaultEval = "Evaluation/fashion-mnist/t10k-images-idx3-ubyte.gz"
+let modelFlags: Set<String> = ["weights", "classes", "in-channels", "input-size", "stem-stride", "width", "groups", "mean", "std"]
+
+func log(_ s: String) { print(s) }
+
+/// Resolves MODEL (+ --weights and overrides) into a checkpoint path and model options.
+func modelSpec(_ model: String, _ args: Arguments) throws -> (weights: String, options: ModelOptions, isDefault: Bool) {
+    var options = ModelOptions()
+    options.numClasses = try args.int("classes")
+    options.inChannels = try args.int("in-channels")
+    options.inputSize = try args.int("input-size")
+    options.stemStride = try args.int("stem-stride")
+    options.groups = try args.int("groups")
+    options.mean = try args.floats("mean")
+    options.std = try args.floats("std")
+    if let w = args.values["width"] {
+        guard let m = Double(w), m > 0 else { throw ToolkitError("--width", "expected a positive number, got '\(w)'") }
+        options.widthMult = m
+    }
+    if let arch = canonicalArch(model) {
+        options.arch = arch
+        if let w = args.values["weights"] { return (w, options, false) }
+        guard arch == "mobilenet_v3_small" else {
+            throw ToolkitError(model, "no default checkpoint is shipped for \(arch): pass --weights FILE")
+        }
+        return (defaultWeights, options, true)
+    }
+    guard FileManager.default.fileExists(atPath: model) else {
+        throw ToolkitError(model, "neither a known architecture (v1, v2, v3small, v3large, shufflenet1, shufflenet2, effnet-lite0) nor an existing checkpoint file")
+    }
+    return (model, options, false)
+}
+
+func runMain(_ argv: [String]) throws {
+    let args = try Arguments(argv, valued: modelFlags.union(["calib", "eval", "out", "method", "calib-limit", "eval-limit", "threads"]),
+                             switches: ["quiet"])
+    if args.flags.contains("help") || args.positionals.isEmpty { print(mainHelp); return }
+    guard args.positionals.count == 1 else { throw ToolkitError(args.positionals.joined(separator: " "), "expected one MODEL (see --help)") }
+    let spec = try modelSpec(args.positionals[0], args)
+    let name = URL(fileURLWithPath: spec.weights).deletingPathExtension().lastPathComponent
+    guard let eval = args.values["eval"] ?? (spec.isDefault ? defaultEval : nil) else {
+        throw ToolkitError(spec.weights, "pass --eval PATH: labelled images to measure float vs int8 accuracy on")
+    }
+    var config = QuantizeConfig(weights: spec.weights, modelOptions: spec.options,
+                                calib: args.values["calib"] ?? "Calibration", eval: eval,
+                                outDir: args.values["out"] ?? "out/\(name)")
+    if let m = args.values["method"] {
+        guard let method = CalibrationMethod(rawValue: m) else {
+            throw ToolkitError("--method", "unknown calibration method '\(m)' (minmax, percentile, mse, entropy)")
+        }
+        config.method = method
+    }
+    config.calibLimit = try args.int("calib-limit")
+    config.evalLimit = try args.int("eval-limit")
+    config.threads = try args.int("threads") ?? 2
+    config.progress = !args.flags.contains("quiet")
+    let result = try runQuantize(config, log: log)
+    print("")
+    print(result.report.consoleTable())
+    print("")
+    print(String(format: "int8 model: %d bytes of blob, %d bytes of activation arena (see memory.md)", result.blob.count, result.plan.arenaBytes))
+    print("wrote:")
+    for f in result.files { print("  \(f)") }
+}
+
+func runInspect(_ argv: [String]) throws {
+    let args = try Arguments(argv, valued: modelFlags)
+    if args.flags.contains("help") || args.positionals.count != 1 {
+        print("usage: quantize inspect FILE\n\nA checkpoint (.safetensors/.pth): its tensors, metadata, totals and the graph built from it.\nA data set (folder, .bin, IDX, .npy, image): count, size, channels, label histogram.\nA quantized model (.q8): its ops and memory plan.")
+        return
+    }
+    let path = args.positionals[0]
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw ToolkitError(path, "no such file or folder") }
+    if path.hasSuffix(".q8") {
+        let bytes = try readFile(path)
+        let model = try readBlob(bytes, path: path)
+        print(modelSummary(model))
+        print(planMemory(model).report())
+        return
+    }
+    if !isDir.boolValue, let head = try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 8), isCheckpoint(path, head) {
+        let checkpoint = try loadCheckpoint(path)
+        print(checkpoint.summary())
+        let options = try modelSpec(path, args).options
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        do {
+            print(try buildGraph(checkpoint, name: name, options: options).summary())
+        } catch {
+            print("graph: not built: \(error)")
+        }
+        return
+    }
+    print(try loadImageSet(path).summary())
+}
+
+/// Checkpoints are recognised by extension or by the zip / pickle magic.
+func isCheckpoint(_ path: String, _ head: Data) -> Bool {
+    if path.hasSuffix(".safetensors") || path.hasSuffix(".pth") || path.hasSuffix(".pt") { return true }
+    return head.starts(with: [0x50, 0x4b, 0x03, 0x04]) || head.first == 0x80
+}
+
+func readFile(_ path: String) throws -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else { throw ToolkitError(path, "cannot read the file") }
+    return [UInt8](data)
+}
+
+func runEvalFloat(_ argv: [String]) throws {
+    let args = try Arguments(argv, valued: modelFlags.union(["data", "limit", "threads"]), switches: ["quiet"])
+    guard !args.flags.contains("help"), args.positionals.count == 1, let data = args.values["data"] else {
+        print("usage: quantize eval-float MODEL [--weights FILE] --data PATH [--limit N] [--threads N]\n\nRuns the float model (the ground truth) and prints top-1 / top-5 on labelled images.")
+        return
+    }
+    let spec = try modelSpec(args.positionals[0], args)
+    let graph = try loadGraph(weights: spec.weights, options: spec.options)
+    let images = try loadImages(data, for: graph, limit: try args.int("limit"))
+    for note in images.notes { print("note: \(note)") }
+    let result = evaluateFloat(graph, images: images, threads: try args.int("threads") ?? 2, progress: !args.flags.contains("quiet"))
+    print(String(format: "%@ on %@: top-1 %.2f%%, top-5 %.2f%% (%d images, %.1f images/s)",
+                 graph.name, data, result.top1, result.top5, images.count, result.imagesPerSecond))
+}
+
+func runExport(_ argv: [String]) throws {
+    let args = try Arguments(argv, valued: ["out"])
+    guard !args.flags.contains("help"), args.positionals.count == 1 else {
+        print("usage: quantize export MODEL.q8 [--out DIR]\n\nWrites model_data.h / model_data.c (the blob as an aligned const array) and memory.md for a quantized model.")
+        return
+    }
+    let path = args.positionals[0]
+    let bytes = try readFile(path)
+    let model = try readBlob(bytes, path: path)
+    let out = args.values["out"] ?? URL(fileURLWithPath: path).deletingLastPathComponent().path
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    let c = cHeaderSource(bytes, symbol: cSymbol(model.name))
+    let plan = planMemory(model)
+    for (name, text) in [("model_data.h", c.header), ("model_data.c", c.source), ("memory.md", plan.report())] {
+        let p = out + "/" + name
+        guard FileManager.default.createFile(atPath: p, contents: Data(text.utf8)) else { throw ToolkitError(p, "cannot write") }
+        print("wrote \(p)")
+    }
+}
+
+let argv = Array(CommandLine.arguments.dropFirst())
+do {
+    switch argv.first {
+    case "inspect": try runInspect(Array(argv.dropFirst()))
+    case "eval-float": try runEvalFloat(Array(argv.dropFirst()))
+    case "export": try runExport(Array(argv.dropFirst()))
+    default: try runMain(argv)
+    }
+} catch let error as ToolkitError {
+    FileHandle.standardError.write("error: \(error)\n".data(using: .utf8)!)
+    exit(1)
+} catch {
+    FileHandle.standardError.write("error: \(error)\n".data(using: .utf8)!)
+    exit(1)
+}

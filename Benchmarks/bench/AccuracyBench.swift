@@ -1,0 +1,86 @@
+import Foundation
+import QuantCore
+import ImageIO
+import Models
+import Calibration
+import Pipeline
+import Reports
+
+/// One row of the accuracy benchmark: a shared checkpoint with its calibration and evaluation
+/// splits (the splits `../shared/models/peers.json` was measured on).
+struct BenchModel {
+    var name: String
+    var weights: String
+    var calib: String
+    var eval: String
+    /// ImageNet sample: one folder, split by label (label % 10 == 0 calibrates).
+    var splitByLabel = false
+}
+
+let benchModels: [BenchModel] = {
+    var rows: [BenchModel] = []
+    for m in ["mobilenet_v1-cifar10", "mobilenet_v1_025-cifar10", "mobilenet_v2-cifar10", "mobilenet_v3_small-cifar10",
+              "mobilenet_v3_large-cifar10", "shufflenet_v1_g3-cifar10", "shufflenet_v2_x1_0-cifar10"] {
+        rows.append(BenchModel(name: m, weights: SharedData.path("models/\(m).safetensors"),
+                               calib: SharedData.path("datasets/cifar10/calib_batch.bin"),
+                               eval: SharedData.path("datasets/cifar10/test_batch.bin")))
+    }
+    rows.append(BenchModel(name: "mobilenet_v3_small-fashion", weights: SharedData.path("models/mobilenet_v3_small-fashion.safetensors"),
+                           calib: SharedData.path("datasets/fashion-mnist/heldout-images-idx3-ubyte.gz"),
+                           eval: SharedData.path("datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")))
+    rows.append(BenchModel(name: "efficientnet_lite0-imagenet", weights: SharedData.path("models/efficientnet-lite0-57934424.pth"),
+                           calib: SharedData.path("datasets/imagenet-sample/val224"),
+                           eval: SharedData.path("datasets/imagenet-sample/val224"), splitByLabel: true))
+    return rows
+}()
+
+/// Calibration and evaluation images of a benchmark model, converted to its input.
+func benchData(_ m: BenchModel, _ graph: Graph, calibLimit: Int?, evalLimit: Int?) throws -> (calib: ImageSet, eval: ImageSet) {
+    if m.splitByLabel {
+        let all = try loadImages(m.eval, for: graph, limit: nil)
+        let calibIdx = all.labels.indices.filter { all.labels[$0] % 10 == 0 }
+        var evalIdx = all.labels.indices.filter { all.labels[$0] % 10 != 0 }
+        if let n = evalLimit { evalIdx = Array(evalIdx.prefix(n)) }
+        return (all.subset(Array(calibIdx.prefix(calibLimit ?? calibIdx.count))), all.subset(evalIdx))
+    }
+    return (try loadImages(m.calib, for: graph, limit: calibLimit), try loadImages(m.eval, for: graph, limit: evalLimit))
+}
+
+/// Peer figures for a model from peers.json: best int8 top-1 and best agreement over the tools.
+func peerFigures(_ name: String) -> (top1: Double, agree: Double)? {
+    guard let data = FileManager.default.contents(atPath: SharedData.path("models/peers.json")),
+          let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+          let row = json[name] as? [String: Any] else { return nil }
+    var top1 = -1.0, agree = -1.0
+    for (k, v) in row {
+        guard let x = (v as? NSNumber)?.doubleValue else { continue }
+        if k.hasSuffix("_top1") && k != "float_top1" { top1 = max(top1, x) }
+        if k.hasSuffix("_agree") { agree = max(agree, x) }
+    }
+    return (top1, agree)
+}
+
+/// Float vs int8 on the full evaluation split of every shared model, against the best peer.
+func benchAccuracy(models: [String], method: CalibrationMethod, calibLimit: Int?, evalLimit: Int?) throws {
+    print("accuracy: calibration method \(method.rawValue), calibration images \(calibLimit.map(String.init) ?? "all of the split")")
+    print("| model | float top-1 | int8 top-1 | agreement | best peer int8 top-1 | best peer agreement | top-1 vs peer | agreement vs peer | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    var misses = 0
+    for m in benchModels where models.isEmpty || models.contains(m.name) {
+        let start = Date()
+        let graph = try loadGraph(weights: m.weights, options: ModelOptions())
+        let (calib, eval) = try benchData(m, graph, calibLimit: calibLimit, evalLimit: evalLimit)
+        let (_, model) = try convert(graph, calib: calib, method: method, threads: 2, progress: false)
+        let (f, q) = try compareLogits(graph, model, images: eval, threads: 2, progress: false)
+        let r = try AccuracyReport.make(floatLogits: f, int8Logits: q, labels: eval.labels, model: m.name, dataset: m.eval,
+                                        calibrationMethod: method.rawValue, calibrationImages: calib.count)
+        let peer = peerFigures(m.name)
+        let dTop = peer.map { r.int8Top1 - $0.top1 }, dAgree = peer.map { r.agreementTop1 - $0.agree }
+        let ok = (dTop ?? 0) >= -0.1 && (dAgree ?? 0) >= 0
+        if !ok { misses += 1 }
+        func f2(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "—" }
+        func s2(_ x: Double?) -> String { x.map { String(format: "%+.2f", $0) } ?? "—" }
+        print("| \(m.name) | \(f2(r.floatTop1)) | \(f2(r.int8Top1)) | \(f2(r.agreementTop1)) | \(f2(peer?.top1)) | \(f2(peer?.agree)) | \(s2(dTop)) | \(s2(dAgree))\(ok ? "" : " MISS") | \(Int(Date().timeIntervalSince(start))) |")
+    }
+    print("target (int8 top-1 ≥ best peer − 0.1 and agreement ≥ best peer): \(misses == 0 ? "met for every model" : "\(misses) model(s) miss")")
+}

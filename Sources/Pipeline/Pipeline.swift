@@ -1,0 +1,208 @@
+import Foundation
+import QuantCore
+import ModelIO
+import ImageIO
+import Models
+import FloatEngine
+import Calibration
+import Quantizer
+import IntEngine
+import Reports
+import Export
+
+/// Everything the main command needs to know; the CLI fills it from flags.
+public struct QuantizeConfig: Sendable {
+    /// Checkpoint file.
+    public var weights: String
+    /// Architecture and hyper-parameter overrides (nil fields: from metadata or tensor shapes).
+    public var modelOptions: ModelOptions
+    /// Calibration images (folder or data file) and how many of them to use (nil: all).
+    public var calib: String
+    public var calibLimit: Int?
+    /// Labelled evaluation images and how many of them to use (nil: all).
+    public var eval: String
+    public var evalLimit: Int?
+    /// Images used for the per-layer error table (from the calibration set).
+    public var layerImages: Int = 64
+    public var method: CalibrationMethod = .minmax
+    public var outDir: String
+    public var threads: Int = 2
+    public var progress: Bool = true
+
+    public init(weights: String, modelOptions: ModelOptions, calib: String, eval: String, outDir: String) {
+        self.weights = weights; self.modelOptions = modelOptions; self.calib = calib; self.eval = eval; self.outDir = outDir
+    }
+}
+
+/// What the main command produced.
+public struct QuantizeResult {
+    public var graph: Graph
+    public var folded: Graph
+    public var model: QModel
+    public var report: AccuracyReport
+    public var blob: [UInt8]
+    public var plan: MemoryPlan
+    /// Files written, in the order they were written.
+    public var files: [String]
+}
+
+/// Loads the checkpoint and builds its float graph.
+public func loadGraph(weights: String, options: ModelOptions) throws -> Graph {
+    let checkpoint = try loadCheckpoint(weights)
+    let name = URL(fileURLWithPath: weights).deletingPathExtension().lastPathComponent
+    return try buildGraph(checkpoint, name: name, options: options)
+}
+
+/// Loads images converted to the graph's input size and channel count.
+public func loadImages(_ path: String, for graph: Graph, limit: Int?) throws -> ImageSet {
+    var options = ImageSetOptions()
+    options.height = graph.preprocessing.height
+    options.width = graph.preprocessing.width
+    options.channels = graph.preprocessing.channels
+    options.limit = limit
+    let set = try loadImageSet(path, options: options)
+    guard set.count > 0 else { throw ToolkitError(path, "no images") }
+    return set
+}
+
+/// Runs `work(range)` on `threads` contiguous slices of 0..<count in parallel and returns the
+/// workers' results in slice order.
+func parallelSlices<T>(count: Int, threads: Int, _ work: @escaping @Sendable (Range<Int>) -> T) -> [T] {
+    let t = max(1, min(threads, count))
+    let results = SliceResults<T>(t)
+    DispatchQueue.concurrentPerform(iterations: t) { w in
+        let r = work((w * count / t)..<((w + 1) * count / t))
+        results.lock.lock(); results.items[w] = r; results.lock.unlock()
+    }
+    return results.items.map { $0! }
+}
+
+/// Per-worker results, written under a lock.
+final class SliceResults<T>: @unchecked Sendable {
+    var items: [T?]
+    let lock = NSLock()
+    init(_ n: Int) { items = Array(repeating: nil, count: n) }
+}
+
+/// Calibration: runs the folded float graph over `images` on `threads` cores and observes the
+/// range of every value.
+public func calibrate(_ folded: Graph, images: ImageSet, method: CalibrationMethod, threads: Int, progress: Bool) throws -> ActivationRanges {
+    _ = try CalibrationSession(method: method)
+    let line = ProgressLine("calibrating", total: images.count, enabled: progress)
+    let sessions = parallelSlices(count: images.count, threads: threads) { range in
+        let engine = FloatEngine(graph: folded)
+        var session = try! CalibrationSession(method: method)
+        for i in range {
+            images.image(i).withUnsafeBufferPointer { px in
+                _ = engine.run(pixels: px) { v, buf in if v > 0 { session.observe(value: v, buf) } }
+            }
+            line.advance()
+        }
+        return session
+    }
+    var merged = sessions[0]
+    for s in sessions.dropFirst() { merged.merge(s) }
+    return merged.ranges()
+}
+
+/// Per-layer error of the int8 model against the folded float graph on `images`.
+public func layerErrors(_ folded: Graph, _ model: QModel, images: ImageSet, threads: Int) throws -> [LayerError] {
+    _ = try IntEngine(model: model)
+    let accs = parallelSlices(count: images.count, threads: threads) { range in
+        let fe = FloatEngine(graph: folded)
+        let ie = try! IntEngine(model: model)
+        var acc = LayerErrorAccumulator(model: model)
+        for i in range {
+            var floats: [[Float]] = Array(repeating: [], count: model.nodes.count + 1)
+            images.image(i).withUnsafeBufferPointer { px in
+                _ = fe.run(pixels: px) { v, buf in floats[v] = Array(buf) }
+                let input = px.map { Int8(truncatingIfNeeded: Int($0) - 128) }
+                _ = ie.run(input: input) { v, q in
+                    guard v > 0 else { return }
+                    floats[v].withUnsafeBufferPointer { try! acc.add(value: v, float: $0, int8: q) }
+                }
+            }
+        }
+        return acc
+    }
+    var merged = accs[0]
+    for a in accs.dropFirst() { merged.merge(a) }
+    return merged.results()
+}
+
+/// Folds, calibrates on `calib` and converts: the float graph the int8 model is compared with
+/// layer by layer, and the int8 model.
+public func convert(_ graph: Graph, calib: ImageSet, method: CalibrationMethod, threads: Int, progress: Bool) throws -> (folded: Graph, model: QModel) {
+    let folded = try foldGraph(graph)
+    let ranges = try calibrate(folded, images: calib, method: method, threads: threads, progress: progress)
+    let meta = ["calibration": method.rawValue, "calibration_images": "\(calib.count)", "calibration_data": calib.source]
+    return (folded, try quantize(folded, ranges: ranges.ranges, options: QuantizerOptions(metadata: meta)))
+}
+
+/// Float logits of `graph` and int8 logits of `model` on the same images (both cores each).
+public func compareLogits(_ graph: Graph, _ model: QModel, images: ImageSet, threads: Int, progress: Bool) throws -> (float: [[Float]], int8: [[Int8]]) {
+    let fe = FloatEngine(graph: graph)
+    let fl = ProgressLine("float eval", total: images.count, enabled: progress)
+    let f = fe.logits(images: images.pixels, count: images.count, threads: threads) { _, _ in fl.advance() }
+    let ie = try IntEngine(model: model)
+    let il = ProgressLine("int8 eval", total: images.count, enabled: progress)
+    let q = ie.logits(images: images.pixels, count: images.count, threads: threads) { _, _ in il.advance() }
+    return (f, q)
+}
+
+/// The main job: calibrate, convert, evaluate float vs int8, report, export.
+public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws -> QuantizeResult {
+    let graph = try loadGraph(weights: config.weights, options: config.modelOptions)
+    log("model: \(graph.name) (\(graph.arch), input \(graph.shape(0)), \(graph.numClasses) classes, \(graph.nodes.count) ops)")
+    let calib = try loadImages(config.calib, for: graph, limit: config.calibLimit)
+    log("calibration: \(calib.count) images from \(config.calib)")
+    for note in calib.notes { log("  note: \(note)") }
+
+    let (folded, model) = try convert(graph, calib: calib, method: config.method, threads: config.threads, progress: config.progress)
+    log("converted: \(model.nodes.count) integer ops")
+
+    let layerSet = calib.subset(Array(0..<min(config.layerImages, calib.count)))
+    let layers = try layerErrors(folded, model, images: layerSet, threads: config.threads)
+
+    let eval = try loadImages(config.eval, for: graph, limit: config.evalLimit)
+    for note in eval.notes { log("  note: \(note)") }
+    let (floatLogits, intLogits) = try compareLogits(graph, model, images: eval, threads: config.threads, progress: config.progress)
+    log("evaluation: \(eval.count) images from \(config.eval)")
+
+    let blob = try writeBlob(model)
+    let plan = planMemory(model)
+    var report = try AccuracyReport.make(floatLogits: floatLogits, int8Logits: intLogits, labels: eval.labels,
+                                         classNames: eval.classNames, model: graph.name, dataset: config.eval,
+                                         calibrationMethod: config.method.rawValue, calibrationImages: calib.count,
+                                         layers: layers)
+    report.extras["blob_bytes"] = "\(blob.count)"
+    report.extras["arena_bytes"] = "\(plan.arenaBytes)"
+    report.extras["memory"] = plan.report()
+
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: config.outDir, withIntermediateDirectories: true)
+    var files: [String] = []
+    func write(_ name: String, _ data: Data) throws {
+        let path = config.outDir + "/" + name
+        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
+            throw ToolkitError(path, "cannot write: \(error.localizedDescription)")
+        }
+        files.append(path)
+    }
+    let symbol = cSymbol(graph.name)
+    let c = cHeaderSource(blob, symbol: symbol)
+    try write("model.q8", Data(blob))
+    try write("model_data.h", Data(c.header.utf8))
+    try write("model_data.c", Data(c.source.utf8))
+    try write("report.md", Data(report.markdown().utf8))
+    try write("report.json", try report.json())
+    try write("memory.md", Data(plan.report().utf8))
+    return QuantizeResult(graph: graph, folded: folded, model: model, report: report, blob: blob, plan: plan, files: files)
+}
+
+/// A C identifier from a model name (`mobilenet_v3_small-fashion` → `mobilenet_v3_small_fashion`).
+public func cSymbol(_ name: String) -> String {
+    let s = String(name.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+    return s.first?.isNumber == true ? "m_" + s : s
+}
+

@@ -1,0 +1,35 @@
+import Foundation
+
+/// A progress line on standard error: `label: done/total, images/s, ETA`, rewritten in place,
+/// at most a few times a second. Thread-safe.
+public final class ProgressLine: @unchecked Sendable {
+    private let label: String
+    private let total: Int
+    private let start = Date()
+    private var done = 0
+    private var lastPrint = Date.distantPast
+    private let lock = NSLock()
+    private let enabled: Bool
+
+    public init(_ label: String, total: Int, enabled: Bool = true) {
+        self.label = label; self.total = total; self.enabled = enabled
+    }
+
+    /// Adds `n` finished images.
+    public func advance(_ n: Int = 1) {
+        lock.lock(); defer { lock.unlock() }
+        done += n
+        let now = Date()
+        guard enabled, done == total || now.timeIntervalSince(lastPrint) > 0.25 else { return }
+        lastPrint = now
+        let elapsed = max(now.timeIntervalSince(start), 1e-6)
+        let rate = Double(done) / elapsed
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let line = String(format: "\r%@: %d/%d images, %.0f images/s, ETA %.0fs   ", label, done, total, rate, eta)
+        FileHandle.standardError.write(line.data(using: .utf8)!)
+        if done == total { FileHandle.standardError.write("\n".data(using: .utf8)!) }
+    }
+
+    /// Seconds since the line was created.
+    public var seconds: Double { Date().timeIntervalSince(start) }
+}

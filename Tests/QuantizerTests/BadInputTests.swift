@@ -1,0 +1,94 @@
+import XCTest
+import Foundation
+import QuantCore
+import ImageIO
+import ModelIO
+import Models
+import Quantizer
+import Pipeline
+
+/// Bad input to the quantization pipeline: a clear error naming the file, or a documented
+/// conversion — never a crash or a silently wrong model.
+final class QuantizerBadInputTests: XCTestCase {
+    let weights = "Models/mobilenet_v3_small-fashion.safetensors"
+
+    func tempDir() throws -> String {
+        let dir = NSTemporaryDirectory() + "q8-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    func testEmptyCalibrationFolderIsAnErrorNamingIt() throws {
+        let graph = try loadGraph(weights: weights, options: ModelOptions())
+        let dir = try tempDir()
+        XCTAssertThrowsError(try loadImages(dir, for: graph, limit: nil)) { error in
+            XCTAssertTrue("\(error)".contains(dir), "\(error)")
+        }
+    }
+
+    func testUnreadableCalibrationImageIsAnErrorNamingIt() throws {
+        let graph = try loadGraph(weights: weights, options: ModelOptions())
+        let dir = try tempDir()
+        let bad = dir + "/broken.png"
+        FileManager.default.createFile(atPath: bad, contents: Data([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0]))
+        XCTAssertThrowsError(try loadImages(dir, for: graph, limit: nil)) { error in
+            XCTAssertTrue("\(error)".contains("broken.png"), "\(error)")
+        }
+    }
+
+    /// RGB 32×32 CIFAR images for a 28×28 grayscale model are converted, and the tool says so.
+    func testImagesOfAnotherSizeAreConvertedAndNoted() throws {
+        let graph = try loadGraph(weights: weights, options: ModelOptions())
+        let set = try loadImages(SharedData.path("datasets/cifar10/calib_batch.bin"), for: graph, limit: 8)
+        XCTAssertEqual(set.height, 28); XCTAssertEqual(set.width, 28); XCTAssertEqual(set.channels, 1)
+        XCTAssertFalse(set.notes.isEmpty)
+    }
+
+    func testNaNWeightsAreRefused() throws {
+        let dir = try tempDir()
+        let path = dir + "/nan.safetensors"
+        let header = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
+        var bytes = [UInt8]()
+        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { bytes += $0 }
+        bytes += Array(header.utf8)
+        withUnsafeBytes(of: Float.nan.bitPattern.littleEndian) { bytes += $0 }
+        withUnsafeBytes(of: Float(1).bitPattern.littleEndian) { bytes += $0 }
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertThrowsError(try loadGraph(weights: path, options: ModelOptions())) { error in
+            XCTAssertTrue("\(error)".contains(path), "\(error)")
+        }
+    }
+
+    /// A tiny graph: input 4×4×C → 1×1 conv → global average pool.
+    func tinyGraph(inChannels: Int, weight: Float) -> Graph {
+        let pre = Preprocessing(height: 4, width: 4, channels: inChannels, mean: Array(repeating: 0, count: inChannels),
+                                std: Array(repeating: 1, count: inChannels))
+        let conv = Conv2D(inChannels: inChannels, outChannels: 2, kernel: 1, stride: 1, groups: 1, padding: .symmetric,
+                          weight: Array(repeating: weight, count: 2 * inChannels), bias: [0, 0])
+        return Graph(name: "tiny", arch: "test", preprocessing: pre,
+                     nodes: [Node(name: "conv", op: .conv(conv), inputs: [0], shape: Shape3(4, 4, 2)),
+                             Node(name: "pool", op: .globalAvgPool, inputs: [1], shape: Shape3(1, 1, 2))],
+                     numClasses: 2)
+    }
+
+    /// A constant activation (here: all zero) still gets a valid, non-zero scale.
+    func testConstantActivationGetsAValidScale() throws {
+        let model = try quantize(tinyGraph(inChannels: 3, weight: 0.5), ranges: [1: (0, 0), 2: (0, 0)])
+        for node in model.nodes {
+            XCTAssertGreaterThan(node.output.scale, 0)
+            XCTAssertTrue(node.output.scale.isFinite)
+        }
+    }
+
+    /// 70,000 input channels × 255 × 127 cannot be held by an int32 accumulator: refused by name.
+    func testAccumulatorOverflowIsRefused() throws {
+        XCTAssertThrowsError(try quantize(tinyGraph(inChannels: 70_000, weight: 0.5), ranges: [1: (-1, 1), 2: (-1, 1)])) { error in
+            XCTAssertTrue("\(error)".contains("conv"), "\(error)")
+            XCTAssertTrue("\(error)".contains("accumulator"), "\(error)")
+        }
+    }
+
+    func testNonFiniteCalibrationRangeIsRefused() throws {
+        XCTAssertThrowsError(try quantize(tinyGraph(inChannels: 3, weight: 0.5), ranges: [1: (-Float.infinity, 1), 2: (0, 1)]))
+    }
+}

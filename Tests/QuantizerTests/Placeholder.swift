@@ -1,3 +1,0 @@
-import XCTest
-@testable import Quantizer
-final class QuantizerPlaceholderTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
