@@ -1,0 +1,220 @@
+/*
+ * Per-kernel instruction profile of q8_run on the emulated Cortex-M4 (`make profile`).
+ *
+ * The runtime has no dispatch hook, so this uses the linker instead: the profile firmware is
+ * linked with `-Wl,--wrap=q8_conv_s8` (and so on for every kernel), which sends q8_run.c's calls
+ * to the __wrap_ functions below; each reads the instruction counter, calls the runtime's own
+ * kernel (__real_), and adds up calls, instructions and (for convolutions) multiply-accumulates.
+ * The runtime's sources are untouched; this file depends on the kernel signatures in
+ * Targets/runtime/src/q8_internal.h.
+ */
+#include "profile.h"
+
+#include "insn_counter.h"
+#include "q8_internal.h"
+#include "semihost.h"
+
+enum {
+    KERNEL_CONV,
+    KERNEL_DEPTHWISE,
+    KERNEL_ADD,
+    KERNEL_MUL,
+    KERNEL_HARD_SWISH,
+    KERNEL_REQUANTIZE,
+    KERNEL_CONCAT,
+    KERNEL_SPLIT,
+    KERNEL_SHUFFLE,
+    KERNEL_MAX_POOL,
+    KERNEL_AVG_POOL,
+    KERNEL_GLOBAL_AVG_POOL,
+    KERNEL_COUNT
+};
+
+typedef struct kernel_stats {
+    const char *name;
+    uint32_t calls;
+    uint64_t instructions;
+    uint64_t macs;
+} kernel_stats;
+
+static kernel_stats stats[KERNEL_COUNT] = {
+    {"q8_conv_s8", 0, 0, 0},
+    {"q8_depthwise_conv_s8", 0, 0, 0},
+    {"q8_add_s8", 0, 0, 0},
+    {"q8_mul_s8", 0, 0, 0},
+    {"q8_hard_swish_s8", 0, 0, 0},
+    {"q8_requantize_s8", 0, 0, 0},
+    {"q8_concat_s8", 0, 0, 0},
+    {"q8_split_s8", 0, 0, 0},
+    {"q8_shuffle_s8", 0, 0, 0},
+    {"q8_max_pool_s8", 0, 0, 0},
+    {"q8_avg_pool_s8", 0, 0, 0},
+    {"q8_global_avg_pool_s8", 0, 0, 0},
+};
+
+static void record(int kernel, insn_stamp since, uint64_t macs) {
+    stats[kernel].instructions += insn_counter_elapsed(since, insn_counter_now());
+    stats[kernel].calls++;
+    stats[kernel].macs += macs;
+}
+
+/** Multiply-accumulates of one convolution: every output element sums kh·kw·(in_c / groups) products. */
+static uint64_t conv_macs(const q8_conv_params *p) {
+    return (uint64_t)p->out.h * (uint64_t)p->out.w * (uint64_t)p->out.c * (uint64_t)p->kernel_h
+        * (uint64_t)p->kernel_w * (uint64_t)(p->in.c / p->groups);
+}
+
+/* The runtime's kernels (resolved by --wrap) and their wrappers. */
+void __real_q8_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output);
+void __real_q8_depthwise_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output);
+void __real_q8_add_s8(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void __real_q8_mul_s8(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output);
+void __real_q8_hard_swish_s8(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
+void __real_q8_requantize_s8(const q8_requant *r, int32_t count, const int8_t *input, int8_t *output);
+void __real_q8_concat_s8(const int8_t *input, int32_t pixels, int32_t in_c, int8_t *output, int32_t out_c,
+                         int32_t channel_offset);
+void __real_q8_split_s8(const int8_t *input, int32_t pixels, int32_t in_c, int32_t start, int32_t count,
+                        int8_t *output);
+void __real_q8_shuffle_s8(const int8_t *input, int32_t pixels, int32_t c, int32_t groups, int8_t *output);
+void __real_q8_max_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t *output);
+void __real_q8_avg_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t *output);
+void __real_q8_global_avg_pool_s8(const q8_requant *r, q8_shape in, const int8_t *input, int8_t *output);
+
+void __wrap_q8_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output);
+void __wrap_q8_depthwise_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output);
+void __wrap_q8_add_s8(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void __wrap_q8_mul_s8(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output);
+void __wrap_q8_hard_swish_s8(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
+void __wrap_q8_requantize_s8(const q8_requant *r, int32_t count, const int8_t *input, int8_t *output);
+void __wrap_q8_concat_s8(const int8_t *input, int32_t pixels, int32_t in_c, int8_t *output, int32_t out_c,
+                         int32_t channel_offset);
+void __wrap_q8_split_s8(const int8_t *input, int32_t pixels, int32_t in_c, int32_t start, int32_t count,
+                        int8_t *output);
+void __wrap_q8_shuffle_s8(const int8_t *input, int32_t pixels, int32_t c, int32_t groups, int8_t *output);
+void __wrap_q8_max_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t *output);
+void __wrap_q8_avg_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t *output);
+void __wrap_q8_global_avg_pool_s8(const q8_requant *r, q8_shape in, const int8_t *input, int8_t *output);
+
+void __wrap_q8_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output) {
+    const insn_stamp since = insn_counter_now();
+    __real_q8_conv_s8(p, input, output);
+    record(KERNEL_CONV, since, conv_macs(p));
+}
+
+void __wrap_q8_depthwise_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output) {
+    const insn_stamp since = insn_counter_now();
+    __real_q8_depthwise_conv_s8(p, input, output);
+    record(KERNEL_DEPTHWISE, since, conv_macs(p));
+}
+
+void __wrap_q8_add_s8(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
+    const insn_stamp since = insn_counter_now();
+    __real_q8_add_s8(p, input1, input2, output);
+    record(KERNEL_ADD, since, 0);
+}
+
+void __wrap_q8_mul_s8(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output) {
+    const insn_stamp since = insn_counter_now();
+    __real_q8_mul_s8(p, input, gate, output);
+    record(KERNEL_MUL, since, 0);
+}
+
+void __wrap_q8_hard_swish_s8(const q8_hard_swish_params *p, const int8_t *input, int8_t *output) {
+    const insn_stamp since = insn_counter_now();
+    __real_q8_hard_swish_s8(p, input, output);
+    record(KERNEL_HARD_SWISH, since, 0);
+}
+
+void __wrap_q8_requantize_s8(const q8_requant *r, int32_t count, const int8_t *input, int8_t *output) {
+    const insn_stamp since = insn_counter_now();
+    __real_q8_requantize_s8(r, count, input, output);
+    record(KERNEL_REQUANTIZE, since, 0);
+}
+
+void __wrap_q8_concat_s8(const int8_t *input, int32_t pixels, int32_t in_c, int8_t *output, int32_t out_c,
+                         int32_t channel_offset) {
+    const insn_stamp since = insn_counter_now();
+    __real_q8_concat_s8(input, pixels, in_c, output, out_c, channel_offset);
+    record(KERNEL_CONCAT, since, 0);
+}
+
+void __wrap_q8_split_s8(const int8_t *input, int32_t pixels, int32_t in_c, int32_t start, int32_t count,
+                        int8_t *output) {
+    const insn_stamp since = insn_counter_now();
+    __real_q8_split_s8(input, pixels, in_c, start, count, output);
+    record(KERNEL_SPLIT, since, 0);
+}
+
+void __wrap_q8_shuffle_s8(const int8_t *input, int32_t pixels, int32_t c, int32_t groups, int8_t *output) {
+    const insn_stamp since = insn_counter_now();
+    __real_q8_shuffle_s8(input, pixels, c, groups, output);
+    record(KERNEL_SHUFFLE, since, 0);
+}
+
+void __wrap_q8_max_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t *output) {
+    const insn_stamp since = insn_counter_now();
+    __real_q8_max_pool_s8(p, input, output);
+    record(KERNEL_MAX_POOL, since, 0);
+}
+
+void __wrap_q8_avg_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t *output) {
+    const insn_stamp since = insn_counter_now();
+    __real_q8_avg_pool_s8(p, input, output);
+    record(KERNEL_AVG_POOL, since, 0);
+}
+
+void __wrap_q8_global_avg_pool_s8(const q8_requant *r, q8_shape in, const int8_t *input, int8_t *output) {
+    const insn_stamp since = insn_counter_now();
+    __real_q8_global_avg_pool_s8(r, in, input, output);
+    record(KERNEL_GLOBAL_AVG_POOL, since, 0);
+}
+
+/** Prints `numerator / denominator` with two decimals (integer arithmetic only). */
+static void print_ratio(uint64_t numerator, uint64_t denominator) {
+    const uint64_t hundredths = (numerator * 100u + denominator / 2u) / denominator;
+    sh_print_u64(hundredths / 100u);
+    sh_print(".");
+    sh_print_u64(hundredths / 10u % 10u);
+    sh_print_u64(hundredths % 10u);
+}
+
+void profile_report(uint32_t images) {
+    uint64_t total_instructions = 0, total_macs = 0;
+    for (int k = 0; k < KERNEL_COUNT; k++) {
+        total_instructions += stats[k].instructions;
+        total_macs += stats[k].macs;
+    }
+    if (images == 0 || total_instructions == 0) {
+        return;
+    }
+    for (int k = 0; k < KERNEL_COUNT; k++) {
+        if (stats[k].calls == 0) {
+            continue;
+        }
+        sh_print("profile: ");
+        sh_print(stats[k].name);
+        sh_print(" calls=");
+        sh_print_u64(stats[k].calls / images);
+        sh_print(" instructions=");
+        sh_print_u64(stats[k].instructions / images);
+        sh_print(" share=");
+        print_ratio(stats[k].instructions * 100u, total_instructions);
+        sh_print("%");
+        if (stats[k].macs != 0) {
+            sh_print(" macs=");
+            sh_print_u64(stats[k].macs / images);
+            sh_print(" instructions_per_mac=");
+            print_ratio(stats[k].instructions, stats[k].macs);
+        }
+        sh_print("\n");
+    }
+    sh_print("profile: kernels instructions=");
+    sh_print_u64(total_instructions / images);
+    sh_print(" conv_macs=");
+    sh_print_u64(total_macs / images);
+    if (total_macs != 0) {
+        sh_print(" instructions_per_mac=");
+        print_ratio(total_instructions, total_macs);
+    }
+    sh_print("\n");
+}
