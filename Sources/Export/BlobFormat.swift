@@ -1,0 +1,84 @@
+/// Constants of the blob format, version 1. The normative description is `Docs/BLOB_FORMAT.md`;
+/// the C twin of these numbers is `Targets/runtime/src/q8_format.h`.
+enum BlobFormat {
+    /// The ASCII bytes `Q8MB`.
+    static let magic: [UInt8] = [0x51, 0x38, 0x4D, 0x42]
+    static let version: UInt32 = 1
+    static let headerSize = 128
+    /// Bytes of one value table record.
+    static let valueRecordSize = 32
+    /// Bytes of one tensor table entry.
+    static let tensorEntrySize = 16
+    /// Bytes of the common header of every op record.
+    static let opHeaderSize = 16
+    /// Alignment of every region, tensor and arena buffer.
+    static let alignment = 16
+    /// Tensor index that stands for "no tensor".
+    static let noTensor: UInt32 = 0xFFFF_FFFF
+    /// Largest total size, arena size and element count (2^31 − 1).
+    static let maxSize = Int(Int32.max)
+    /// Largest height, width or channel count.
+    static let maxDimension = 65535
+    /// Largest kernel size and stride of a window.
+    static let maxWindow = 255
+    /// Largest `left_shift` of ADD and `input_shift` of hard-swish (255 · 2^23 fits int32).
+    static let maxInputShift: Int32 = 23
+    /// Largest `three` of hard-swish (255 · 2 · three fits int32).
+    static let maxThree: Int32 = 4_210_752
+    /// Largest H·W of a global average pool (255 · H·W fits int32).
+    static let maxPoolArea = 8_421_504
+}
+
+/// `x` rounded up to a multiple of the blob alignment (16).
+func alignUp(_ x: Int) -> Int { (x + BlobFormat.alignment - 1) / BlobFormat.alignment * BlobFormat.alignment }
+
+/// Op type codes of the op records.
+enum BlobOpType: UInt32 {
+    case conv = 1, add, mul, hardSwish, hardSigmoid, requantize, concat, split, shuffle, maxPool, avgPool, globalAvgPool
+
+    /// Number of parameter words that follow the input ids.
+    var parameterWords: Int {
+        switch self {
+        case .conv: return 18
+        case .add: return 12
+        case .mul: return 7
+        case .hardSwish, .hardSigmoid, .requantize, .globalAvgPool: return 6
+        case .concat: return 0
+        case .split: return 2
+        case .shuffle: return 1
+        case .maxPool, .avgPool: return 10
+        }
+    }
+
+    /// Required number of inputs (`nil`: one or more, for concat).
+    var inputCount: Int? {
+        switch self {
+        case .add, .mul: return 2
+        case .concat: return nil
+        default: return 1
+        }
+    }
+}
+
+/// Kinds of the tensor table entries.
+enum BlobTensorKind: UInt32 {
+    case weights = 1, bias, multiplier, shift, padValues
+
+    /// Bytes per element (int8 or int32).
+    var elementSize: Int {
+        switch self {
+        case .weights, .padValues: return 1
+        case .bias, .multiplier, .shift: return 4
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .weights: return "weights"
+        case .bias: return "bias"
+        case .multiplier: return "multiplier"
+        case .shift: return "shift"
+        case .padValues: return "pad values"
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import QuantCore
+
+/// One op encoded as its blob record: the 32-bit words of the record (common header, input ids,
+/// parameters) and the tensors it references, in reference order.
+struct EncodedOp {
+    var words: [UInt32]
+    var tensors: [(kind: BlobTensorKind, bytes: [UInt8])]
+}
+
+/// Where every part of a model's blob goes (Docs/BLOB_FORMAT.md, "Overall layout"): the encoded
+/// ops and strings and the offset of every region and tensor. Shared by the writer and the
+/// memory planner (which reports the blob size).
+struct BlobLayout {
+    var ops: [EncodedOp]
+    var strings: [UInt8]
+    var metadataCount: Int
+    var valuesOffset = BlobFormat.headerSize, opsOffset = 0, opsSize = 0
+    var tensorsOffset = 0, tensorCount = 0, stringsOffset = 0, dataOffset = 0, dataSize = 0, totalSize = 0
+    /// Absolute offset of every tensor, in table order.
+    var tensorOffsets: [Int] = []
+    /// Bytes of int8 weights, and of every other tensor (bias, multipliers, shifts, pad values).
+    var weightBytes = 0, parameterBytes = 0
+
+    init(_ model: QModel) {
+        var nextTensor = 0
+        ops = model.nodes.enumerated().map { encodeOp($0.element, index: $0.offset, nextTensor: &nextTensor) }
+        let metadata = model.metadata.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+        metadataCount = metadata.count
+        var s = ByteWriter()
+        for text in [model.name] + model.nodes.map(\.name) + metadata.flatMap({ [$0.key, $0.value] }) {
+            let utf8 = Array(text.utf8)
+            s.u32(UInt32(utf8.count)); s.append(utf8)
+        }
+        strings = s.bytes
+
+        opsOffset = alignUp(valuesOffset + (model.nodes.count + 1) * BlobFormat.valueRecordSize)
+        opsSize = ops.reduce(0) { $0 + 4 * $1.words.count }
+        tensorsOffset = alignUp(opsOffset + opsSize)
+        tensorCount = nextTensor
+        stringsOffset = alignUp(tensorsOffset + tensorCount * BlobFormat.tensorEntrySize)
+        dataOffset = alignUp(stringsOffset + strings.count)
+        var at = dataOffset
+        for op in ops {
+            for t in op.tensors {
+                tensorOffsets.append(at)
+                at = alignUp(at + t.bytes.count)
+                if t.kind == .weights { weightBytes += t.bytes.count } else { parameterBytes += t.bytes.count }
+            }
+        }
+        dataSize = at - dataOffset
+        totalSize = at
+    }
+}
+
+/// Encodes node `index` as an op record; `nextTensor` is the index of the next tensor table
+/// entry and advances by the number of tensors the op references.
+func encodeOp(_ node: QNode, index: Int, nextTensor: inout Int) -> EncodedOp {
+    let type = blobOpType(node.op)
+    var params: [Int32] = []
+    var tensors: [(kind: BlobTensorKind, bytes: [UInt8])] = []
+    func tensor(_ kind: BlobTensorKind, _ bytes: [UInt8]) -> Int32 {
+        tensors.append((kind, bytes))
+        nextTensor += 1
+        return Int32(truncatingIfNeeded: nextTensor - 1)
+    }
+    func requant(_ r: QRequantize) -> [Int32] {
+        [r.inputZeroPoint, r.multiplier, r.shift, r.outputZeroPoint, r.actMin, r.actMax]
+    }
+    switch node.op {
+    case .conv(let c):
+        params = [c.inChannels, c.outChannels, c.kernelH, c.kernelW, c.strideH, c.strideW, c.padTop, c.padLeft, c.groups]
+            .map { Int32(truncatingIfNeeded: $0) }
+        params += [c.inputZeroPoint, c.outputZeroPoint, c.actMin, c.actMax]
+        params.append(tensor(.weights, c.weights.bytePatterns))
+        params.append(tensor(.bias, c.bias.littleEndianBytes))
+        params.append(tensor(.multiplier, c.multiplier.littleEndianBytes))
+        params.append(tensor(.shift, c.shift.littleEndianBytes))
+        params.append(c.padValue.map { tensor(.padValues, $0.bytePatterns) } ?? Int32(bitPattern: BlobFormat.noTensor))
+    case .add(let a):
+        params = [a.input1ZeroPoint, a.input2ZeroPoint, a.leftShift, a.input1Multiplier, a.input1Shift,
+                  a.input2Multiplier, a.input2Shift, a.outputMultiplier, a.outputShift, a.outputZeroPoint, a.actMin, a.actMax]
+    case .mul(let m):
+        params = [m.inputZeroPoint, m.gateZeroPoint, m.multiplier, m.shift, m.outputZeroPoint, m.actMin, m.actMax]
+    case .hardSwish(let h):
+        params = [h.inputZeroPoint, h.inputShift, h.three, h.multiplier, h.shift, h.outputZeroPoint]
+    case .requantize(let r), .globalAvgPool(let r):
+        params = requant(r)
+    case .concat:
+        params = []
+    case .split(let start, let count):
+        params = [Int32(truncatingIfNeeded: start), Int32(truncatingIfNeeded: count)]
+    case .shuffle(let groups):
+        params = [Int32(truncatingIfNeeded: groups)]
+    case .maxPool(let p), .avgPool(let p):
+        params = [p.kernel, p.stride, p.padTop, p.padLeft].map { Int32(truncatingIfNeeded: $0) } + requant(p.requant)
+    }
+    let recordWords = 4 + node.inputs.count + params.count
+    var words: [UInt32] = [type.rawValue, UInt32(4 * recordWords), UInt32(index + 1), UInt32(node.inputs.count)]
+    words += node.inputs.map { UInt32(truncatingIfNeeded: $0) }
+    words += params.map { UInt32(bitPattern: $0) }
+    return EncodedOp(words: words, tensors: tensors)
+}

@@ -1,0 +1,261 @@
+import QuantCore
+
+/// Reads a version-1 blob back into a `QModel`, validating everything the C loader validates
+/// (Docs/BLOB_FORMAT.md, "Validation", same checks in the same order): header, CRC, region and
+/// tensor bounds and alignment, strings, every op record and parameter, and the memory plan.
+/// Throws a `ToolkitError` naming `path` and the first problem found; never traps on bad bytes.
+public func readBlob(_ bytes: [UInt8], path: String) throws -> QModel {
+    try BlobReader(bytes: bytes, path: path).read()
+}
+
+/// The state of one `readBlob` call.
+private struct BlobReader {
+    let b: LittleEndianReader
+    let path: String
+
+    init(bytes: [UInt8], path: String) { b = LittleEndianReader(bytes: bytes); self.path = path }
+
+    func fail(_ p: BlobProblem, _ detail: String) -> ToolkitError { p.error(path, detail) }
+
+    /// Header fields by name (offsets from Docs/BLOB_FORMAT.md).
+    var totalSize: Int { Int(b.u32(12)) }
+    var opCount: Int { Int(b.u32(20)) }
+    var tensorCount: Int { Int(b.u32(28)) }
+    var arenaBytes: Int { Int(b.u32(32)) }
+    var scratchBytes: Int { Int(b.u32(36)) }
+    var metadataCount: Int { Int(b.u32(60)) }
+
+    func read() throws -> QModel {
+        try checkHeader()
+        try checkRegions()
+        let tensors = try readTensorTable()
+        let strings = try readStrings()
+        let values = try readValues()
+        let nodes = try readOps(values: values, tensors: tensors, names: Array(strings.dropFirst().prefix(opCount)))
+        var metadata: [String: String] = [:]
+        let pairs = strings.dropFirst(1 + opCount)
+        for k in stride(from: pairs.startIndex, to: pairs.endIndex, by: 2) { metadata[pairs[k]] = pairs[k + 1] }
+        let model = QModel(name: strings[0], input: values[0].info, nodes: nodes, numClasses: Int(b.u32(48)), metadata: metadata)
+        try checkModel(model, file: path)
+        if let conflict = planConflict(offsets: values.map(\.arenaOffset), sizes: values.map { $0.info.shape.count },
+                                       lifetimes: valueLifetimes(model)) {
+            throw fail(.plan, conflict)
+        }
+        return model
+    }
+
+    /// Magic, version, sizes, counts, reserved fields, CRC.
+    func checkHeader() throws {
+        let n = b.bytes.count
+        if n < 8 { throw fail(.truncated, "\(n) bytes, too short for a blob header") }
+        if Array(b.bytes[0..<4]) != BlobFormat.magic {
+            throw fail(.magic, "the file starts with \(b.bytes[0..<4].map { String(format2: $0) }.joined(separator: " ")), expected 51 38 4D 42 ('Q8MB')")
+        }
+        if b.u32(4) != BlobFormat.version {
+            throw fail(.version, "version \(b.u32(4)); this reader implements version \(BlobFormat.version)")
+        }
+        if n < BlobFormat.headerSize { throw fail(.truncated, "\(n) bytes, the header alone is \(BlobFormat.headerSize)") }
+        if b.u32(8) != UInt32(BlobFormat.headerSize) { throw fail(.header, "header size \(b.u32(8)), expected \(BlobFormat.headerSize)") }
+        if totalSize > BlobFormat.maxSize || totalSize % BlobFormat.alignment != 0 || totalSize < BlobFormat.headerSize {
+            throw fail(.header, "total size \(totalSize) is not a multiple of 16 between 128 and 2^31 − 1")
+        }
+        if n < totalSize { throw fail(.truncated, "\(n) bytes, the header says \(totalSize)") }
+        if b.bytes[112..<128].contains(where: { $0 != 0 }) { throw fail(.header, "reserved header bytes are not zero") }
+        if opCount < 1 { throw fail(.header, "the model has no ops") }
+        if Int(b.u32(24)) != opCount + 1 { throw fail(.header, "value count \(b.u32(24)) is not op count \(opCount) + 1") }
+        if b.u32(40) != 0 { throw fail(.header, "input value \(b.u32(40)), must be 0") }
+        if Int(b.u32(44)) != opCount { throw fail(.header, "output value \(b.u32(44)), must be the op count \(opCount)") }
+        let stored = b.u32(16)
+        let computed = crc32(b.bytes[20..<totalSize])
+        if stored != computed {
+            throw fail(.crc, "stored \(hex(stored)), computed \(hex(computed)) over bytes 20..<\(totalSize)")
+        }
+    }
+
+    /// Each region ends inside the blob, is 16-aligned, and starts after the previous one.
+    func checkRegions() throws {
+        let valueCount = opCount + 1
+        let regions: [(String, Int, Int)] = [
+            ("value table", Int(b.u32(80)), valueCount * BlobFormat.valueRecordSize),
+            ("op records", Int(b.u32(84)), Int(b.u32(88))),
+            ("tensor table", Int(b.u32(92)), tensorCount * BlobFormat.tensorEntrySize),
+            ("string section", Int(b.u32(96)), Int(b.u32(100))),
+            ("tensor data", Int(b.u32(104)), Int(b.u32(108))),
+        ]
+        var end = BlobFormat.headerSize
+        for (name, offset, size) in regions {
+            if offset + size > totalSize { throw fail(.bounds, "the \(name) (\(size) bytes at \(offset)) runs past the end (\(totalSize))") }
+            if offset % BlobFormat.alignment != 0 { throw fail(.align, "the \(name) starts at \(offset)") }
+            if offset < end { throw fail(.bounds, "the \(name) at \(offset) overlaps what precedes it (ends at \(end))") }
+            end = offset + size
+        }
+        if arenaBytes + scratchBytes > BlobFormat.maxSize { throw fail(.bounds, "arena \(arenaBytes) + scratch \(scratchBytes) bytes exceed 2^31 − 1") }
+        if arenaBytes % BlobFormat.alignment != 0 { throw fail(.align, "arena size \(arenaBytes)") }
+    }
+
+    /// The tensor table entries: (kind, data bytes), validated against the data region.
+    func readTensorTable() throws -> [(kind: BlobTensorKind, bytes: ArraySlice<UInt8>)] {
+        let dataStart = Int(b.u32(104)), dataEnd = dataStart + Int(b.u32(108))
+        var end = dataStart
+        var result: [(kind: BlobTensorKind, bytes: ArraySlice<UInt8>)] = []
+        for t in 0..<tensorCount {
+            let e = Int(b.u32(92)) + t * BlobFormat.tensorEntrySize
+            let offset = Int(b.u32(e)), size = Int(b.u32(e + 4))
+            if offset < dataStart || offset + size > dataEnd {
+                throw fail(.bounds, "tensor \(t) (\(size) bytes at \(offset)) runs past the end of the data region [\(dataStart), \(dataEnd))")
+            }
+            if offset % BlobFormat.alignment != 0 { throw fail(.align, "tensor \(t) starts at \(offset)") }
+            if offset < end { throw fail(.bounds, "tensor \(t) at \(offset) overlaps the previous tensor (ends at \(end))") }
+            end = offset + size
+            guard let kind = BlobTensorKind(rawValue: b.u32(e + 8)) else { throw fail(.tensor, "tensor \(t) has unknown kind \(b.u32(e + 8))") }
+            if b.u32(e + 12) != 0 { throw fail(.tensor, "tensor \(t) has a nonzero reserved word") }
+            if size % kind.elementSize != 0 { throw fail(.tensor, "tensor \(t) (\(kind.name)) has \(size) bytes, not whole elements") }
+            result.append((kind, b.bytes[offset..<(offset + size)]))
+        }
+        return result
+    }
+
+    /// Model name, node names, then metadata keys and values.
+    func readStrings() throws -> [String] {
+        let start = Int(b.u32(96)), end = start + Int(b.u32(100))
+        let count = 1 + opCount + 2 * metadataCount
+        var at = start
+        var result: [String] = []
+        var previousKey: [UInt8]?
+        for k in 0..<count {
+            if at + 4 > end { throw fail(.strings, "string \(k) of \(count) starts past the end of the section") }
+            let length = Int(b.u32(at))
+            if length > end - at - 4 { throw fail(.strings, "string \(k) has length \(length), past the end of the section") }
+            let utf8 = Array(b.bytes[(at + 4)..<(at + 4 + length)])
+            guard let text = String(validating: utf8, as: UTF8.self) else { throw fail(.strings, "string \(k) is not valid UTF-8") }
+            if k > opCount && (k - opCount) % 2 == 1 {
+                if let p = previousKey, !p.lexicographicallyPrecedes(utf8) {
+                    throw fail(.strings, "metadata key '\(text)' is not after the previous key in byte order")
+                }
+                previousKey = utf8
+            }
+            result.append(text)
+            at += 4 + length
+        }
+        if at != end { throw fail(.strings, "\(end - at) bytes left after the last string") }
+        return result
+    }
+
+    /// One value table record.
+    struct Value { var info: QTensorInfo; var arenaOffset: Int }
+
+    /// The value table, with dimensions, arena placement and the header's copies checked.
+    func readValues() throws -> [Value] {
+        var values: [Value] = []
+        for v in 0...opCount {
+            let r = Int(b.u32(80)) + v * BlobFormat.valueRecordSize
+            let dims = [Int(b.u32(r)), Int(b.u32(r + 4)), Int(b.u32(r + 8))]
+            if dims.contains(where: { $0 < 1 || $0 > BlobFormat.maxDimension }) || dims.reduce(1, *) > BlobFormat.maxSize {
+                throw fail(.shape, "value \(v) has shape \(dims.map(String.init).joined(separator: "x"))")
+            }
+            let info = QTensorInfo(shape: Shape3(dims[0], dims[1], dims[2]), zeroPoint: b.i32(r + 12), scale: Double(bitPattern: b.u64(r + 16)))
+            if !isInt8(info.zeroPoint) { throw fail(.parameter, "value \(v) has zero point \(info.zeroPoint)") }
+            let offset = Int(b.u32(r + 24))
+            if b.u32(r + 28) != 0 { throw fail(.header, "value \(v) has a nonzero reserved word") }
+            if v == 0 && offset != 0 { throw fail(.bounds, "the input (value 0) has arena offset \(offset); it is not in the arena") }
+            if offset % BlobFormat.alignment != 0 { throw fail(.align, "value \(v) has arena offset \(offset)") }
+            if v > 0 && offset + info.shape.count > arenaBytes {
+                throw fail(.bounds, "value \(v) (\(info.shape.count) bytes at \(offset)) runs past the end of the \(arenaBytes)-byte arena")
+            }
+            values.append(Value(info: info, arenaOffset: offset))
+        }
+        let input = values[0].info, output = values[opCount].info
+        if b.i32(52) != input.zeroPoint || b.u64(64) != input.scale.bitPattern {
+            throw fail(.header, "the header's input quantization differs from value 0's")
+        }
+        if b.i32(56) != output.zeroPoint || b.u64(72) != output.scale.bitPattern {
+            throw fail(.header, "the header's output quantization differs from the output value's")
+        }
+        return values
+    }
+
+    /// The op records as nodes; structure (type, sizes, inputs) and tensor references checked.
+    func readOps(values: [Value], tensors: [(kind: BlobTensorKind, bytes: ArraySlice<UInt8>)], names: [String]) throws -> [QNode] {
+        let start = Int(b.u32(84)), end = start + Int(b.u32(88))
+        var at = start
+        var nextTensor = 0
+        var nodes: [QNode] = []
+        for i in 0..<opCount {
+            let label = "op \(i)"
+            if at + BlobFormat.opHeaderSize > end { throw fail(.op, "\(label) starts past the end of the op records") }
+            guard let type = BlobOpType(rawValue: b.u32(at)) else { throw fail(.op, "\(label) has unknown type \(b.u32(at))") }
+            let recordSize = Int(b.u32(at + 4)), inputCount = Int(b.u32(at + 12))
+            if inputCount > (end - at - BlobFormat.opHeaderSize) / 4 { throw fail(.op, "\(label) has \(inputCount) inputs, more than its record holds") }
+            let expected = BlobFormat.opHeaderSize + 4 * (inputCount + type.parameterWords)
+            if recordSize != expected || at + recordSize > end {
+                throw fail(.op, "\(label) (\(type)) has record size \(recordSize), expected \(expected) inside the op records")
+            }
+            if Int(b.u32(at + 8)) != i + 1 { throw fail(.op, "\(label) writes value \(b.u32(at + 8)), expected \(i + 1)") }
+            if let n = type.inputCount, inputCount != n { throw fail(.op, "\(label) (\(type)) has \(inputCount) inputs, expected \(n)") }
+            if inputCount < 1 { throw fail(.op, "\(label) (\(type)) has no inputs") }
+            let inputs = (0..<inputCount).map { Int(b.u32(at + 16 + 4 * $0)) }
+            if let bad = inputs.first(where: { $0 > i }) { throw fail(.op, "\(label) reads value \(bad), not produced before it") }
+            let p0 = at + 16 + 4 * inputCount
+            let p = (0..<type.parameterWords).map { b.i32(p0 + 4 * $0) }
+
+            func tensor(_ word: Int32, _ kind: BlobTensorKind) throws -> ArraySlice<UInt8> {
+                let t = Int(UInt32(bitPattern: word))
+                if t != nextTensor { throw fail(.tensor, "\(label) references tensor \(t), expected the next one, \(nextTensor)") }
+                if t >= tensors.count { throw fail(.tensor, "\(label) references tensor \(t), the table has \(tensors.count)") }
+                if tensors[t].kind != kind { throw fail(.tensor, "\(label) uses tensor \(t) (\(tensors[t].kind.name)) as \(kind.name)") }
+                nextTensor += 1
+                return tensors[t].bytes
+            }
+            func requant(_ k: Int) -> QRequantize {
+                QRequantize(inputZeroPoint: p[k], multiplier: p[k + 1], shift: p[k + 2], outputZeroPoint: p[k + 3], actMin: p[k + 4], actMax: p[k + 5])
+            }
+            let op: QOp
+            switch type {
+            case .conv:
+                let weights = try tensor(p[13], .weights).map { Int8(bitPattern: $0) }
+                let bias = int32s(try tensor(p[14], .bias))
+                let multiplier = int32s(try tensor(p[15], .multiplier))
+                let shift = int32s(try tensor(p[16], .shift))
+                let padValue = UInt32(bitPattern: p[17]) == BlobFormat.noTensor ? nil : try tensor(p[17], .padValues).map { Int8(bitPattern: $0) }
+                op = .conv(QConv(inChannels: Int(p[0]), outChannels: Int(p[1]), kernelH: Int(p[2]), kernelW: Int(p[3]),
+                                 strideH: Int(p[4]), strideW: Int(p[5]), padTop: Int(p[6]), padLeft: Int(p[7]), groups: Int(p[8]),
+                                 weights: weights, bias: bias, multiplier: multiplier, shift: shift,
+                                 inputZeroPoint: p[9], outputZeroPoint: p[10], actMin: p[11], actMax: p[12], padValue: padValue))
+            case .add:
+                op = .add(QAdd(input1ZeroPoint: p[0], input2ZeroPoint: p[1], leftShift: p[2], input1Multiplier: p[3], input1Shift: p[4],
+                               input2Multiplier: p[5], input2Shift: p[6], outputMultiplier: p[7], outputShift: p[8],
+                               outputZeroPoint: p[9], actMin: p[10], actMax: p[11]))
+            case .mul:
+                op = .mul(QMul(inputZeroPoint: p[0], gateZeroPoint: p[1], multiplier: p[2], shift: p[3], outputZeroPoint: p[4], actMin: p[5], actMax: p[6]))
+            case .hardSwish, .hardSigmoid:
+                op = .hardSwish(QHardSwish(isSigmoid: type == .hardSigmoid, inputZeroPoint: p[0], inputShift: p[1], three: p[2],
+                                           multiplier: p[3], shift: p[4], outputZeroPoint: p[5]))
+            case .requantize: op = .requantize(requant(0))
+            case .concat: op = .concat
+            case .split: op = .split(start: Int(p[0]), count: Int(p[1]))
+            case .shuffle: op = .shuffle(groups: Int(p[0]))
+            case .maxPool: op = .maxPool(QPool(kernel: Int(p[0]), stride: Int(p[1]), padTop: Int(p[2]), padLeft: Int(p[3]), requant: requant(4)))
+            case .avgPool: op = .avgPool(QPool(kernel: Int(p[0]), stride: Int(p[1]), padTop: Int(p[2]), padLeft: Int(p[3]), requant: requant(4)))
+            case .globalAvgPool: op = .globalAvgPool(requant(0))
+            }
+            nodes.append(QNode(name: names[i], op: op, inputs: inputs, output: values[i + 1].info))
+            at += recordSize
+        }
+        if at != end { throw fail(.op, "\(end - at) bytes left after the last op record") }
+        if nextTensor != tensors.count { throw fail(.tensor, "\(tensors.count - nextTensor) tensors are never used") }
+        return nodes
+    }
+}
+
+/// Little-endian int32 values of `bytes` (whose count is a multiple of 4).
+private func int32s(_ bytes: ArraySlice<UInt8>) -> [Int32] {
+    let r = LittleEndianReader(bytes: Array(bytes))
+    return (0..<(bytes.count / 4)).map { r.i32(4 * $0) }
+}
+
+private func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16, uppercase: true) }
+
+private extension String {
+    /// Two-digit uppercase hex of a byte.
+    init(format2 byte: UInt8) { self = (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true) }
+}

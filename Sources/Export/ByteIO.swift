@@ -1,0 +1,48 @@
+/// Appends little-endian integers to a byte array (the blob writer's only output primitive).
+struct ByteWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+    mutating func u32(_ v: UInt32) {
+        bytes.append(UInt8(truncatingIfNeeded: v)); bytes.append(UInt8(truncatingIfNeeded: v >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: v >> 16)); bytes.append(UInt8(truncatingIfNeeded: v >> 24))
+    }
+    mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
+    mutating func u64(_ v: UInt64) { u32(UInt32(truncatingIfNeeded: v)); u32(UInt32(truncatingIfNeeded: v >> 32)) }
+    mutating func append(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+    /// Zero bytes up to absolute position `offset` (which must not be behind the end).
+    mutating func pad(to offset: Int) { bytes.append(contentsOf: repeatElement(0, count: offset - bytes.count)) }
+    /// Overwrites a u32 at `offset` (used for the CRC, computed last).
+    mutating func patchU32(_ v: UInt32, at offset: Int) {
+        for k in 0..<4 { bytes[offset + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(k))) }
+    }
+}
+
+/// Little-endian reads from a byte array. Callers check bounds first (`BlobReader` validates every
+/// region against the blob size before reading inside it); reads past the end return 0 rather
+/// than trap, as a second line of defence.
+struct LittleEndianReader {
+    let bytes: [UInt8]
+
+    func u8(_ at: Int) -> UInt8 { at >= 0 && at < bytes.count ? bytes[at] : 0 }
+    func u32(_ at: Int) -> UInt32 {
+        UInt32(u8(at)) | UInt32(u8(at + 1)) << 8 | UInt32(u8(at + 2)) << 16 | UInt32(u8(at + 3)) << 24
+    }
+    func i32(_ at: Int) -> Int32 { Int32(bitPattern: u32(at)) }
+    func u64(_ at: Int) -> UInt64 { UInt64(u32(at)) | UInt64(u32(at + 4)) << 32 }
+}
+
+extension Array where Element == Int32 {
+    /// The values as little-endian bytes.
+    var littleEndianBytes: [UInt8] {
+        var w = ByteWriter(capacity: count * 4)
+        for v in self { w.i32(v) }
+        return w.bytes
+    }
+}
+
+extension Array where Element == Int8 {
+    /// The values' bit patterns as bytes.
+    var bytePatterns: [UInt8] { map { UInt8(bitPattern: $0) } }
+}

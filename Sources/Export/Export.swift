@@ -1,1 +1,0 @@
-// Export: see README.md in this folder.

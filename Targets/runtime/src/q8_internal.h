@@ -1,0 +1,275 @@
+/*
+ * Internal declarations of the q8 runtime: blob format constants (Docs/BLOB_FORMAT.md), little-
+ * endian readers, the decoded form of op records, and every kernel with its parameter struct.
+ * Each op lives in its own file q8_<op>_s8.c with three functions: *_get (decode a record into
+ * the parameter struct), *_check (validate it, used once by q8_model_init) and the kernel.
+ */
+#ifndef Q8_INTERNAL_H
+#define Q8_INTERNAL_H
+
+#include "q8.h"
+
+/* ---- Format constants (twins of Sources/Export/BlobFormat.swift) ---- */
+#define Q8_HEADER_SIZE 128u
+#define Q8_VALUE_RECORD_SIZE 32u
+#define Q8_TENSOR_ENTRY_SIZE 16u
+#define Q8_OP_HEADER_SIZE 16u
+#define Q8_ALIGNMENT 16u
+#define Q8_NO_TENSOR 0xFFFFFFFFu
+#define Q8_MAX_SIZE 0x7FFFFFFFu
+#define Q8_MAX_DIMENSION 65535
+#define Q8_MAX_WINDOW 255
+#define Q8_MAX_INPUT_SHIFT 23
+#define Q8_MAX_THREE 4210752
+#define Q8_MAX_POOL_AREA 8421504
+
+/** Op type codes. */
+enum {
+    Q8_OP_CONV = 1,
+    Q8_OP_ADD = 2,
+    Q8_OP_MUL = 3,
+    Q8_OP_HARD_SWISH = 4,
+    Q8_OP_HARD_SIGMOID = 5,
+    Q8_OP_REQUANTIZE = 6,
+    Q8_OP_CONCAT = 7,
+    Q8_OP_SPLIT = 8,
+    Q8_OP_SHUFFLE = 9,
+    Q8_OP_MAX_POOL = 10,
+    Q8_OP_AVG_POOL = 11,
+    Q8_OP_GLOBAL_AVG_POOL = 12
+};
+
+/** Tensor kinds. */
+enum {
+    Q8_TENSOR_WEIGHTS = 1,
+    Q8_TENSOR_BIAS = 2,
+    Q8_TENSOR_MULTIPLIER = 3,
+    Q8_TENSOR_SHIFT = 4,
+    Q8_TENSOR_PAD_VALUES = 5
+};
+
+/* ---- Little-endian readers (no alignment or aliasing assumptions) ---- */
+
+/** The u32 stored little-endian at p. */
+static inline uint32_t q8_u32(const uint8_t *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/** The i32 stored little-endian at p (two's complement, converted without implementation-defined casts). */
+static inline int32_t q8_i32(const uint8_t *p) {
+    uint32_t u = q8_u32(p);
+    return u <= 0x7FFFFFFFu ? (int32_t)u : -(int32_t)(~u) - 1;
+}
+
+/** Arithmetic shift right (floor division by 2^n, n in 0…31) without implementation-defined behaviour. */
+static inline int32_t q8_asr(int32_t x, int n) {
+    return x >= 0 ? (x >> n) : ~((~x) >> n);
+}
+
+/** a + b wrapping modulo 2^32 (Swift's &+), without signed overflow. */
+static inline int32_t q8_add_wrap(int32_t a, int32_t b) {
+    const uint32_t u = (uint32_t)a + (uint32_t)b;
+    return u <= 0x7FFFFFFFu ? (int32_t)u : -(int32_t)(~u) - 1;
+}
+
+/**
+ * Requantizes acc, adds the zero point and clamps to [lo, hi] (zero point and bounds in int8
+ * range), exactly: computed as clamp(v, lo − zp, hi − zp) + zp, which equals clamp(v + zp, lo, hi)
+ * without the overflow of v + zp when v is near the int32 limits (twin of Swift's requantizeToInt8).
+ */
+static inline int8_t q8_requantize_to_s8(int32_t acc, int32_t multiplier, int32_t shift, int32_t zero_point,
+                                         int32_t lo, int32_t hi) {
+    int32_t v = q8_requantize(acc, multiplier, shift);
+    if (v < lo - zero_point) v = lo - zero_point;
+    if (v > hi - zero_point) v = hi - zero_point;
+    return (int8_t)(v + zero_point);
+}
+
+/* ---- Decoded blob structures ---- */
+
+/** Height, width, channels of an activation (HWC, int8). */
+typedef struct q8_shape {
+    int32_t h, w, c;
+} q8_shape;
+
+/** One value table record. */
+typedef struct q8_value {
+    q8_shape shape;
+    int32_t zero_point;
+    uint32_t arena_offset;
+} q8_value;
+
+/** The common header of an op record, with pointers to its input ids and parameter words. */
+typedef struct q8_op {
+    uint32_t index;        /**< position in the op list; the op writes value index + 1 */
+    uint32_t type;         /**< Q8_OP_* */
+    uint32_t record_size;  /**< bytes of the whole record */
+    uint32_t input_count;
+    const uint8_t *inputs; /**< input_count little-endian u32 value ids */
+    const uint8_t *params; /**< the parameter words */
+} q8_op;
+
+/** Reads value v (v ≤ op_count) from the value table. */
+q8_value q8_value_get(const q8_model *m, uint32_t v);
+
+/** Value id of input k of op. */
+static inline uint32_t q8_op_input(const q8_op *op, uint32_t k) { return q8_u32(op->inputs + 4u * k); }
+
+/** Parameter word k of op. */
+static inline int32_t q8_op_param(const q8_op *op, uint32_t k) { return q8_i32(op->params + 4u * k); }
+
+/**
+ * Reads the record at byte offset pos of the op records as op number index and checks its
+ * structure: known type, exact record size inside the op records, output value index + 1, the
+ * type's input count, inputs computed before the op. Returns Q8_OK or Q8_ERR_BAD_OP.
+ */
+q8_status q8_op_read(const q8_model *m, uint32_t pos, uint32_t index, q8_op *op);
+
+/** Data of tensor t, or NULL if t is not a table index (data offsets were validated at load). */
+const uint8_t *q8_tensor_data(const q8_model *m, uint32_t t);
+
+/**
+ * Checks that tensor t is the next one in reference order (*next), has the given kind and
+ * holds exactly `count` elements; advances *next. Returns Q8_OK or Q8_ERR_TENSOR.
+ */
+q8_status q8_tensor_check(const q8_model *m, uint32_t t, uint32_t kind, uint64_t count, uint32_t *next);
+
+/* ---- Validation helpers shared by the *_check functions ---- */
+
+/** Whether v is an int8. */
+static inline int q8_is_s8(int32_t v) { return v >= -128 && v <= 127; }
+
+/** Whether a multiplier/shift pair is in range: multiplier ≥ 0, shift in −31…31. */
+static inline int q8_multiplier_ok(int32_t multiplier, int32_t shift) {
+    return multiplier >= 0 && shift >= -31 && shift <= 31;
+}
+
+/** Whether [lo, hi] is a valid int8 clamp. */
+static inline int q8_clamp_ok(int32_t lo, int32_t hi) { return q8_is_s8(lo) && q8_is_s8(hi) && lo <= hi; }
+
+/** Whether two shapes are equal. */
+static inline int q8_shape_eq(q8_shape a, q8_shape b) { return a.h == b.h && a.w == b.w && a.c == b.c; }
+
+/** Element count of a shape (dimensions already validated, so it fits int32). */
+static inline int32_t q8_shape_count(q8_shape s) { return s.h * s.w * s.c; }
+
+/**
+ * Checks a pooling/convolution window along one dimension: kernel and stride 1…255, padding
+ * 0…kernel − 1 (else Q8_ERR_PARAM); then the window rule, output ≥ 1 and
+ * (output − 1)·stride − pad < input (else Q8_ERR_SHAPE). Parameters first, for both dimensions.
+ */
+q8_status q8_window_check(int32_t kernel_h, int32_t kernel_w, int32_t stride_h, int32_t stride_w,
+                          int32_t pad_top, int32_t pad_left, q8_shape in, q8_shape out);
+
+/* ---- Requantization parameters shared by REQUANTIZE, AVG_POOL, GLOBAL_AVG_POOL ---- */
+
+/** out = clamp(output_zp + requantize(sum of (q − input_zp), multiplier, shift), act_min, act_max). */
+typedef struct q8_requant {
+    int32_t input_zp, multiplier, shift, output_zp, act_min, act_max;
+} q8_requant;
+
+/** Reads the six requantization words starting at parameter word k. */
+q8_requant q8_requant_get(const q8_op *op, uint32_t k);
+
+/** Checks zero points against the values read and written, the multiplier and the clamp. */
+q8_status q8_requant_check(const q8_requant *r, const q8_value *in, const q8_value *out);
+
+/* ---- CONV (q8_conv_s8.c, q8_depthwise_conv_s8.c) ---- */
+
+/** Convolution of every kind; weights OHWI [out_c][kernel_h][kernel_w][in_c / groups]. */
+typedef struct q8_conv_params {
+    q8_shape in, out;
+    int32_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, groups;
+    int32_t input_zp, output_zp, act_min, act_max;
+    uint32_t weights_tensor, bias_tensor, multiplier_tensor, shift_tensor, pad_value_tensor;
+    const int8_t *weights;
+    const uint8_t *bias, *multiplier, *shift; /**< out_c little-endian int32 each */
+    const int8_t *pad_value;                  /**< in_c values, or NULL: padding is input_zp */
+} q8_conv_params;
+
+void q8_conv_get(const q8_model *m, const q8_op *op, q8_conv_params *p);
+q8_status q8_conv_check(const q8_model *m, const q8_op *op, const q8_conv_params *p, uint32_t *next_tensor);
+/** General convolution, the portable reference for every CONV. */
+void q8_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output);
+/** Depthwise convolution (groups == in_c == out_c); bit-identical to q8_conv_s8. */
+void q8_depthwise_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output);
+
+/* ---- ADD (q8_add_s8.c) ---- */
+
+typedef struct q8_add_params {
+    int32_t count;
+    int32_t input1_zp, input2_zp, left_shift;
+    int32_t input1_multiplier, input1_shift, input2_multiplier, input2_shift;
+    int32_t output_multiplier, output_shift, output_zp, act_min, act_max;
+} q8_add_params;
+
+void q8_add_get(const q8_model *m, const q8_op *op, q8_add_params *p);
+q8_status q8_add_check(const q8_model *m, const q8_op *op, const q8_add_params *p);
+void q8_add_s8(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* ---- MUL (q8_mul_s8.c) ---- */
+
+typedef struct q8_mul_params {
+    q8_shape shape; /**< of input 0 and the output; the gate is 1×1×c */
+    int32_t input_zp, gate_zp, multiplier, shift, output_zp, act_min, act_max;
+} q8_mul_params;
+
+void q8_mul_get(const q8_model *m, const q8_op *op, q8_mul_params *p);
+q8_status q8_mul_check(const q8_model *m, const q8_op *op, const q8_mul_params *p);
+void q8_mul_s8(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output);
+
+/* ---- HARD_SWISH / HARD_SIGMOID (q8_hard_swish_s8.c) ---- */
+
+typedef struct q8_hard_swish_params {
+    int32_t count;
+    int is_sigmoid;
+    int32_t input_zp, input_shift, three, multiplier, shift, output_zp;
+} q8_hard_swish_params;
+
+void q8_hard_swish_get(const q8_model *m, const q8_op *op, q8_hard_swish_params *p);
+q8_status q8_hard_swish_check(const q8_model *m, const q8_op *op, const q8_hard_swish_params *p);
+void q8_hard_swish_s8(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
+
+/* ---- REQUANTIZE (q8_requantize_s8.c) ---- */
+
+q8_status q8_requantize_check(const q8_model *m, const q8_op *op, const q8_requant *r);
+void q8_requantize_s8(const q8_requant *r, int32_t count, const int8_t *input, int8_t *output);
+
+/* ---- CONCAT (q8_concat_s8.c) ---- */
+
+q8_status q8_concat_check(const q8_model *m, const q8_op *op);
+/** Copies one input (pixels × in_c) into channels [channel_offset, channel_offset + in_c) of the output. */
+void q8_concat_s8(const int8_t *input, int32_t pixels, int32_t in_c, int8_t *output, int32_t out_c, int32_t channel_offset);
+
+/* ---- SPLIT (q8_split_s8.c) ---- */
+
+q8_status q8_split_check(const q8_model *m, const q8_op *op);
+/** Channels [start, start + count) of a pixels × in_c input. */
+void q8_split_s8(const int8_t *input, int32_t pixels, int32_t in_c, int32_t start, int32_t count, int8_t *output);
+
+/* ---- SHUFFLE (q8_shuffle_s8.c) ---- */
+
+q8_status q8_shuffle_check(const q8_model *m, const q8_op *op);
+/** Output channel j·groups + i takes input channel i·(c/groups) + j. */
+void q8_shuffle_s8(const int8_t *input, int32_t pixels, int32_t c, int32_t groups, int8_t *output);
+
+/* ---- MAX_POOL / AVG_POOL (q8_max_pool_s8.c, q8_avg_pool_s8.c) ---- */
+
+typedef struct q8_pool_params {
+    q8_shape in, out;
+    int32_t kernel, stride, pad_top, pad_left;
+    q8_requant requant; /**< average pooling only */
+} q8_pool_params;
+
+void q8_pool_get(const q8_model *m, const q8_op *op, q8_pool_params *p);
+q8_status q8_max_pool_check(const q8_model *m, const q8_op *op, const q8_pool_params *p);
+void q8_max_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t *output);
+q8_status q8_avg_pool_check(const q8_model *m, const q8_op *op, const q8_pool_params *p);
+void q8_avg_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t *output);
+
+/* ---- GLOBAL_AVG_POOL (q8_global_avg_pool_s8.c) ---- */
+
+q8_status q8_global_avg_pool_check(const q8_model *m, const q8_op *op, const q8_requant *r);
+void q8_global_avg_pool_s8(const q8_requant *r, q8_shape in, const int8_t *input, int8_t *output);
+
+#endif /* Q8_INTERNAL_H */

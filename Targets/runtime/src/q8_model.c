@@ -1,0 +1,359 @@
+/*
+ * q8_model_init: validates a blob completely (Docs/BLOB_FORMAT.md, "Validation") before anything
+ * runs it, in the documented order: header, CRC, regions, tensor table, strings, values, ops,
+ * memory plan. All offset arithmetic is done in 64 bits, so no field value can overflow it.
+ * Also the small accessors of q8.h.
+ */
+#include "q8_internal.h"
+
+static q8_status check_header(q8_model *m, const uint8_t *b, size_t size) {
+    uint32_t op_count;
+    uint32_t k;
+    if (size < 8u) return Q8_ERR_TRUNCATED;
+    if (b[0] != 'Q' || b[1] != '8' || b[2] != 'M' || b[3] != 'B') return Q8_ERR_MAGIC;
+    if (q8_u32(b + 4) != Q8_BLOB_VERSION) return Q8_ERR_VERSION;
+    if (size < Q8_HEADER_SIZE) return Q8_ERR_TRUNCATED;
+    if (q8_u32(b + 8) != Q8_HEADER_SIZE) return Q8_ERR_HEADER;
+    m->total_size = q8_u32(b + 12);
+    if (m->total_size > Q8_MAX_SIZE || m->total_size % Q8_ALIGNMENT != 0u || m->total_size < Q8_HEADER_SIZE) {
+        return Q8_ERR_HEADER;
+    }
+    if (size < m->total_size) return Q8_ERR_TRUNCATED;
+    for (k = 112; k < Q8_HEADER_SIZE; ++k) {
+        if (b[k] != 0u) return Q8_ERR_HEADER;
+    }
+    op_count = q8_u32(b + 20);
+    if (op_count < 1u) return Q8_ERR_HEADER;
+    if ((uint64_t)q8_u32(b + 24) != (uint64_t)op_count + 1u) return Q8_ERR_HEADER;
+    if (q8_u32(b + 40) != 0u) return Q8_ERR_HEADER;
+    if (q8_u32(b + 44) != op_count) return Q8_ERR_HEADER;
+    if (q8_crc32(b + 20, m->total_size - 20u) != q8_u32(b + 16)) return Q8_ERR_CRC;
+
+    m->op_count = op_count;
+    m->tensor_count = q8_u32(b + 28);
+    m->arena_bytes = q8_u32(b + 32);
+    m->scratch_bytes = q8_u32(b + 36);
+    m->num_classes = q8_u32(b + 48);
+    m->metadata_count = q8_u32(b + 60);
+    m->values_offset = q8_u32(b + 80);
+    m->ops_offset = q8_u32(b + 84);
+    m->ops_size = q8_u32(b + 88);
+    m->tensors_offset = q8_u32(b + 92);
+    m->strings_offset = q8_u32(b + 96);
+    m->strings_size = q8_u32(b + 100);
+    m->data_offset = q8_u32(b + 104);
+    m->data_size = q8_u32(b + 108);
+    return Q8_OK;
+}
+
+/* Each region ends inside the blob, is 16-aligned and starts after the previous one. */
+static q8_status check_regions(const q8_model *m) {
+    const uint64_t offsets[5] = {m->values_offset, m->ops_offset, m->tensors_offset, m->strings_offset, m->data_offset};
+    const uint64_t sizes[5] = {((uint64_t)m->op_count + 1u) * Q8_VALUE_RECORD_SIZE, m->ops_size,
+                               (uint64_t)m->tensor_count * Q8_TENSOR_ENTRY_SIZE, m->strings_size, m->data_size};
+    uint64_t end = Q8_HEADER_SIZE;
+    int k;
+    for (k = 0; k < 5; ++k) {
+        if (offsets[k] + sizes[k] > m->total_size) return Q8_ERR_BOUNDS;
+        if (offsets[k] % Q8_ALIGNMENT != 0u) return Q8_ERR_ALIGN;
+        if (offsets[k] < end) return Q8_ERR_BOUNDS;
+        end = offsets[k] + sizes[k];
+    }
+    if ((uint64_t)m->arena_bytes + m->scratch_bytes > Q8_MAX_SIZE) return Q8_ERR_BOUNDS;
+    if (m->arena_bytes % Q8_ALIGNMENT != 0u) return Q8_ERR_ALIGN;
+    return Q8_OK;
+}
+
+/* Every tensor inside the data region, aligned, in order, of a known kind and whole elements. */
+static q8_status check_tensor_table(const q8_model *m) {
+    const uint64_t data_end = (uint64_t)m->data_offset + m->data_size;
+    uint64_t end = m->data_offset;
+    uint32_t t;
+    for (t = 0; t < m->tensor_count; ++t) {
+        const uint8_t *e = m->blob + m->tensors_offset + (uint64_t)t * Q8_TENSOR_ENTRY_SIZE;
+        const uint64_t offset = q8_u32(e), size = q8_u32(e + 4);
+        const uint32_t kind = q8_u32(e + 8);
+        if (offset < m->data_offset || offset + size > data_end) return Q8_ERR_BOUNDS;
+        if (offset % Q8_ALIGNMENT != 0u) return Q8_ERR_ALIGN;
+        if (offset < end) return Q8_ERR_BOUNDS;
+        end = offset + size;
+        if (kind < Q8_TENSOR_WEIGHTS || kind > Q8_TENSOR_PAD_VALUES) return Q8_ERR_TENSOR;
+        if (q8_u32(e + 12) != 0u) return Q8_ERR_TENSOR;
+        if ((kind == Q8_TENSOR_BIAS || kind == Q8_TENSOR_MULTIPLIER || kind == Q8_TENSOR_SHIFT) && size % 4u != 0u) {
+            return Q8_ERR_TENSOR;
+        }
+    }
+    return Q8_OK;
+}
+
+/* Whether s[0..n) is well-formed UTF-8 (Unicode table 3-7: no overlongs, surrogates or > U+10FFFF). */
+static int utf8_valid(const uint8_t *s, uint32_t n) {
+    uint32_t i = 0;
+    while (i < n) {
+        const uint8_t c = s[i];
+        uint32_t extra;
+        uint8_t lo = 0x80u, hi = 0xBFu;
+        if (c < 0x80u) { i += 1u; continue; }
+        if (c >= 0xC2u && c <= 0xDFu) extra = 1u;
+        else if (c >= 0xE0u && c <= 0xEFu) {
+            extra = 2u;
+            if (c == 0xE0u) lo = 0xA0u;
+            if (c == 0xEDu) hi = 0x9Fu;
+        } else if (c >= 0xF0u && c <= 0xF4u) {
+            extra = 3u;
+            if (c == 0xF0u) lo = 0x90u;
+            if (c == 0xF4u) hi = 0x8Fu;
+        } else return 0;
+        if (n - i - 1u < extra) return 0;
+        if (s[i + 1u] < lo || s[i + 1u] > hi) return 0;
+        if (extra >= 2u && (s[i + 2u] < 0x80u || s[i + 2u] > 0xBFu)) return 0;
+        if (extra == 3u && (s[i + 3u] < 0x80u || s[i + 3u] > 0xBFu)) return 0;
+        i += 1u + extra;
+    }
+    return 1;
+}
+
+/* Whether a[0..na) comes strictly before b[0..nb) in byte order. */
+static int bytes_precede(const uint8_t *a, uint32_t na, const uint8_t *b, uint32_t nb) {
+    uint32_t i;
+    for (i = 0; i < na && i < nb; ++i) {
+        if (a[i] != b[i]) return a[i] < b[i];
+    }
+    return na < nb;
+}
+
+/* Name, node names and metadata pairs: lengths inside the section, UTF-8, keys increasing. */
+static q8_status check_strings(const q8_model *m) {
+    const uint8_t *s = m->blob + m->strings_offset;
+    const uint64_t count = 1u + (uint64_t)m->op_count + 2u * (uint64_t)m->metadata_count;
+    const uint32_t end = m->strings_size;
+    const uint8_t *previous_key = 0;
+    uint32_t previous_length = 0;
+    uint32_t at = 0;
+    uint64_t k;
+    for (k = 0; k < count; ++k) {
+        uint32_t length;
+        if (end - at < 4u) return Q8_ERR_STRINGS;
+        length = q8_u32(s + at);
+        if (length > end - at - 4u) return Q8_ERR_STRINGS;
+        if (!utf8_valid(s + at + 4u, length)) return Q8_ERR_STRINGS;
+        if (k > m->op_count && (k - m->op_count) % 2u == 1u) {
+            if (previous_key != 0 && !bytes_precede(previous_key, previous_length, s + at + 4u, length)) {
+                return Q8_ERR_STRINGS;
+            }
+            previous_key = s + at + 4u;
+            previous_length = length;
+        }
+        at += 4u + length;
+    }
+    return at == end ? Q8_OK : Q8_ERR_STRINGS;
+}
+
+q8_value q8_value_get(const q8_model *m, uint32_t v) {
+    const uint8_t *r = m->blob + m->values_offset + (uint64_t)v * Q8_VALUE_RECORD_SIZE;
+    q8_value value;
+    value.shape.h = (int32_t)q8_u32(r);
+    value.shape.w = (int32_t)q8_u32(r + 4);
+    value.shape.c = (int32_t)q8_u32(r + 8);
+    value.zero_point = q8_i32(r + 12);
+    value.arena_offset = q8_u32(r + 24);
+    return value;
+}
+
+/* Whether 8 bytes at a and b are equal (the scale copies in the header). */
+static int same8(const uint8_t *a, const uint8_t *b) {
+    int k;
+    for (k = 0; k < 8; ++k) {
+        if (a[k] != b[k]) return 0;
+    }
+    return 1;
+}
+
+/* Dimensions, zero points, arena placement of every value; the header's copies. */
+static q8_status check_values(const q8_model *m) {
+    uint32_t v;
+    const uint8_t *first = m->blob + m->values_offset;
+    const uint8_t *last = first + (uint64_t)m->op_count * Q8_VALUE_RECORD_SIZE;
+    for (v = 0; v <= m->op_count; ++v) {
+        const uint8_t *r = first + (uint64_t)v * Q8_VALUE_RECORD_SIZE;
+        const uint32_t h = q8_u32(r), w = q8_u32(r + 4), c = q8_u32(r + 8);
+        const uint64_t count = (uint64_t)h * w * c;
+        const uint32_t offset = q8_u32(r + 24);
+        if (h < 1u || h > Q8_MAX_DIMENSION || w < 1u || w > Q8_MAX_DIMENSION || c < 1u || c > Q8_MAX_DIMENSION ||
+            count > Q8_MAX_SIZE) {
+            return Q8_ERR_SHAPE;
+        }
+        if (!q8_is_s8(q8_i32(r + 12))) return Q8_ERR_PARAM;
+        if (q8_u32(r + 28) != 0u) return Q8_ERR_HEADER;
+        if (v == 0u && offset != 0u) return Q8_ERR_BOUNDS;
+        if (offset % Q8_ALIGNMENT != 0u) return Q8_ERR_ALIGN;
+        if (v > 0u && (uint64_t)offset + count > m->arena_bytes) return Q8_ERR_BOUNDS;
+    }
+    if (q8_i32(m->blob + 52) != q8_i32(first + 12) || !same8(m->blob + 64, first + 16)) return Q8_ERR_HEADER;
+    if (q8_i32(m->blob + 56) != q8_i32(last + 12) || !same8(m->blob + 72, last + 16)) return Q8_ERR_HEADER;
+    return Q8_OK;
+}
+
+/* Every op record: structure, then the op's own checks; then every tensor used. */
+static q8_status check_ops(const q8_model *m) {
+    uint32_t pos = 0, next_tensor = 0, i;
+    const q8_value input = q8_value_get(m, 0), output = q8_value_get(m, m->op_count);
+    if (input.zero_point != -128) return Q8_ERR_PARAM;
+    if ((uint64_t)m->num_classes != (uint64_t)q8_shape_count(output.shape)) return Q8_ERR_SHAPE;
+    for (i = 0; i < m->op_count; ++i) {
+        q8_op op;
+        q8_status s = q8_op_read(m, pos, i, &op);
+        if (s != Q8_OK) return s;
+        switch (op.type) {
+        case Q8_OP_CONV: {
+            q8_conv_params p;
+            q8_conv_get(m, &op, &p);
+            s = q8_conv_check(m, &op, &p, &next_tensor);
+            break;
+        }
+        case Q8_OP_ADD: {
+            q8_add_params p;
+            q8_add_get(m, &op, &p);
+            s = q8_add_check(m, &op, &p);
+            break;
+        }
+        case Q8_OP_MUL: {
+            q8_mul_params p;
+            q8_mul_get(m, &op, &p);
+            s = q8_mul_check(m, &op, &p);
+            break;
+        }
+        case Q8_OP_HARD_SWISH:
+        case Q8_OP_HARD_SIGMOID: {
+            q8_hard_swish_params p;
+            q8_hard_swish_get(m, &op, &p);
+            s = q8_hard_swish_check(m, &op, &p);
+            break;
+        }
+        case Q8_OP_REQUANTIZE: {
+            const q8_requant r = q8_requant_get(&op, 0);
+            s = q8_requantize_check(m, &op, &r);
+            break;
+        }
+        case Q8_OP_CONCAT: s = q8_concat_check(m, &op); break;
+        case Q8_OP_SPLIT: s = q8_split_check(m, &op); break;
+        case Q8_OP_SHUFFLE: s = q8_shuffle_check(m, &op); break;
+        case Q8_OP_MAX_POOL:
+        case Q8_OP_AVG_POOL: {
+            q8_pool_params p;
+            q8_pool_get(m, &op, &p);
+            s = op.type == Q8_OP_MAX_POOL ? q8_max_pool_check(m, &op, &p) : q8_avg_pool_check(m, &op, &p);
+            break;
+        }
+        default: { /* Q8_OP_GLOBAL_AVG_POOL: q8_op_read accepts no other type */
+            const q8_requant r = q8_requant_get(&op, 0);
+            s = q8_global_avg_pool_check(m, &op, &r);
+            break;
+        }
+        }
+        if (s != Q8_OK) return s;
+        pos += op.record_size;
+    }
+    if (pos != m->ops_size) return Q8_ERR_BAD_OP;
+    if (next_tensor != m->tensor_count) return Q8_ERR_TENSOR;
+    return Q8_OK;
+}
+
+/* Whether op reads value v. */
+static int op_reads(const q8_op *op, uint32_t v) {
+    uint32_t k;
+    for (k = 0; k < op->input_count; ++k) {
+        if (q8_op_input(op, k) == v) return 1;
+    }
+    return 0;
+}
+
+/*
+ * No two values alive at the same op share arena bytes. Value a (≥ 1) lives over ops
+ * [a − 1, last(a)]; a later value b collides with it when b − 1 ≤ last(a). One pass over the
+ * ops per value finds last(a) without any memory beyond the stack.
+ */
+static q8_status check_plan(const q8_model *m) {
+    uint32_t a, b;
+    for (a = 1; a < m->op_count; ++a) {
+        const q8_value va = q8_value_get(m, a);
+        const uint64_t a_end = (uint64_t)va.arena_offset + (uint64_t)q8_shape_count(va.shape);
+        uint32_t last = a - 1u, pos = 0, i;
+        for (i = 0; i < m->op_count; ++i) {
+            q8_op op;
+            if (q8_op_read(m, pos, i, &op) != Q8_OK) return Q8_ERR_BAD_OP;
+            if (op_reads(&op, a)) last = i;
+            pos += op.record_size;
+        }
+        for (b = a + 1u; b <= m->op_count && b - 1u <= last; ++b) {
+            const q8_value vb = q8_value_get(m, b);
+            const uint64_t b_end = (uint64_t)vb.arena_offset + (uint64_t)q8_shape_count(vb.shape);
+            if (va.arena_offset < b_end && vb.arena_offset < a_end) return Q8_ERR_PLAN;
+        }
+    }
+    return Q8_OK;
+}
+
+q8_status q8_model_init(q8_model *model, const uint8_t *blob, size_t size) {
+    q8_model m = {0};
+    q8_status s;
+    if (model == 0 || blob == 0) {
+        if (model != 0) *model = m;
+        return Q8_ERR_NULL;
+    }
+    m.blob = blob;
+    s = check_header(&m, blob, size);
+    if (s == Q8_OK) s = check_regions(&m);
+    if (s == Q8_OK) s = check_tensor_table(&m);
+    if (s == Q8_OK) s = check_strings(&m);
+    if (s == Q8_OK) s = check_values(&m);
+    if (s == Q8_OK) s = check_ops(&m);
+    if (s == Q8_OK) s = check_plan(&m);
+    if (s != Q8_OK) {
+        q8_model zero = {0};
+        *model = zero;
+        return s;
+    }
+    m.input_size = (uint32_t)q8_shape_count(q8_value_get(&m, 0).shape);
+    *model = m;
+    return Q8_OK;
+}
+
+size_t q8_arena_size(const q8_model *model) {
+    return model == 0 ? 0u : (size_t)model->arena_bytes + model->scratch_bytes;
+}
+
+size_t q8_input_size(const q8_model *model) { return model == 0 ? 0u : model->input_size; }
+
+size_t q8_num_classes(const q8_model *model) { return model == 0 ? 0u : model->num_classes; }
+
+const uint8_t *q8_model_name(const q8_model *model, uint32_t *length) {
+    if (model == 0 || model->blob == 0) {
+        if (length != 0) *length = 0;
+        return 0;
+    }
+    if (length != 0) *length = q8_u32(model->blob + model->strings_offset);
+    return model->blob + model->strings_offset + 4;
+}
+
+const char *q8_status_name(q8_status status) {
+    switch (status) {
+    case Q8_OK: return "Q8_OK";
+    case Q8_ERR_NULL: return "Q8_ERR_NULL";
+    case Q8_ERR_TRUNCATED: return "Q8_ERR_TRUNCATED";
+    case Q8_ERR_MAGIC: return "Q8_ERR_MAGIC";
+    case Q8_ERR_VERSION: return "Q8_ERR_VERSION";
+    case Q8_ERR_HEADER: return "Q8_ERR_HEADER";
+    case Q8_ERR_CRC: return "Q8_ERR_CRC";
+    case Q8_ERR_BOUNDS: return "Q8_ERR_BOUNDS";
+    case Q8_ERR_ALIGN: return "Q8_ERR_ALIGN";
+    case Q8_ERR_STRINGS: return "Q8_ERR_STRINGS";
+    case Q8_ERR_BAD_OP: return "Q8_ERR_BAD_OP";
+    case Q8_ERR_TENSOR: return "Q8_ERR_TENSOR";
+    case Q8_ERR_SHAPE: return "Q8_ERR_SHAPE";
+    case Q8_ERR_PARAM: return "Q8_ERR_PARAM";
+    case Q8_ERR_PLAN: return "Q8_ERR_PLAN";
+    case Q8_ERR_ARENA_TOO_SMALL: return "Q8_ERR_ARENA_TOO_SMALL";
+    }
+    return "Q8_ERR_UNKNOWN";
+}

@@ -1,0 +1,96 @@
+/*
+ * Decoding of op records and tensor references, and the validation helpers shared by the
+ * per-op *_check functions (window rule, requantization parameters).
+ */
+#include "q8_internal.h"
+
+/* Parameter words of each op type (index = type code). */
+static const uint32_t param_words[13] = {0, 18, 12, 7, 6, 6, 6, 0, 2, 1, 10, 10, 6};
+
+q8_status q8_op_read(const q8_model *m, uint32_t pos, uint32_t index, q8_op *op) {
+    const uint8_t *r;
+    uint32_t type, record_size, input_count, space, k;
+    uint64_t expected;
+    if (pos > m->ops_size || m->ops_size - pos < Q8_OP_HEADER_SIZE) return Q8_ERR_BAD_OP;
+    r = m->blob + m->ops_offset + pos;
+    space = m->ops_size - pos;
+    type = q8_u32(r);
+    if (type < Q8_OP_CONV || type > Q8_OP_GLOBAL_AVG_POOL) return Q8_ERR_BAD_OP;
+    record_size = q8_u32(r + 4);
+    input_count = q8_u32(r + 12);
+    if (input_count > (space - Q8_OP_HEADER_SIZE) / 4u) return Q8_ERR_BAD_OP;
+    expected = Q8_OP_HEADER_SIZE + 4u * ((uint64_t)input_count + param_words[type]);
+    if ((uint64_t)record_size != expected || record_size > space) return Q8_ERR_BAD_OP;
+    if ((uint64_t)q8_u32(r + 8) != (uint64_t)index + 1u) return Q8_ERR_BAD_OP;
+    if (type == Q8_OP_ADD || type == Q8_OP_MUL) {
+        if (input_count != 2u) return Q8_ERR_BAD_OP;
+    } else if (type != Q8_OP_CONCAT) {
+        if (input_count != 1u) return Q8_ERR_BAD_OP;
+    }
+    if (input_count < 1u) return Q8_ERR_BAD_OP;
+    for (k = 0; k < input_count; ++k) {
+        if (q8_u32(r + Q8_OP_HEADER_SIZE + 4u * k) > index) return Q8_ERR_BAD_OP;
+    }
+    op->index = index;
+    op->type = type;
+    op->record_size = record_size;
+    op->input_count = input_count;
+    op->inputs = r + Q8_OP_HEADER_SIZE;
+    op->params = r + Q8_OP_HEADER_SIZE + 4u * input_count;
+    return Q8_OK;
+}
+
+const uint8_t *q8_tensor_data(const q8_model *m, uint32_t t) {
+    if (t >= m->tensor_count) return 0;
+    return m->blob + q8_u32(m->blob + m->tensors_offset + (uint64_t)t * Q8_TENSOR_ENTRY_SIZE);
+}
+
+q8_status q8_tensor_check(const q8_model *m, uint32_t t, uint32_t kind, uint64_t count, uint32_t *next) {
+    const uint8_t *e;
+    const uint64_t element = (kind == Q8_TENSOR_WEIGHTS || kind == Q8_TENSOR_PAD_VALUES) ? 1u : 4u;
+    if (t != *next || t >= m->tensor_count) return Q8_ERR_TENSOR;
+    e = m->blob + m->tensors_offset + (uint64_t)t * Q8_TENSOR_ENTRY_SIZE;
+    if (q8_u32(e + 8) != kind) return Q8_ERR_TENSOR;
+    if ((uint64_t)q8_u32(e + 4) != count * element) return Q8_ERR_TENSOR;
+    *next = t + 1u;
+    return Q8_OK;
+}
+
+/* The window rule along one dimension. */
+static int window_fits(int32_t input, int32_t output, int32_t stride, int32_t pad) {
+    return output >= 1 && (int64_t)(output - 1) * stride - pad < input;
+}
+
+/* Kernel, stride and padding ranges along one dimension. */
+static int window_params_ok(int32_t kernel, int32_t stride, int32_t pad) {
+    return kernel >= 1 && kernel <= Q8_MAX_WINDOW && stride >= 1 && stride <= Q8_MAX_WINDOW && pad >= 0 && pad < kernel;
+}
+
+q8_status q8_window_check(int32_t kernel_h, int32_t kernel_w, int32_t stride_h, int32_t stride_w,
+                          int32_t pad_top, int32_t pad_left, q8_shape in, q8_shape out) {
+    if (!window_params_ok(kernel_h, stride_h, pad_top) || !window_params_ok(kernel_w, stride_w, pad_left)) {
+        return Q8_ERR_PARAM;
+    }
+    if (!window_fits(in.h, out.h, stride_h, pad_top) || !window_fits(in.w, out.w, stride_w, pad_left)) {
+        return Q8_ERR_SHAPE;
+    }
+    return Q8_OK;
+}
+
+q8_requant q8_requant_get(const q8_op *op, uint32_t k) {
+    q8_requant r;
+    r.input_zp = q8_op_param(op, k);
+    r.multiplier = q8_op_param(op, k + 1u);
+    r.shift = q8_op_param(op, k + 2u);
+    r.output_zp = q8_op_param(op, k + 3u);
+    r.act_min = q8_op_param(op, k + 4u);
+    r.act_max = q8_op_param(op, k + 5u);
+    return r;
+}
+
+q8_status q8_requant_check(const q8_requant *r, const q8_value *in, const q8_value *out) {
+    if (r->input_zp != in->zero_point || r->output_zp != out->zero_point) return Q8_ERR_PARAM;
+    if (!q8_multiplier_ok(r->multiplier, r->shift)) return Q8_ERR_PARAM;
+    if (!q8_clamp_ok(r->act_min, r->act_max)) return Q8_ERR_PARAM;
+    return Q8_OK;
+}

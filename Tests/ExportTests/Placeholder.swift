@@ -1,3 +1,0 @@
-import XCTest
-@testable import Export
-final class ExportPlaceholderTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
