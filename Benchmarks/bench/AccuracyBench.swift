@@ -61,16 +61,16 @@ func peerFigures(_ name: String) -> (top1: Double, agree: Double)? {
 }
 
 /// Float vs int8 on the full evaluation split of every shared model, against the best peer.
-func benchAccuracy(models: [String], method: CalibrationMethod, calibLimit: Int?, evalLimit: Int?) throws {
-    print("accuracy: calibration method \(method.rawValue), calibration images \(calibLimit.map(String.init) ?? "all of the split")")
-    print("| model | float top-1 | int8 top-1 | agreement | best peer int8 top-1 | best peer agreement | top-1 vs peer | agreement vs peer | seconds |")
-    print("|---|---|---|---|---|---|---|---|---|")
+func benchAccuracy(models: [String], method: CalibrationMethod, biasCorrection: Bool, calibLimit: Int?, evalLimit: Int?) throws {
+    say("accuracy: calibration method \(method.rawValue), bias correction \(biasCorrection ? "on" : "off"), calibration images \(calibLimit.map(String.init) ?? "all of the split"), evaluation images \(evalLimit.map(String.init) ?? "all of the split")")
+    say("| model | float top-1 | int8 top-1 | agreement | best peer int8 top-1 | best peer agreement | top-1 vs peer | agreement vs peer | seconds |")
+    say("|---|---|---|---|---|---|---|---|---|")
     var misses = 0
     for m in benchModels where models.isEmpty || models.contains(m.name) {
         let start = Date()
         let graph = try loadGraph(weights: m.weights, options: ModelOptions())
         let (calib, eval) = try benchData(m, graph, calibLimit: calibLimit, evalLimit: evalLimit)
-        let (_, model) = try convert(graph, calib: calib, method: method, threads: 2, progress: false)
+        let (_, model) = try convert(graph, calib: calib, method: method, biasCorrection: biasCorrection, threads: 2, progress: false)
         let (f, q) = try compareLogits(graph, model, images: eval, threads: 2, progress: false)
         let r = try AccuracyReport.make(floatLogits: f, int8Logits: q, labels: eval.labels, model: m.name, dataset: m.eval,
                                         calibrationMethod: method.rawValue, calibrationImages: calib.count)
@@ -80,7 +80,10 @@ func benchAccuracy(models: [String], method: CalibrationMethod, calibLimit: Int?
         if !ok { misses += 1 }
         func f2(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "—" }
         func s2(_ x: Double?) -> String { x.map { String(format: "%+.2f", $0) } ?? "—" }
-        print("| \(m.name) | \(f2(r.floatTop1)) | \(f2(r.int8Top1)) | \(f2(r.agreementTop1)) | \(f2(peer?.top1)) | \(f2(peer?.agree)) | \(s2(dTop)) | \(s2(dAgree))\(ok ? "" : " MISS") | \(Int(Date().timeIntervalSince(start))) |")
+        say("| \(m.name) | \(f2(r.floatTop1)) | \(f2(r.int8Top1)) | \(f2(r.agreementTop1)) | \(f2(peer?.top1)) | \(f2(peer?.agree)) | \(s2(dTop)) | \(s2(dAgree))\(ok ? "" : " MISS") | \(Int(Date().timeIntervalSince(start))) |")
     }
-    print("target (int8 top-1 ≥ best peer − 0.1 and agreement ≥ best peer): \(misses == 0 ? "met for every model" : "\(misses) model(s) miss")")
+    say("target (int8 top-1 ≥ best peer − 0.1 and agreement ≥ best peer): \(misses == 0 ? "met for every model" : "\(misses) model(s) miss")")
 }
+
+/// Prints at once (benchmark output is often redirected to a file and watched).
+func say(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }

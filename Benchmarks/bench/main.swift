@@ -1,9 +1,11 @@
 import Foundation
 import Calibration
 
-// `swift run -c release bench [accuracy|io|float|int|all] [--models a,b] [--method M] [--calib-limit N] [--eval-limit N]`
+// `swift run -c release bench [accuracy|io|float|int|all] [--models a,b] [--method M] [--no-bias-correction]
+//   [--calib-limit N] [--eval-limit N]`
 // Prints figures, with peers measured in the same run where the figure is a ratio.
 let args = Array(CommandLine.arguments.dropFirst())
+var biasCorrection = true
 var what = "all", models: [String] = [], method = CalibrationMethod.minmax, calibLimit: Int? = nil, evalLimit: Int? = nil
 var i = 0
 while i < args.count {
@@ -14,13 +16,14 @@ while i < args.count {
     case "--method": method = CalibrationMethod(rawValue: next()) ?? method
     case "--calib-limit": calibLimit = Int(next())
     case "--eval-limit": evalLimit = Int(next())
+    case "--no-bias-correction": biasCorrection = false
     default: what = a
     }
     i += 1
 }
 do {
     if what == "io" || what == "all" { benchCheckpointLoad() }
-    if what == "accuracy" || what == "all" { try benchAccuracy(models: models, method: method, calibLimit: calibLimit, evalLimit: evalLimit) }
+    if what == "accuracy" || what == "all" { try benchAccuracy(models: models, method: method, biasCorrection: biasCorrection, calibLimit: calibLimit, evalLimit: evalLimit) }
 } catch {
     print("bench failed: \(error)")
     exit(1)

@@ -77,6 +77,36 @@ func parallelSlices<T>(count: Int, threads: Int, _ work: @escaping @Sendable (Ra
     return results.items.map { $0! }
 }
 
+/// Per-channel sums of every value over images (for bias correction).
+struct ChannelMeans {
+    var sums: [[Double]]
+    var images = 0
+
+    init(_ graph: Graph) { sums = (0...graph.nodes.count).map { [Double](repeating: 0, count: graph.shape($0).c) } }
+
+    mutating func add(value v: Int, _ buf: UnsafeBufferPointer<Float>) {
+        let c = sums[v].count
+        let positions = Double(buf.count / c)
+        sums[v].withUnsafeMutableBufferPointer { s in
+            var acc = [Double](repeating: 0, count: c)
+            for (i, x) in buf.enumerated() { acc[i % c] += Double(x) }
+            for j in 0..<c { s[j] += acc[j] / positions }
+        }
+        if v == 0 { images += 1 }
+    }
+
+    mutating func merge(_ other: ChannelMeans) {
+        for v in sums.indices { for j in sums[v].indices { sums[v][j] += other.sums[v][j] } }
+        images += other.images
+    }
+
+    func means() -> [Int: [Float]] {
+        var out: [Int: [Float]] = [:]
+        for v in sums.indices { out[v] = sums[v].map { Float($0 / Double(max(images, 1))) } }
+        return out
+    }
+}
+
 /// Per-worker results, written under a lock.
 final class SliceResults<T>: @unchecked Sendable {
     var items: [T?]
@@ -86,23 +116,27 @@ final class SliceResults<T>: @unchecked Sendable {
 
 /// Calibration: runs the folded float graph over `images` on `threads` cores and observes the
 /// range of every value.
-public func calibrate(_ folded: Graph, images: ImageSet, method: CalibrationMethod, threads: Int, progress: Bool) throws -> ActivationRanges {
+public func calibrate(_ folded: Graph, images: ImageSet, method: CalibrationMethod, threads: Int, progress: Bool) throws -> (ranges: ActivationRanges, means: [Int: [Float]]) {
     _ = try CalibrationSession(method: method)
     let line = ProgressLine("calibrating", total: images.count, enabled: progress)
     let sessions = parallelSlices(count: images.count, threads: threads) { range in
         let engine = FloatEngine(graph: folded)
         var session = try! CalibrationSession(method: method)
+        var means = ChannelMeans(folded)
         for i in range {
             images.image(i).withUnsafeBufferPointer { px in
-                _ = engine.run(pixels: px) { v, buf in if v > 0 { session.observe(value: v, buf) } }
+                _ = engine.run(pixels: px) { v, buf in
+                    if v > 0 { session.observe(value: v, buf) }
+                    means.add(value: v, buf)
+                }
             }
             line.advance()
         }
-        return session
+        return (session, means)
     }
-    var merged = sessions[0]
-    for s in sessions.dropFirst() { merged.merge(s) }
-    return merged.ranges()
+    var merged = sessions[0].0, means = sessions[0].1
+    for s in sessions.dropFirst() { merged.merge(s.0); means.merge(s.1) }
+    return (merged.ranges(), means.means())
 }
 
 /// Per-layer error of the int8 model against the folded float graph on `images`.
@@ -132,11 +166,13 @@ public func layerErrors(_ folded: Graph, _ model: QModel, images: ImageSet, thre
 
 /// Folds, calibrates on `calib` and converts: the float graph the int8 model is compared with
 /// layer by layer, and the int8 model.
-public func convert(_ graph: Graph, calib: ImageSet, method: CalibrationMethod, threads: Int, progress: Bool) throws -> (folded: Graph, model: QModel) {
+public func convert(_ graph: Graph, calib: ImageSet, method: CalibrationMethod, biasCorrection: Bool = true,
+                    threads: Int, progress: Bool) throws -> (folded: Graph, model: QModel) {
     let folded = try foldGraph(graph)
-    let ranges = try calibrate(folded, images: calib, method: method, threads: threads, progress: progress)
+    let (ranges, means) = try calibrate(folded, images: calib, method: method, threads: threads, progress: progress)
     let meta = ["calibration": method.rawValue, "calibration_images": "\(calib.count)", "calibration_data": calib.source]
-    return (folded, try quantize(folded, ranges: ranges.ranges, options: QuantizerOptions(metadata: meta)))
+    let options = QuantizerOptions(metadata: meta, channelMeans: biasCorrection ? means : [:])
+    return (folded, try quantize(folded, ranges: ranges.ranges, options: options))
 }
 
 /// Float logits of `graph` and int8 logits of `model` on the same images (both cores each).

@@ -6,7 +6,13 @@ import Models
 public struct QuantizerOptions: Sendable {
     /// Free-form provenance copied into the model (method, data, ...).
     public var metadata: [String: String]
-    public init(metadata: [String: String] = [:]) { self.metadata = metadata }
+    /// Per-channel mean of every value over the calibration images (value id → means). When a
+    /// convolution's input mean is known, its bias absorbs the mean output shift that rounding the
+    /// weights causes: `b[c] −= Σ (ŵ − w)[c] · E[x]` (empirical bias correction).
+    public var channelMeans: [Int: [Float]]
+    public init(metadata: [String: String] = [:], channelMeans: [Int: [Float]] = [:]) {
+        self.metadata = metadata; self.channelMeans = channelMeans
+    }
 }
 
 /// The int8 grid of the raw-pixel model input: `q = pixel − 128`, scale 1/255, zero point −128.
@@ -31,13 +37,13 @@ public func quantize(_ graph: Graph, ranges: [Int: (min: Float, max: Float)], op
         let op: QOp
         switch node.op {
         case .conv(let conv):
-            op = .conv(try convertConv(conv, name: node.name, graph: graph, input: inP[0], output: out,
-                                      inShape: graph.shape(node.inputs[0]), outShape: node.shape))
+            op = .conv(try convertConv(conv, name: node.name, input: inP[0], output: out,
+                                      inShape: graph.shape(node.inputs[0]), inputMean: options.channelMeans[node.inputs[0]]))
         case .linear(let lin):
             let conv = Conv2D(inChannels: lin.inFeatures, outChannels: lin.outFeatures, kernel: 1, stride: 1, groups: 1,
                               padding: .symmetric, weight: lin.weight, bias: lin.bias, activation: lin.activation)
-            op = .conv(try convertConv(conv, name: node.name, graph: graph, input: inP[0], output: out,
-                                      inShape: Shape3(1, 1, lin.inFeatures), outShape: node.shape))
+            op = .conv(try convertConv(conv, name: node.name, input: inP[0], output: out,
+                                      inShape: Shape3(1, 1, lin.inFeatures), inputMean: options.channelMeans[node.inputs[0]]))
         case .relu, .relu6:
             let (lo, hi) = clamp(node.op.isRelu6 ? .relu6 : .relu, out)
             op = .requantize(QRequantize.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
@@ -102,8 +108,8 @@ func clamp(_ act: Activation, _ out: QTensorInfo) -> (Int32, Int32) {
 }
 
 /// Per-channel symmetric weights, int32 bias, per-channel multipliers and the accumulator check.
-func convertConv(_ conv: Conv2D, name: String, graph: Graph, input: (scale: Double, zeroPoint: Int32),
-                 output: QTensorInfo, inShape: Shape3, outShape: Shape3) throws -> QConv {
+func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint: Int32),
+                 output: QTensorInfo, inShape: Shape3, inputMean: [Float]?) throws -> QConv {
     let k = conv.kernel
     let cinG = conv.inChannels / conv.groups
     let perOut = cinG * k * k
@@ -115,8 +121,13 @@ func convertConv(_ conv: Conv2D, name: String, graph: Graph, input: (scale: Doub
         var maxAbs = 0.0
         for j in 0..<perOut { maxAbs = max(maxAbs, Double(abs(conv.weight[o * perOut + j]))) }
         guard maxAbs.isFinite else { throw ToolkitError(name, "weights of output channel \(o) are not finite") }
-        let sw = maxAbs > 0 ? maxAbs / 127 : 1.0
+        // The bias must also fit its int32 grid (s_in · s_w): a channel whose weights folded to
+        // almost nothing gets a coarser weight step rather than an overflowing bias.
+        let biasNeed = abs(Double(conv.bias?[o] ?? 0)) / (input.scale * Double(1 << 29))
+        let sw = max(maxAbs / 127, biasNeed, 1e-12)
         var absSum = 0
+        var meanShift = 0.0  // Σ (ŵ − w) · E[x] for this output channel
+        let group = o / (conv.outChannels / conv.groups)
         // PyTorch [o][ci][kh][kw] → OHWI [o][kh][kw][ci]
         for ci in 0..<cinG {
             for ky in 0..<k {
@@ -125,11 +136,12 @@ func convertConv(_ conv: Conv2D, name: String, graph: Graph, input: (scale: Doub
                     let q = Int8(max(-127, min(127, (w / sw).rounded())))
                     weights[((o * k + ky) * k + kx) * cinG + ci] = q
                     absSum += abs(Int(q))
+                    if let mean = inputMean { meanShift += (Double(q) * sw - w) * Double(mean[group * cinG + ci]) }
                 }
             }
         }
         let accScale = input.scale * sw
-        let b = Double(conv.bias?[o] ?? 0) / accScale
+        let b = (Double(conv.bias?[o] ?? 0) - meanShift) / accScale
         guard b.isFinite, abs(b) < Double(Int32.max) / 2 else {
             throw ToolkitError(name, "bias of output channel \(o) does not fit int32 at scale \(accScale)")
         }

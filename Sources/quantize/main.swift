@@ -40,7 +40,8 @@ let defaultWeights = "Models/mobilenet_v3_small-fashion.safetensors"
 let defaultEval = "Evaluation/fashion-mnist/t10k-images-idx3-ubyte.gz"
 let modelFlags: Set<String> = ["weights", "classes", "in-channels", "input-size", "stem-stride", "width", "groups", "mean", "std"]
 
-func log(_ s: String) { print(s) }
+/// Log lines go straight to standard output (unbuffered, so they interleave with the progress lines).
+func log(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
 
 /// Resolves MODEL (+ --weights and overrides) into a checkpoint path and model options.
 func modelSpec(_ model: String, _ args: Arguments) throws -> (weights: String, options: ModelOptions, isDefault: Bool) {

@@ -30,7 +30,7 @@ final class QuantizerBadInputTests: XCTestCase {
         let graph = try loadGraph(weights: weights, options: ModelOptions())
         let dir = try tempDir()
         let bad = dir + "/broken.png"
-        FileManager.default.createFile(atPath: bad, contents: Data([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0]))
+        _ = FileManager.default.createFile(atPath: bad, contents: Data([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0]))
         XCTAssertThrowsError(try loadImages(dir, for: graph, limit: nil)) { error in
             XCTAssertTrue("\(error)".contains("broken.png"), "\(error)")
         }
@@ -53,7 +53,7 @@ final class QuantizerBadInputTests: XCTestCase {
         bytes += Array(header.utf8)
         withUnsafeBytes(of: Float.nan.bitPattern.littleEndian) { bytes += $0 }
         withUnsafeBytes(of: Float(1).bitPattern.littleEndian) { bytes += $0 }
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         XCTAssertThrowsError(try loadGraph(weights: path, options: ModelOptions())) { error in
             XCTAssertTrue("\(error)".contains(path), "\(error)")
         }

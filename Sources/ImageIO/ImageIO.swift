@@ -1,1 +1,0 @@
-// ImageIO: see README.md in this folder.
