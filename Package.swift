@@ -2,11 +2,15 @@
 // int8 quantization and embedded-deployment toolkit. No package dependencies, by design:
 // everything is Swift + Foundation + the C99 runtime in Targets/.
 import PackageDescription
+import Foundation
 
 let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 // IntEngine's kernels rely on the host's vector instructions (16-bit multiply-adds, AVX-512 VNNI
 // where present); the generic x86-64 baseline is ~3x slower. Release builds target the build machine.
 let hostCPU: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
+// FloatEngine's GEMM has an AVX2 register blocking, compiled in only when the build machine has AVX2.
+let hasAVX2 = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").contains(" avx2")
+let floatCPU: [SwiftSetting] = hostCPU + (hasAVX2 ? [.define("AVX2", .when(configuration: .release))] : [])
 
 let package = Package(
     name: "Int8Toolkit",
@@ -15,20 +19,20 @@ let package = Package(
     ],
     targets: [
         .target(name: "QuantCore"),
-        .target(name: "ModelIO", dependencies: ["QuantCore"]),
-        .target(name: "ImageIO", dependencies: ["QuantCore"]),
-        .target(name: "Models", dependencies: ["QuantCore", "ModelIO"]),
-        .target(name: "FloatEngine", dependencies: ["QuantCore", "Models"], swiftSettings: release),
-        .target(name: "Calibration", dependencies: ["QuantCore", "Models", "FloatEngine"]),
-        .target(name: "Quantizer", dependencies: ["QuantCore", "Models", "Calibration"]),
-        .target(name: "IntEngine", dependencies: ["QuantCore"], swiftSettings: release + hostCPU),
-        .target(name: "Reports", dependencies: ["QuantCore", "Models", "FloatEngine", "IntEngine"]),
-        .target(name: "Export", dependencies: ["QuantCore"]),
+        .target(name: "ModelIO", dependencies: ["QuantCore"], exclude: ["README.md"]),
+        .target(name: "ImageIO", dependencies: ["QuantCore"], exclude: ["README.md"]),
+        .target(name: "Models", dependencies: ["QuantCore", "ModelIO"], exclude: ["README.md"]),
+        .target(name: "FloatEngine", dependencies: ["QuantCore", "Models"], exclude: ["README.md"], swiftSettings: release + floatCPU),
+        .target(name: "Calibration", dependencies: ["QuantCore", "Models", "FloatEngine"], exclude: ["README.md"]),
+        .target(name: "Quantizer", dependencies: ["QuantCore", "Models", "Calibration"], exclude: ["README.md"]),
+        .target(name: "IntEngine", dependencies: ["QuantCore"], exclude: ["README.md"], swiftSettings: release + hostCPU),
+        .target(name: "Reports", dependencies: ["QuantCore", "Models", "FloatEngine", "IntEngine"], exclude: ["README.md"]),
+        .target(name: "Export", dependencies: ["QuantCore"], exclude: ["README.md"]),
         .target(name: "CRuntime", path: "Targets/runtime"),
         .target(name: "Pipeline", dependencies: [
             "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer",
             "IntEngine", "Reports", "Export",
-        ]),
+        ], exclude: ["README.md"]),
         .executableTarget(name: "quantize", dependencies: ["Pipeline", "QuantCore", "ModelIO", "ImageIO", "Models", "Export"]),
         .executableTarget(name: "bench", dependencies: [
             "Pipeline", "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer",

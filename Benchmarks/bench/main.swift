@@ -1,12 +1,12 @@
 import Foundation
 import Calibration
 
-// `swift run -c release bench [accuracy|io|float|int|all] [--models a,b] [--method M] [--no-bias-correction]
+// `swift run -c release bench [accuracy|speed|float|int|io|all] [--models a,b] [--method M] [--no-bias-correction]
 //   [--calib-limit N] [--eval-limit N]`
 // Prints figures, with peers measured in the same run where the figure is a ratio.
 let args = Array(CommandLine.arguments.dropFirst())
 var biasCorrection = true
-var what = "all", models: [String] = [], method = CalibrationMethod.minmax, calibLimit: Int? = nil, evalLimit: Int? = nil
+var what = "all", models: [String] = [], method = CalibrationMethod.percentile, calibLimit: Int? = nil, evalLimit: Int? = nil
 var i = 0
 while i < args.count {
     let a = args[i]
@@ -22,8 +22,11 @@ while i < args.count {
     i += 1
 }
 do {
-    if what == "io" || what == "all" { benchCheckpointLoad() }
+    if what == "io" || what == "all" { benchCheckpointLoad(); benchJPEGDecode() }
     if what == "accuracy" || what == "all" { try benchAccuracy(models: models, method: method, biasCorrection: biasCorrection, calibLimit: calibLimit, evalLimit: evalLimit) }
+    if what == "speed" || what == "all" { benchSpeed(models: models) }
+    if what == "float" { benchFloat() }
+    if what == "int" { benchIntKernels() }
 } catch {
     print("bench failed: \(error)")
     exit(1)

@@ -1,1 +1,184 @@
-// IntEngine: see README.md in this folder.
+import Foundation
+import QuantCore
+
+/// Runs a `QModel` with integer-only kernels. Every node gets its kernel once, at init, from the
+/// one dispatcher (`makeKernel`): the optimized variant, or with `useReference` the plain
+/// reference kernel (the spec); the two give identical bytes. Activation buffers are allocated
+/// once per worker from a `BufferPlan`; running allocates nothing but the returned logits.
+///
+/// The single-image entry points (`run`, `logits(pixels:)`) may be called from several threads:
+/// they take turns on one workspace. `logits(images:)` runs images in parallel on per-worker
+/// workspaces.
+public final class IntEngine: @unchecked Sendable {
+    public let model: QModel
+    /// Whether every node runs its reference kernel.
+    public let useReference: Bool
+    private let kernels: [any NodeKernel]
+    private let plan: BufferPlan
+    private let scratchBytes: Int
+    private let maxInputs: Int
+    /// The workspace of the single-image calls (created on first use).
+    private var single: Workspace?
+    /// The workspaces of the workers of `logits(images:)` (created on first use).
+    private var workerSpaces: [Workspace] = []
+    private let lock = NSLock()
+
+    /// Prepares `model` (checks it, packs weights, builds tables, plans buffers).
+    /// Throws a `ToolkitError` naming the op when the model is malformed.
+    public init(model: QModel, useReference: Bool = false) throws {
+        try checkModel(model)
+        self.model = model
+        self.useReference = useReference
+        kernels = model.nodes.map { makeKernel($0, model: model, useReference: useReference) }
+        plan = BufferPlan(model: model)
+        scratchBytes = kernels.map(\.scratchBytes).max() ?? 0
+        maxInputs = model.nodes.map(\.inputs.count).max() ?? 1
+    }
+
+    /// Raw uint8 HWC pixels → int8 input (q = pixel − 128) → int8 logits.
+    /// `pixels.count` must equal the model's input size.
+    public func logits(pixels: UnsafeBufferPointer<UInt8>) -> [Int8] {
+        withSingleWorkspace { ws in
+            setInput(ws) { dst, n in
+                precondition(pixels.count == n, "expected \(n) input pixels, got \(pixels.count)")
+                for i in 0..<n { dst[i] = Int8(truncatingIfNeeded: Int(pixels[i]) - 128) }
+            }
+            return execute(ws, visit: nil)
+        }
+    }
+
+    /// Runs the model on an int8 input (`input.count` must equal the model's input size).
+    public func run(input: [Int8]) -> [Int8] {
+        runSingle(input, visit: nil)
+    }
+
+    /// Runs and hands every value (0 = input, i + 1 = output of node i) to `visit`, right after
+    /// it is computed (for per-layer error reports). The buffer is only valid during the call.
+    public func run(input: [Int8], visit: (Int, UnsafeBufferPointer<Int8>) -> Void) -> [Int8] {
+        withoutActuallyEscaping(visit) { runSingle(input, visit: $0) }
+    }
+
+    /// Many images (flat HWC uint8, `count` images of the model's input size) on `threads`
+    /// workers, each with its own workspace, images handed out one at a time. `progress` is
+    /// called with (images done, count) after each image, one call at a time.
+    public func logits(images: [UInt8], count: Int, threads: Int = 2, progress: ((Int, Int) -> Void)? = nil) -> [[Int8]] {
+        let size = model.input.shape.count
+        precondition(count >= 0 && images.count >= count * size, "expected \(count) images of \(size) bytes, got \(images.count) bytes")
+        let workers = max(1, min(threads, count))
+        let spaces: [Workspace] = lock.withLock {
+            while workerSpaces.count < workers { workerSpaces.append(makeWorkspace()) }
+            return Array(workerSpaces.prefix(workers))
+        }
+        let classes = model.info(model.outputValue).shape.count
+        var results = [Int8](repeating: 0, count: count * classes)
+        images.withUnsafeBufferPointer { all in
+            results.withUnsafeMutableBufferPointer { out in
+                withoutActuallyEscaping(progress ?? { _, _ in }) { report in
+                    let batch = Batch(images: all, imageSize: size, count: count, results: out, classes: classes,
+                                      workspaces: spaces, progress: report)
+                    DispatchQueue.concurrentPerform(iterations: workers) { w in
+                        while let image = batch.nextImage() {
+                            let ws = batch.workspaces[w]
+                            setInput(ws) { dst, n in
+                                for i in 0..<n { dst[i] = Int8(truncatingIfNeeded: Int(batch.images[image * size + i]) - 128) }
+                            }
+                            executeInto(ws, batch.results.baseAddress! + image * classes)
+                            batch.finished()
+                        }
+                    }
+                }
+            }
+        }
+        return (0..<count).map { Array(results[($0 * classes)..<(($0 + 1) * classes)]) }
+    }
+
+    // MARK: - Running
+
+    private func runSingle(_ input: [Int8], visit: ((Int, UnsafeBufferPointer<Int8>) -> Void)?) -> [Int8] {
+        withSingleWorkspace { ws in
+            setInput(ws) { dst, n in
+                precondition(input.count == n, "expected an input of \(n) values, got \(input.count)")
+                input.withUnsafeBufferPointer { dst.update(from: $0.baseAddress!, count: n) }
+            }
+            return execute(ws, visit: visit)
+        }
+    }
+
+    private func makeWorkspace() -> Workspace {
+        Workspace(plan: plan, scratchBytes: scratchBytes, maxInputs: maxInputs)
+    }
+
+    /// Runs `body` on the single-image workspace under the engine lock.
+    private func withSingleWorkspace<T>(_ body: (Workspace) -> T) -> T {
+        lock.withLock {
+            let ws = single ?? makeWorkspace()
+            single = ws
+            return body(ws)
+        }
+    }
+
+    /// Lets `fill` write the int8 input into the slot of value 0.
+    private func setInput(_ ws: Workspace, _ fill: (UnsafeMutablePointer<Int8>, Int) -> Void) {
+        fill(ws.slots[plan.slotOfValue[0]].pointer, model.input.shape.count)
+    }
+
+    /// Runs every node; returns the output value.
+    private func execute(_ ws: Workspace, visit: ((Int, UnsafeBufferPointer<Int8>) -> Void)?) -> [Int8] {
+        let outCount = model.info(model.outputValue).shape.count
+        var result = [Int8](repeating: 0, count: outCount)
+        result.withUnsafeMutableBufferPointer { executeInto(ws, $0.baseAddress!, visit: visit) }
+        return result
+    }
+
+    /// Runs every node and copies the output value to `result`.
+    private func executeInto(_ ws: Workspace, _ result: UnsafeMutablePointer<Int8>,
+                             visit: ((Int, UnsafeBufferPointer<Int8>) -> Void)? = nil) {
+        let slots = plan.slotOfValue
+        if let visit {
+            visit(0, UnsafeBufferPointer(start: ws.slots[slots[0]].pointer, count: model.input.shape.count))
+        }
+        for (i, node) in model.nodes.enumerated() {
+            for (j, v) in node.inputs.enumerated() { ws.inputList[j] = UnsafePointer(ws.slots[slots[v]].pointer) }
+            let out = ws.slots[slots[i + 1]].pointer
+            kernels[i].run(ws.inputList, out, UnsafeMutableRawPointer(ws.scratch.pointer))
+            visit?(i + 1, UnsafeBufferPointer(start: out, count: node.output.shape.count))
+        }
+        let output = model.outputValue
+        result.update(from: ws.slots[slots[output]].pointer, count: model.info(output).shape.count)
+    }
+}
+
+/// The shared state of one `logits(images:)` call: the next image to hand out and the progress
+/// count (under a lock); each image's logits go to its own slice of `results`.
+private final class Batch: @unchecked Sendable {
+    let images: UnsafeBufferPointer<UInt8>
+    let imageSize: Int, count: Int, classes: Int
+    let results: UnsafeMutableBufferPointer<Int8>
+    let workspaces: [Workspace]
+    let progress: (Int, Int) -> Void
+    private let lock = NSLock()
+    private var next = 0, done = 0
+
+    init(images: UnsafeBufferPointer<UInt8>, imageSize: Int, count: Int, results: UnsafeMutableBufferPointer<Int8>,
+         classes: Int, workspaces: [Workspace], progress: @escaping (Int, Int) -> Void) {
+        self.images = images; self.imageSize = imageSize; self.count = count; self.results = results
+        self.classes = classes; self.workspaces = workspaces; self.progress = progress
+    }
+
+    /// The next image to run, or nil when all are handed out.
+    func nextImage() -> Int? {
+        lock.withLock {
+            guard next < count else { return nil }
+            next += 1
+            return next - 1
+        }
+    }
+
+    /// Counts one finished image and reports progress.
+    func finished() {
+        lock.withLock {
+            done += 1
+            progress(done, count)
+        }
+    }
+}

@@ -24,7 +24,7 @@ public struct QuantizeConfig: Sendable {
     public var evalLimit: Int?
     /// Images used for the per-layer error table (from the calibration set).
     public var layerImages: Int = 64
-    public var method: CalibrationMethod = .minmax
+    public var method: CalibrationMethod = .percentile
     public var outDir: String
     public var threads: Int = 2
     public var progress: Bool = true

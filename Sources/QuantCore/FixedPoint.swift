@@ -25,8 +25,11 @@ public struct QuantizedMultiplier: Sendable, Equatable {
     public var real: Double { Double(multiplier) * pow(2.0, Double(shift) - 31) }
 }
 
-/// Saturating rounding doubling high multiply: `round(a × b / 2^31)`, half away from zero,
-/// with the single overflow case (INT32_MIN × INT32_MIN) saturated to INT32_MAX.
+/// Saturating rounding doubling high multiply (gemmlowp / TFLite / CMSIS-NN): `a × b / 2^31`
+/// rounded to nearest with exact halves rounded UP, i.e. `floor((a × b + 2^30) / 2^31)`. The
+/// nudge-and-truncate idiom below rounds a positive half away from zero but a negative half
+/// toward zero (−0.5 → 0, −1.5 → −1); this is kept for bit-exactness with TFLite. The single
+/// overflow case (INT32_MIN × INT32_MIN) saturates to INT32_MAX.
 @inlinable
 public func saturatingRoundingDoublingHighMul(_ a: Int32, _ b: Int32) -> Int32 {
     if a == Int32.min && b == Int32.min { return Int32.max }
@@ -45,7 +48,9 @@ public func roundingDivideByPowerOfTwo(_ x: Int32, _ exponent: Int32) -> Int32 {
 }
 
 /// THE requantization of the toolkit (its C twin is `q8_requantize` in Targets/runtime):
-/// `acc × M0 × 2^(shift − 31)` with TFLite's double rounding. Left shifts saturate.
+/// `acc × M0 × 2^(shift − 31)` with TFLite's double rounding: saturating left shift by
+/// `max(shift, 0)`, then `saturatingRoundingDoublingHighMul` (halves up), then
+/// `roundingDivideByPowerOfTwo` by `min(−shift, 31)` when shift < 0 (halves away from zero).
 @inlinable
 public func requantize(_ acc: Int32, _ multiplier: Int32, _ shift: Int32) -> Int32 {
     var x = acc
@@ -57,9 +62,12 @@ public func requantize(_ acc: Int32, _ multiplier: Int32, _ shift: Int32) -> Int
     return shift < 0 ? roundingDivideByPowerOfTwo(high, min(-shift, 31)) : high
 }
 
-/// Requantizes and adds the output zero point, then clamps to [lo, hi].
+/// Requantizes, adds the output zero point and clamps to [lo, hi] — exactly, even when the
+/// requantized value is near the int32 limits (a saturated left shift): it is computed as
+/// `clamp(v, lo − zp, hi − zp) + zp`, which equals `clamp(v + zp, lo, hi)` without the int32
+/// overflow of `v + zp` (for zp, lo, hi in int8 range).
 @inlinable
 public func requantizeToInt8(_ acc: Int32, _ multiplier: Int32, _ shift: Int32, zeroPoint: Int32, lo: Int32, hi: Int32) -> Int8 {
-    let v = requantize(acc, multiplier, shift) &+ zeroPoint
-    return Int8(truncatingIfNeeded: Swift.min(Swift.max(v, lo), hi))
+    let v = requantize(acc, multiplier, shift)
+    return Int8(truncatingIfNeeded: Swift.min(Swift.max(v, lo &- zeroPoint), hi &- zeroPoint) &+ zeroPoint)
 }

@@ -28,7 +28,7 @@ evaluates on Evaluation/fashion-mnist.
   --eval PATH        labelled evaluation images (same formats); float vs int8 is measured on it
                      (default for the shipped model: Evaluation/fashion-mnist)
   --out DIR          where model.q8, model_data.h/.c, report.md/.json, memory.md go (default: out/NAME)
-  --method M         calibration observer: minmax, percentile, mse, entropy (default: minmax)
+  --method M         calibration observer: minmax, percentile, mse, entropy (default: percentile, 99.99th; see README)
   --calib-limit N    use the first N calibration images       --eval-limit N   first N evaluation images
   --threads N        worker threads (default: 2)              --quiet          no progress lines
   --classes N --in-channels N --input-size N --stem-stride N --width MULT --groups N

@@ -17,10 +17,10 @@ final class EndToEndTests: XCTestCase {
         let calib = try loadImages("Calibration", for: graph, limit: nil)
         XCTAssertEqual(calib.count, 256)
         let eval = try loadImages("Evaluation/fashion-mnist/t10k-images-idx3-ubyte.gz", for: graph, limit: 2000)
-        let (_, model) = try convert(graph, calib: calib, method: .minmax, threads: 2, progress: false)
+        let (_, model) = try convert(graph, calib: calib, method: .percentile, threads: 2, progress: false)
         let (f, q) = try compareLogits(graph, model, images: eval, threads: 2, progress: false)
         let r = try AccuracyReport.make(floatLogits: f, int8Logits: q, labels: eval.labels, model: graph.name,
-                                        dataset: "t10k[0..<2000]", calibrationMethod: "minmax", calibrationImages: calib.count)
+                                        dataset: "t10k[0..<2000]", calibrationMethod: "percentile", calibrationImages: calib.count)
         // Budgets: the int8 model may lose at most 1 point of top-1 and must agree with float on ≥ 97%.
         XCTAssertGreaterThan(r.floatTop1, 90)
         XCTAssertGreaterThanOrEqual(r.int8Top1, r.floatTop1 - 1.0)
@@ -52,7 +52,7 @@ final class EndToEndTests: XCTestCase {
             let graph = try loadGraph(weights: SharedData.path("models/\(m).safetensors"), options: ModelOptions())
             let calib = try loadImages(SharedData.path("datasets/cifar10/calib_batch.bin"), for: graph, limit: 200)
             let eval = try loadImages(SharedData.path("datasets/cifar10/test_batch.bin"), for: graph, limit: 300)
-            let (_, model) = try convert(graph, calib: calib, method: .minmax, threads: 2, progress: false)
+            let (_, model) = try convert(graph, calib: calib, method: .percentile, threads: 2, progress: false)
             let (f, q) = try compareLogits(graph, model, images: eval, threads: 2, progress: false)
             let agree = zip(f, q).filter { argmax($0.0) == argmax($0.1) }.count
             XCTAssertGreaterThanOrEqual(Double(agree) / Double(eval.count), 0.93, m)
@@ -64,7 +64,7 @@ final class EndToEndTests: XCTestCase {
         let all = try loadImages(SharedData.path("datasets/imagenet-sample/val224"), for: graph, limit: 60)
         let calib = all.subset(all.labels.indices.filter { all.labels[$0] % 10 == 0 })
         let eval = all.subset(all.labels.indices.filter { all.labels[$0] % 10 != 0 })
-        let (_, model) = try convert(graph, calib: calib, method: .minmax, threads: 2, progress: false)
+        let (_, model) = try convert(graph, calib: calib, method: .percentile, threads: 2, progress: false)
         let (f, q) = try compareLogits(graph, model, images: eval, threads: 2, progress: false)
         let agree = zip(f, q).filter { argmax($0.0) == argmax($0.1) }.count
         XCTAssertGreaterThanOrEqual(Double(agree) / Double(eval.count), 0.85)

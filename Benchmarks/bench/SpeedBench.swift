@@ -1,0 +1,470 @@
+import Foundation
+import QuantCore
+import ImageIO
+import Models
+import Calibration
+import FloatEngine
+import IntEngine
+import Export
+import Pipeline
+
+/// The models `benchSpeed` measures when none are named.
+private let speedDefaultModels = ["mobilenet_v3_small-cifar10", "mobilenet_v2-cifar10", "efficientnet_lite0-imagenet",
+                                  "mobilenet_v3_small-fashion"]
+/// Models whose instructions per inference are also counted on the emulated Cortex-M4.
+private let speedM4Models: Set<String> = ["mobilenet_v3_small-fashion"]
+/// Rounds per model; in each round every engine is timed once, one after the other, and every
+/// figure is the median over the rounds.
+private let speedRounds = 5
+/// Wall time one timed pass (Swift) or one ORT call (its timed runs) aims at, in seconds.
+private let speedPassSeconds = 1.0
+/// Calibration images used before timing (the speed does not depend on calibration quality).
+private let speedCalibImages = 50
+/// Images the per-op breakdown runs.
+private let speedBreakdownImages = 100
+/// Raw images the Cortex-M4 run counts instructions on.
+private let speedM4Images = 4
+
+/// Speed of the float and int8 engines beside ONNX Runtime, measured in one run, printed as
+/// markdown tables: images/s on one and two threads, the ratios to ORT, the int8 time per op
+/// type and, where the ARM tools are installed, Cortex-M4 instructions per inference and per MAC.
+/// `models` empty: the default set (three models with ONNX peers and the Fashion-MNIST model).
+public func benchSpeed(models: [String]) {
+    fflush(nil)  // whatever other benchmarks printed comes first
+    let names = models.isEmpty ? speedDefaultModels : models
+    speedSay("## Speed (\(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(speedLoadAverage()) at start)")
+    speedSay("")
+    speedSay("Swift and ONNX Runtime are measured interleaved, model by model: \(speedRounds) rounds, each timing every engine "
+        + "once in turn (about \(Int(speedPassSeconds)) s each), so both see the same machine load; every figure is the median "
+        + "over the rounds. The machine is shared, so figures are noisy. Int8 models are calibrated (min/max) on "
+        + "\(speedCalibImages) calibration images; timed images are evaluation images. Images/s; 1T/2T = one/two threads; "
+        + "ORT = ONNX Runtime (CPU provider, `../shared/tools/ort_bench.py`, batch 1).")
+    speedSay("")
+    speedSay("| model | MMACs/image | Swift float 1T | Swift float 2T | Swift int8 1T | Swift int8 2T | ORT float 1T | ORT int8 1T "
+        + "| Swift int8 / ORT int8 | Swift int8 / ORT float | Swift float / ORT float |")
+    speedSay("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    var latencyRows: [String] = []
+    var breakdowns: [(String, [SpeedOpTime])] = []
+    var m4Rows: [String] = []
+    var notes: [String] = []
+    for name in names {
+        guard let bench = benchModels.first(where: { $0.name == name }) else {
+            notes.append("\(name): unknown model (known: \(benchModels.map(\.name).joined(separator: ", ")))")
+            continue
+        }
+        do {
+            let result = try speedMeasure(bench)
+            speedSay(result.row)
+            latencyRows.append(result.latencyRow)
+            breakdowns.append((name, result.breakdown))
+            if let m4 = result.m4 { m4Rows.append(m4) }
+            notes += result.notes
+        } catch {
+            notes.append("\(name): \(error)")
+        }
+    }
+    speedSay("")
+    for note in notes { speedSay("- \(note)") }
+    if !notes.isEmpty { speedSay("") }
+
+    if !latencyRows.isEmpty {
+        speedSay("### One thread, ORT's statistic: 1 / median single-image latency (images/s)")
+        speedSay("")
+        speedSay("`ort_bench.py` reports 1000 / its median latency, which leaves out the moments the process waited for "
+            + "the CPU; the throughput passes above are means and include them. Here Swift gets the same statistic, over "
+            + "every image of its one-thread passes: the like-for-like comparison on a loaded machine.")
+        speedSay("")
+        speedSay("| model | Swift float 1T | Swift int8 1T | ORT float 1T | ORT int8 1T | Swift int8 / ORT int8 | Swift int8 / ORT float "
+            + "| Swift float / ORT float |")
+        speedSay("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for row in latencyRows { speedSay(row) }
+        speedSay("")
+    }
+
+    for (name, ops) in breakdowns {
+        let total = ops.reduce(0) { $0 + $1.microseconds }
+        speedSay("### Int8 engine, one thread, time per op type: \(name) (per node the median over \(speedBreakdownImages) images; "
+            + String(format: "%.0f", total) + " µs/image in all)")
+        speedSay("")
+        speedSay("| op type | nodes | share of time | µs/image | MMACs/image | GMAC/s |")
+        speedSay("|---|---:|---:|---:|---:|---:|")
+        for op in ops where op.nodes > 0 {
+            let rate = op.macs > 0 ? String(format: "%.2f", Double(op.macs) / op.microseconds / 1e3) : "—"
+            let macs = op.macs > 0 ? String(format: "%.3f", Double(op.macs) / 1e6) : "—"
+            speedSay("| \(op.kind.rawValue) | \(op.nodes) | " + String(format: "%.1f%% | %.1f", 100 * op.microseconds / max(total, 1e-9), op.microseconds)
+                + " | \(macs) | \(rate) |")
+        }
+        speedSay("")
+    }
+
+    if !m4Rows.isEmpty {
+        speedSay("### Cortex-M4 (QEMU mps2-an386, `Targets/cortex-m4/count_instructions.sh`, \(speedM4Images) images)")
+        speedSay("")
+        speedSay("| model | instructions/inference | MACs/inference | instructions/MAC |")
+        speedSay("|---|---:|---:|---:|")
+        for row in m4Rows { speedSay(row) }
+        speedSay("")
+    }
+    speedSay("Load average at the end: \(speedLoadAverage()).")
+}
+
+/// Everything measured for one model: its summary row, its row of the latency table, the per-op
+/// breakdown, the Cortex-M4 row (nil when not asked for) and notes (load, spread, skipped peers).
+private struct SpeedResult {
+    var row: String
+    var latencyRow: String
+    var breakdown: [SpeedOpTime]
+    var m4: String?
+    var notes: [String]
+}
+
+/// Loads, calibrates and converts one model, then times everything for it.
+private func speedMeasure(_ bench: BenchModel) throws -> SpeedResult {
+    let name = bench.name
+    speedProgress("\(name): loading and calibrating on \(speedCalibImages) images")
+    var notes = ["\(name): load average \(speedLoadAverage()) when its measurement started"]
+    let graph = try loadGraph(weights: bench.weights, options: ModelOptions())
+    let (calib, eval) = try benchData(bench, graph, calibLimit: speedCalibImages, evalLimit: 200)
+    let (_, model) = try convert(graph, calib: calib, method: .minmax, threads: 2, progress: false)
+    let macs = model.nodes.reduce(0) { $0 + speedConvMACs($1) }
+    let floatEngine = FloatEngine(graph: graph)
+    let intEngine = try IntEngine(model: model)
+    let size = eval.imageSize
+
+    // Warm-up, and the pass length of each engine (about speedPassSeconds on one thread).
+    let warm = speedCycle(eval, 3)
+    func perImage(_ run: (Int) -> Void) -> Double {
+        run(2)
+        return speedSeconds { run(3) } / 3
+    }
+    let floatPass = speedPassLength(perImage { n in speedFloatSingle(floatEngine, warm, n, size) })
+    let intPass = speedPassLength(perImage { n in speedIntSingle(intEngine, warm, n, size) })
+    let floatPixels = speedCycle(eval, floatPass), intPixels = speedCycle(eval, intPass)
+
+    // The peers: one short call each checks they run and sizes the timed calls.
+    var ortFiles: [(label: String, path: String, runs: Int)] = []
+    for kind in ["float", "int8"] {
+        let path = SharedData.path("models/onnx/\(name).\(kind).onnx")
+        guard FileManager.default.fileExists(atPath: path) else {
+            notes.append("\(name): no ONNX Runtime \(kind) figure: \(path) does not exist")
+            continue
+        }
+        switch speedORT(path, runs: 20) {
+        case .success(let probe):
+            ortFiles.append((kind, path, max(20, min(5000, Int(speedPassSeconds * 1000 / max(probe.medianMs, 1e-3))))))
+        case .failure(let problem):
+            notes.append("\(name): no ONNX Runtime \(kind) figure, ratio skipped: \(problem.message)")
+        }
+    }
+
+    var rates: [String: [Double]] = [:]
+    // Seconds of every single image of the one-thread passes (for ORT's statistic, see below).
+    var latencies: [String: [Double]] = [:]
+    for round in 1...speedRounds {
+        speedProgress("\(name): round \(round) of \(speedRounds)")
+        rates["float1", default: []].append(Double(floatPass) / speedSeconds {
+            latencies["float1", default: []] += speedFloatSingle(floatEngine, floatPixels, floatPass, size)
+        })
+        rates["float2", default: []].append(Double(floatPass) / speedSeconds {
+            _ = floatEngine.logits(images: floatPixels, count: floatPass, threads: 2)
+        })
+        rates["int1", default: []].append(Double(intPass) / speedSeconds {
+            latencies["int1", default: []] += speedIntSingle(intEngine, intPixels, intPass, size)
+        })
+        rates["int2", default: []].append(Double(intPass) / speedSeconds {
+            _ = intEngine.logits(images: intPixels, count: intPass, threads: 2)
+        })
+        for file in ortFiles {
+            switch speedORT(file.path, runs: file.runs) {
+            case .success(let figure): rates["ort-" + file.label, default: []].append(figure.imagesPerSecond)
+            case .failure(let problem): notes.append("\(name): ONNX Runtime \(file.label) round \(round) failed: \(problem.message)")
+            }
+        }
+    }
+    let median = rates.mapValues(speedMedian)
+    let spread = [("Swift float 1T", "float1"), ("Swift int8 1T", "int1"), ("ORT float", "ort-float"), ("ORT int8", "ort-int8")]
+        .compactMap { label, key in rates[key].map { label + String(format: " %.0f–%.0f", $0.min() ?? 0, $0.max() ?? 0) } }
+    notes.append("\(name): range over the rounds (images/s): " + spread.joined(separator: ", "))
+    func figure(_ key: String) -> String { median[key].map { String(format: "%.1f", $0) } ?? "—" }
+    func ratio(_ a: String, _ b: String) -> String {
+        guard let x = median[a], let y = median[b], y > 0 else { return "—" }
+        return String(format: "%.2f×", x / y)
+    }
+    // ORT reports 1 / its median single-image latency; the same statistic for Swift (1 thread).
+    var byLatency = median
+    for (key, times) in latencies { byLatency[key] = 1 / max(speedMedian(times), 1e-12) }
+    func latencyRatio(_ a: String, _ b: String) -> String {
+        guard let x = byLatency[a], let y = byLatency[b], y > 0 else { return "—" }
+        return String(format: "%.2f×", x / y)
+    }
+    func latencyFigure(_ key: String) -> String { byLatency[key].map { String(format: "%.1f", $0) } ?? "—" }
+    let latencyRow = "| \(name) | \(latencyFigure("float1")) | \(latencyFigure("int1")) | \(latencyFigure("ort-float")) | "
+        + "\(latencyFigure("ort-int8")) | \(latencyRatio("int1", "ort-int8")) | \(latencyRatio("int1", "ort-float")) | "
+        + "\(latencyRatio("float1", "ort-float")) |"
+    let row = "| \(name) | " + String(format: "%.2f", Double(macs) / 1e6)
+        + " | \(figure("float1")) | \(figure("float2")) | \(figure("int1")) | \(figure("int2")) | \(figure("ort-float")) | \(figure("ort-int8"))"
+        + " | \(ratio("int1", "ort-int8")) | \(ratio("int1", "ort-float")) | \(ratio("float1", "ort-float")) |"
+
+    speedProgress("\(name): per-op breakdown on \(speedBreakdownImages) images")
+    let breakdown = speedBreakdown(intEngine, eval)
+
+    var m4: String?
+    if speedM4Models.contains(name) {
+        speedProgress("\(name): counting Cortex-M4 instructions (QEMU)")
+        switch speedM4Instructions(model, eval) {
+        case .success(let count):
+            m4 = "| \(name) | \(speedGrouped(count)) | \(speedGrouped(macs)) | " + String(format: "%.2f", Double(count) / Double(max(macs, 1))) + " |"
+        case .failure(let problem):
+            notes.append("\(name): no Cortex-M4 figure: \(problem.message)")
+        }
+    }
+    return SpeedResult(row: row, latencyRow: latencyRow, breakdown: breakdown, m4: m4, notes: notes)
+}
+
+// MARK: - Timing
+
+/// Seconds `body` takes.
+private func speedSeconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// Images per timed pass for an engine taking `seconds` per image: about speedPassSeconds, even
+/// (both threads get the same share), at least 4.
+private func speedPassLength(_ seconds: Double) -> Int {
+    let n = Int(speedPassSeconds / max(seconds, 1e-6))
+    return max(4, min(20_000, n + n % 2))
+}
+
+/// The first `count` images of `set` back to back, starting over at the first when it runs out.
+private func speedCycle(_ set: ImageSet, _ count: Int) -> [UInt8] {
+    var pixels: [UInt8] = []
+    pixels.reserveCapacity(count * set.imageSize)
+    for i in 0..<count { pixels += set.image(i % set.count) }
+    return pixels
+}
+
+/// The float engine on `count` images, one after the other on this thread; returns each image's
+/// seconds.
+@discardableResult
+private func speedFloatSingle(_ engine: FloatEngine, _ pixels: [UInt8], _ count: Int, _ size: Int) -> [Double] {
+    speedEachImage(pixels, count, size) { _ = engine.logits(pixels: $0) }
+}
+
+/// The int8 engine on `count` images, one after the other on this thread; returns each image's
+/// seconds.
+@discardableResult
+private func speedIntSingle(_ engine: IntEngine, _ pixels: [UInt8], _ count: Int, _ size: Int) -> [Double] {
+    speedEachImage(pixels, count, size) { _ = engine.logits(pixels: $0) }
+}
+
+/// Runs `body` on each of the first `count` images of `pixels` and returns the seconds of each.
+private func speedEachImage(_ pixels: [UInt8], _ count: Int, _ size: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> [Double] {
+    var seconds = [Double](repeating: 0, count: count)
+    pixels.withUnsafeBufferPointer { all in
+        for i in 0..<count {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body(UnsafeBufferPointer(rebasing: all[(i * size)..<((i + 1) * size)]))
+            seconds[i] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+    }
+    return seconds
+}
+
+/// The middle value (mean of the two middle ones for an even count).
+private func speedMedian(_ values: [Double]) -> Double {
+    let s = values.sorted()
+    guard !s.isEmpty else { return 0 }
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+// MARK: - Per-op breakdown
+
+/// The op types of the breakdown, in table order.
+private enum SpeedOpKind: String, CaseIterable {
+    case pointwise = "conv 1×1"
+    case depthwise = "depthwise conv"
+    case general = "general conv"
+    case fullyConnected = "fully connected (incl. SE 1×1 on 1×1 input)"
+    case hardSwish = "hard-swish / hard-sigmoid"
+    case add = "add"
+    case mul = "mul (SE)"
+    case pooling = "pooling"
+    case other = "other (requantize, concat, split, shuffle)"
+}
+
+/// Time and work of one op type, per image.
+private struct SpeedOpTime {
+    var kind: SpeedOpKind
+    var nodes = 0
+    var microseconds = 0.0
+    var macs = 0
+}
+
+/// The op type of a node.
+private func speedKind(_ node: QNode, _ model: QModel) -> SpeedOpKind {
+    switch node.op {
+    case .conv(let p):
+        let input = model.info(node.inputs[0]).shape
+        if p.kernelH == 1 && p.kernelW == 1 && input.h == 1 && input.w == 1 { return .fullyConnected }
+        if p.groups > 1 && p.groups == p.inChannels && p.groups == p.outChannels { return .depthwise }
+        if p.kernelH == 1 && p.kernelW == 1 { return .pointwise }
+        return .general
+    case .hardSwish: return .hardSwish
+    case .add: return .add
+    case .mul: return .mul
+    case .maxPool, .avgPool, .globalAvgPool: return .pooling
+    case .requantize, .concat, .split, .shuffle: return .other
+    }
+}
+
+/// Multiply-accumulates of a convolution node: out H·W·outC·(inC/groups)·kH·kW (0 for other ops).
+private func speedConvMACs(_ node: QNode) -> Int {
+    guard case .conv(let p) = node.op else { return 0 }
+    let o = node.output.shape
+    return o.h * o.w * o.c * (p.inChannels / p.groups) * p.kernelH * p.kernelW
+}
+
+/// Int8 time per op type on one thread: the time between consecutive visit calls is the time of
+/// the node whose output the later call hands over. Each node counts with its median over
+/// speedBreakdownImages images, so a moment the thread was preempted (the machine is shared)
+/// does not land on whichever node happened to be running.
+private func speedBreakdown(_ engine: IntEngine, _ eval: ImageSet) -> [SpeedOpTime] {
+    let model = engine.model
+    let inputs = (0..<speedBreakdownImages).map { i in eval.image(i % eval.count).map { Int8(truncatingIfNeeded: Int($0) - 128) } }
+    _ = engine.run(input: inputs[0])
+    var nanos = [[Double]](repeating: [], count: model.nodes.count + 1)
+    for input in inputs {
+        var last = DispatchTime.now().uptimeNanoseconds
+        _ = engine.run(input: input) { v, _ in
+            let now = DispatchTime.now().uptimeNanoseconds
+            nanos[v].append(Double(now - last))
+            last = DispatchTime.now().uptimeNanoseconds
+        }
+    }
+    var ops = SpeedOpKind.allCases.map { SpeedOpTime(kind: $0) }
+    for (i, node) in model.nodes.enumerated() {
+        let k = SpeedOpKind.allCases.firstIndex(of: speedKind(node, model)) ?? ops.count - 1
+        ops[k].nodes += 1
+        ops[k].microseconds += speedMedian(nanos[i + 1]) / 1e3
+        ops[k].macs += speedConvMACs(node)
+    }
+    return ops
+}
+
+// MARK: - Peers and tools
+
+/// ONNX Runtime's images/s and median milliseconds per image on one thread (`ort_bench.py`).
+private func speedORT(_ onnx: String, runs: Int) -> Result<(imagesPerSecond: Double, medianMs: Double), ToolkitError> {
+    let script = SharedData.path("tools/ort_bench.py")
+    guard let run = speedRunTool("python3", [script, onnx, "--threads", "1", "--runs", "\(runs)"], timeout: 600) else {
+        return .failure(ToolkitError(onnx, "cannot start python3"))
+    }
+    func field(_ key: String) -> Double? {
+        run.out.split(whereSeparator: { $0 == " " || $0 == "\n" }).first { $0.hasPrefix(key + "=") }
+            .flatMap { Double($0.dropFirst(key.count + 1)) }
+    }
+    guard run.status == 0, let rate = field("images_per_s"), let ms = field("median_ms") else {
+        let last = run.err.split(separator: "\n").last.map(String.init) ?? "exit status \(run.status)"
+        return .failure(ToolkitError(onnx, "ort_bench.py failed: \(last) (needs python3 with `pip install onnxruntime numpy`)"))
+    }
+    return .success((rate, ms))
+}
+
+/// Cortex-M4 instructions per inference of `model` on the first images of `eval`, from
+/// `Targets/cortex-m4/count_instructions.sh` (needs arm-none-eabi-gcc, qemu-system-arm, make).
+private func speedM4Instructions(_ model: QModel, _ eval: ImageSet) -> Result<Int, ToolkitError> {
+    let script = FileManager.default.currentDirectoryPath + "/Targets/cortex-m4/count_instructions.sh"
+    guard FileManager.default.fileExists(atPath: script) else {
+        return .failure(ToolkitError(script, "not found (run the benchmark from the package root)"))
+    }
+    let missing = ["arm-none-eabi-gcc", "qemu-system-arm", "make"].filter { speedFindTool($0) == nil }
+    guard missing.isEmpty else {
+        return .failure(ToolkitError(script, "\(missing.joined(separator: ", ")) not installed (Targets/cortex-m4/install-deps.sh)"))
+    }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("speedbench-m4-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let blobPath = dir + "/model.q8", imagesPath = dir + "/images.raw"
+    do {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Data(try Export.writeBlob(model)).write(to: URL(fileURLWithPath: blobPath))
+        try Data(speedCycle(eval, speedM4Images)).write(to: URL(fileURLWithPath: imagesPath))
+    } catch let error as ToolkitError {
+        return .failure(error)
+    } catch {
+        return .failure(ToolkitError(dir, "cannot write the blob and images: \(error.localizedDescription)"))
+    }
+    guard let run = speedRunTool("/bin/sh", [script, blobPath, imagesPath], timeout: 1800) else {
+        return .failure(ToolkitError(script, "cannot start /bin/sh"))
+    }
+    let key = "instructions_per_inference="
+    guard run.status == 0,
+          let field = run.out.split(whereSeparator: { $0 == " " || $0 == "\n" }).first(where: { $0.hasPrefix(key) }),
+          let count = Int(field.dropFirst(key.count)) else {
+        let last = run.err.split(separator: "\n").last.map(String.init) ?? "exit status \(run.status)"
+        return .failure(ToolkitError(script, "failed: \(last)"))
+    }
+    return .success(count)
+}
+
+/// Runs `tool` (looked up on PATH unless it is a path) and returns its exit status and output.
+/// Output goes through temporary files, so a chatty tool cannot block on a full pipe; a tool
+/// still running after `timeout` seconds is terminated. nil: it could not be started.
+private func speedRunTool(_ tool: String, _ arguments: [String], timeout: Double) -> (status: Int32, out: String, err: String)? {
+    let fm = FileManager.default
+    let base = fm.temporaryDirectory.appendingPathComponent("speedbench-\(UUID().uuidString)").path
+    let outPath = base + ".out", errPath = base + ".err"
+    defer { try? fm.removeItem(atPath: outPath); try? fm.removeItem(atPath: errPath) }
+    guard fm.createFile(atPath: outPath, contents: nil), fm.createFile(atPath: errPath, contents: nil),
+          let out = FileHandle(forWritingAtPath: outPath), let err = FileHandle(forWritingAtPath: errPath) else { return nil }
+    defer { try? out.close(); try? err.close() }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [tool] + arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: fm.currentDirectoryPath)
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = out
+    process.standardError = err
+    do { try process.run() } catch { return nil }
+    let deadline = Date().addingTimeInterval(timeout)
+    var terminated = false
+    while process.isRunning {
+        if !terminated && Date() > deadline { process.terminate(); terminated = true }
+        Thread.sleep(forTimeInterval: 0.02)
+    }
+    let text = { (path: String) in String(decoding: fm.contents(atPath: path) ?? Data(), as: UTF8.self) }
+    return (process.terminationStatus, text(outPath), text(errPath))
+}
+
+/// The path of an executable on PATH, or nil.
+private func speedFindTool(_ name: String) -> String? {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
+/// The 1, 5 and 15 minute load averages (Linux), or "unknown".
+private func speedLoadAverage() -> String {
+    guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "unknown" }
+    return text.split(separator: " ").prefix(3).joined(separator: " / ")
+}
+
+/// An integer with thousands separators (52,652,240).
+private func speedGrouped(_ n: Int) -> String {
+    var digits = String(n.magnitude), out = ""
+    while digits.count > 3 {
+        out = "," + digits.suffix(3) + out
+        digits.removeLast(3)
+    }
+    return (n < 0 ? "-" : "") + digits + out
+}
+
+/// One line to standard output, written at once.
+private func speedSay(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// One progress line to standard error (kept out of the tables).
+private func speedProgress(_ line: String) {
+    FileHandle.standardError.write(Data(("speed: " + line + "\n").utf8))
+}

@@ -1,0 +1,140 @@
+import Models
+import QuantCore
+
+/// One prepared node: the kernel with its packed weights, its input values and its output shape.
+struct Step: Sendable {
+    enum Kernel: Sendable {
+        /// 1×1 stride-1 convolution: one matrix product per group over all pixels.
+        case pointwise([PackedGemm])
+        case depthwise(DepthwiseConv)
+        case general(GeneralConv)
+        case linear(PackedGemm)
+        case clamp(lo: Float, hi: Float)
+        case hardSwish, hardSigmoid
+        case add(lo: Float, hi: Float)
+        case mul, concat
+        case split(start: Int)
+        case shuffle(groups: Int)
+        case pool(kernel: Int, stride: Int, pad: Int, average: Bool)
+        case globalAvgPool
+    }
+    let kernel: Kernel
+    let inputs: [Int]
+    let inShapes: [Shape3]
+    let outShape: Shape3
+}
+
+/// Clamp bounds of a fused activation.
+func bounds(_ activation: Activation) -> (Float, Float) {
+    switch activation {
+    case .none: return (-.infinity, .infinity)
+    case .relu: return (0, .infinity)
+    case .relu6: return (0, 6)
+    }
+}
+
+/// Folds batch norm into a convolution's weights and bias (in double precision): per output
+/// channel, the scale `gamma / sqrt(var + eps)` and the bias `(b − mean) · scale + beta`.
+func foldedConv(_ conv: Conv2D) -> (weight: [Float], bias: [Float]) {
+    let perOut = conv.weight.count / conv.outChannels
+    var weight = conv.weight
+    var bias = conv.bias ?? [Float](repeating: 0, count: conv.outChannels)
+    guard let bn = conv.batchNorm else { return (weight, bias) }
+    for o in 0..<conv.outChannels {
+        let scale = Double(bn.gamma[o]) / (Double(bn.variance[o]) + Double(bn.eps)).squareRoot()
+        for i in 0..<perOut { weight[o * perOut + i] = Float(Double(weight[o * perOut + i]) * scale) }
+        bias[o] = Float((Double(bias[o]) - Double(bn.mean[o])) * scale + Double(bn.beta[o]))
+    }
+    return (weight, bias)
+}
+
+/// Prepares the kernel of node `node` whose inputs have shapes `inShapes`.
+func prepare(_ node: Node, inShapes: [Shape3]) -> Step.Kernel {
+    switch node.op {
+    case .conv(let conv):
+        return prepareConv(conv, input: inShapes[0])
+    case .linear(let fc):
+        let (lo, hi) = bounds(fc.activation)
+        let w = fc.weight, inF = fc.inFeatures
+        return .linear(PackedGemm(k: inF, n: fc.outFeatures, bias: fc.bias ?? [Float](repeating: 0, count: fc.outFeatures),
+                                  lo: lo, hi: hi) { k, n in w[n * inF + k] })
+    case .relu: return .clamp(lo: 0, hi: .infinity)
+    case .relu6: return .clamp(lo: 0, hi: 6)
+    case .hardSwish: return .hardSwish
+    case .hardSigmoid: return .hardSigmoid
+    case .add(let activation):
+        let (lo, hi) = bounds(activation)
+        return .add(lo: lo, hi: hi)
+    case .mul: return .mul
+    case .concat: return .concat
+    case .split(let start, _): return .split(start: start)
+    case .shuffle(let groups): return .shuffle(groups: groups)
+    case .maxPool(let k, let s, let p): return .pool(kernel: k, stride: s, pad: p, average: false)
+    case .avgPool(let k, let s, let p): return .pool(kernel: k, stride: s, pad: p, average: true)
+    case .globalAvgPool: return .globalAvgPool
+    }
+}
+
+/// Picks the convolution variant: depthwise, pointwise (1×1, stride 1, no padding value), or general.
+private func prepareConv(_ conv: Conv2D, input: Shape3) -> Step.Kernel {
+    let (weight, bias) = foldedConv(conv)
+    let (lo, hi) = bounds(conv.activation)
+    let k = conv.kernel
+    let rows = conv.geometry(input.h), cols = conv.geometry(input.w)
+    let depthwise = conv.groups == conv.inChannels && conv.groups == conv.outChannels && conv.groups > 1
+    if depthwise && conv.padValue == nil {
+        return .depthwise(DepthwiseConv(channels: conv.outChannels, kernel: k, stride: conv.stride, padTop: rows.padBefore,
+                                        padLeft: cols.padBefore, weight: weight, bias: bias, lo: lo, hi: hi))
+    }
+    let cg = conv.inChannels / conv.groups, og = conv.outChannels / conv.groups
+    let gemms = (0..<conv.groups).map { g in
+        PackedGemm(k: k * k * cg, n: og, bias: Array(bias[(g * og)..<((g + 1) * og)]), lo: lo, hi: hi) { kk, n in
+            // K index (ky, kx, c) → PyTorch weight [o][c][ky][kx].
+            let c = kk % cg, tap = kk / cg
+            return weight[((g * og + n) * cg + c) * k * k + tap]
+        }
+    }
+    if k == 1 && conv.stride == 1 && conv.padValue == nil {
+        return .pointwise(gemms)
+    }
+    return .general(GeneralConv(inChannels: conv.inChannels, outChannels: conv.outChannels, kernel: k, stride: conv.stride,
+                                groups: conv.groups, padTop: rows.padBefore, padLeft: cols.padBefore,
+                                padValue: conv.padValue ?? [Float](repeating: 0, count: conv.inChannels), gemms: gemms))
+}
+
+/// Which buffer holds each value: a value's buffer is reused once its last reader has run, and
+/// a node's output never shares a buffer with its inputs.
+struct MemoryPlan: Sendable {
+    /// Buffer index per value (0 = input).
+    let slotOf: [Int]
+    /// Capacity of each buffer in floats.
+    let slotSizes: [Int]
+
+    init(graph: Graph) {
+        let valueCount = graph.nodes.count + 1
+        var lastUse = [Int](repeating: -1, count: valueCount)
+        for (i, node) in graph.nodes.enumerated() { for v in node.inputs { lastUse[v] = i } }
+        lastUse[valueCount - 1] = graph.nodes.count
+        var slotOf = [Int](repeating: 0, count: valueCount)
+        var sizes: [Int] = [graph.shape(0).count]
+        var free: [Int] = []
+        for (i, node) in graph.nodes.enumerated() {
+            let need = node.shape.count
+            // Best fit among free buffers, else grow the largest free one, else a new buffer.
+            let fitting = free.filter { sizes[$0] >= need }.min { sizes[$0] < sizes[$1] }
+            let slot: Int
+            if let s = fitting ?? free.max(by: { sizes[$0] < sizes[$1] }) {
+                slot = s
+                free.removeAll { $0 == s }
+                sizes[s] = max(sizes[s], need)
+            } else {
+                slot = sizes.count
+                sizes.append(need)
+            }
+            slotOf[i + 1] = slot
+            for v in Set(node.inputs) where lastUse[v] == i { free.append(slotOf[v]) }
+        }
+        self.slotOf = slotOf
+        slotSizes = sizes
+    }
+}

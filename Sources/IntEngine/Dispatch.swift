@@ -1,0 +1,59 @@
+import QuantCore
+
+/// The one dispatcher: picks the kernel variant for every node. With `useReference` every node
+/// runs its reference kernel; otherwise:
+/// - convolution: fully connected (1×1 on 1×1, one group) → `FullyConnected`; 1×1 stride 1
+///   without padding → `PointwiseConv` (any groups); depthwise with a square kernel →
+///   `DepthwiseConv` (3×3 and 5×5 unrolled); everything else (the stem) → `GeneralConv`;
+/// - hard-swish, hard-sigmoid, requantize → `LookupTable` built from the reference kernel;
+/// - residual add → `ResidualAdd`; squeeze-excitation multiply → `SqueezeMul`; global average
+///   pool → `GlobalAveragePool`; concat → `ChannelConcat`; split → `ChannelSplit`;
+/// - the rest (max and average pooling, shuffle: plain loops already) → the reference kernel.
+func makeKernel(_ node: QNode, model: QModel, useReference: Bool) -> any NodeKernel {
+    let inShape = model.info(node.inputs[0]).shape
+    let outShape = node.output.shape
+    switch node.op {
+    case .conv(let p):
+        if useReference { return ReferenceKernel.Conv(p: p, inShape: inShape, outShape: outShape) }
+        let oneByOne = p.kernelH == 1 && p.kernelW == 1
+        if oneByOne && p.groups == 1 && inShape.h == 1 && inShape.w == 1 && outShape.h == 1 && outShape.w == 1 {
+            return FullyConnected(p)
+        }
+        if oneByOne && p.strideH == 1 && p.strideW == 1 && p.padTop == 0 && p.padLeft == 0
+            && inShape.h == outShape.h && inShape.w == outShape.w {
+            return PointwiseConv(p, inShape: inShape)
+        }
+        if p.groups == p.inChannels && p.groups == p.outChannels && p.kernelH == p.kernelW {
+            return DepthwiseConv(p, inShape: inShape, outShape: outShape)
+        }
+        return GeneralConv(p, inShape: inShape, outShape: outShape)
+    case .hardSwish(let p):
+        if useReference { return ReferenceKernel.HardSwish(p: p, shape: outShape) }
+        return LookupTable(count: outShape.count) { referenceHardSwish($0, $1, p, $2) }
+    case .requantize(let p):
+        if useReference { return ReferenceKernel.Requantize(p: p, shape: outShape) }
+        return LookupTable(count: outShape.count) { referenceRequantize($0, $1, p, $2) }
+    case .add(let p):
+        if useReference { return ReferenceKernel.Add(p: p, shape: outShape) }
+        return ResidualAdd(p, count: outShape.count)
+    case .mul(let p):
+        if useReference { return ReferenceKernel.Mul(p: p, shape: outShape) }
+        return SqueezeMul(p, shape: outShape)
+    case .concat:
+        let inShapes = node.inputs.map { model.info($0).shape }
+        if useReference { return ReferenceKernel.Concat(inShapes: inShapes, outShape: outShape) }
+        return ChannelConcat(inShapes: inShapes)
+    case .split(let start, let count):
+        if useReference { return ReferenceKernel.Split(start: start, inShape: inShape, outShape: outShape) }
+        return ChannelSplit(start: start, inChannels: inShape.c, count: count, pixels: outShape.h * outShape.w)
+    case .shuffle(let groups):
+        return ReferenceKernel.Shuffle(groups: groups, shape: outShape)
+    case .maxPool(let p):
+        return ReferenceKernel.MaxPool(p: p, inShape: inShape, outShape: outShape)
+    case .avgPool(let p):
+        return ReferenceKernel.AvgPool(p: p, inShape: inShape, outShape: outShape)
+    case .globalAvgPool(let p):
+        if useReference { return ReferenceKernel.GlobalAvgPool(p: p, inShape: inShape) }
+        return GlobalAveragePool(p, inShape: inShape)
+    }
+}

@@ -1,0 +1,141 @@
+import QuantCore
+
+/// Depthwise convolution (groups == inC == outC), any square kernel and stride; 3×3 and 5×5
+/// get fully unrolled tap loops.
+///
+/// Borders: instead of a separate border path, each input row the window needs is copied once
+/// into a padded row of unsigned bytes `u = x + 128` (the bits of `x ^ 0x80`), positions outside
+/// the input holding the pad value the same way (`padValue + 128`, or `zp_in + 128`), channels
+/// rounded up to 8 and the row long enough for whole 4-pixel output tiles. A ring of k such rows is kept (row r in slot r mod k), so every output pixel
+/// — border or interior — runs the same loop: 8 channels per vector, 4 output pixels per step,
+/// k² widening multiply-adds
+/// (16-bit, `vpdpwssd` with VNNI, as u fits 8 bits unsigned and w 8 bits signed), one vector
+/// requantization. `Σ (x − zp)·w = Σ u·w − (zp + 128)·Σ w`, the second term folded into the
+/// bias. Bit-exact with `referenceConv`.
+struct DepthwiseConv: NodeKernel {
+    let p: QConv
+    let inShape: Shape3, outShape: Shape3
+    let k: Int
+    /// Channels rounded up to a multiple of 8.
+    let paddedChannels: Int
+    /// Width of a padded input row: (outW' − 1)·stride + k, with outW' the output width rounded
+    /// up to a multiple of 4 (the tile width), so a tile never reads past its row.
+    let rowWidth: Int
+    /// `[block of 8][tap][8]` int8 weights.
+    let weights: AlignedBuffer<Int8>
+    /// Per padded channel: bias − (zp_in + 128) · Σ w.
+    let bias: AlignedBuffer<Int32>
+    /// A whole row of padding (`rowWidth` pixels of `padValue + 128` or `zp_in + 128`).
+    let paddingRow: AlignedBuffer<UInt8>
+    let requant: VectorRequant
+
+    var scratchBytes: Int { k * rowWidth * paddedChannels }
+
+    init(_ p: QConv, inShape: Shape3, outShape: Shape3) {
+        self.p = p
+        self.inShape = inShape
+        self.outShape = outShape
+        k = p.kernelH
+        let c = p.outChannels
+        paddedChannels = (c + 7) / 8 * 8
+        rowWidth = ((outShape.w + 3) / 4 * 4 - 1) * p.strideW + k
+        weights = AlignedBuffer(count: paddedChannels * k * k)
+        bias = AlignedBuffer(count: paddedChannels)
+        paddingRow = AlignedBuffer(count: rowWidth * paddedChannels)
+        for ch in 0..<c {
+            var sum: Int32 = 0
+            for tap in 0..<(k * k) {
+                let w = p.weights[ch * k * k + tap]
+                weights.pointer[((ch / 8) * k * k + tap) * 8 + ch % 8] = w
+                sum = sum &+ Int32(w)
+            }
+            bias.pointer[ch] = p.bias[ch] &- (p.inputZeroPoint &+ 128) &* sum
+            let pad = p.padValue.map { $0[ch] } ?? Int8(truncatingIfNeeded: p.inputZeroPoint)
+            for j in 0..<rowWidth { paddingRow.pointer[j * paddedChannels + ch] = UInt8(bitPattern: pad) ^ 0x80 }
+        }
+        requant = VectorRequant(multiplier: p.multiplier, shift: p.shift, paddedCount: paddedChannels,
+                                zeroPoint: p.outputZeroPoint, lo: p.actMin, hi: p.actMax)
+    }
+
+    func run(_ inputs: UnsafePointer<UnsafePointer<Int8>>, _ output: UnsafeMutablePointer<Int8>,
+             _ scratch: UnsafeMutableRawPointer) {
+        let ring = scratch.assumingMemoryBound(to: UInt8.self)
+        let rowSize = rowWidth * paddedChannels
+        var converted = 0
+        for oy in 0..<outShape.h {
+            let last = oy * p.strideH + k - 1
+            while converted <= last {
+                convertRow(inputs[0], paddedRow: converted, into: ring + (converted % k) * rowSize)
+                converted += 1
+            }
+            let out = output + oy * outShape.w * outShape.c
+            switch k {
+            case 3: outputRow(ring, oy: oy, out, taps: 3)
+            case 5: outputRow(ring, oy: oy, out, taps: 5)
+            default: outputRow(ring, oy: oy, out, taps: k)
+            }
+        }
+    }
+
+    /// Fills one padded row of unsigned bytes (padded row index r = input row r − padTop): the
+    /// padding row, with the input pixels that exist in this row converted over it.
+    private func convertRow(_ input: UnsafePointer<Int8>, paddedRow r: Int, into row: UnsafeMutablePointer<UInt8>) {
+        row.update(from: paddingRow.pointer, count: rowWidth * paddedChannels)
+        let iy = r - p.padTop
+        guard iy >= 0 && iy < inShape.h else { return }
+        let c = inShape.c
+        let first = max(0, p.padLeft), last = min(rowWidth, p.padLeft + inShape.w)
+        guard first < last else { return }
+        let src = UnsafeRawPointer(input + (iy * inShape.w + first - p.padLeft) * c).assumingMemoryBound(to: UInt8.self)
+        let dst = row + first * paddedChannels
+        if c == paddedChannels {
+            for i in 0..<((last - first) * c) { dst[i] = src[i] ^ 0x80 }
+        } else {
+            for j in 0..<(last - first) {
+                for ch in 0..<c { dst[j * paddedChannels + ch] = src[j * c + ch] ^ 0x80 }
+            }
+        }
+    }
+
+    /// Computes output row `oy` from the ring; `taps` is k, a literal at the unrolled call sites.
+    /// Output pixels go four at a time: each widened weight serves four outputs and, at stride 1,
+    /// each widened input several taps (LLVM merges the repeated loads); every output keeps two
+    /// accumulators (even and odd kernel rows) so the multiply-adds form short chains.
+    @inline(__always)
+    private func outputRow(_ ring: UnsafeMutablePointer<UInt8>, oy: Int, _ out: UnsafeMutablePointer<Int8>, taps: Int) {
+        let rowSize = rowWidth * paddedChannels
+        let sw = p.strideW
+        let c = outShape.c, width = outShape.w
+        let firstRow = oy * p.strideH
+        for block in 0..<(paddedChannels / 8) {
+            let lane = block * 8
+            let valid = min(8, c - lane)
+            let w = weights.pointer + block * taps * taps * 8
+            let bias = UnsafeRawPointer(self.bias.pointer + lane).load(as: Int32x8.self)
+            for ox in stride(from: 0, to: width, by: 4) {
+                var even = (bias, bias, bias, bias), odd = (Int32x8(), Int32x8(), Int32x8(), Int32x8())
+                for ky in 0..<taps {
+                    let row = ring + ((firstRow + ky) % taps) * rowSize + ox * sw * paddedChannels + lane
+                    var a = (Int32x8(), Int32x8(), Int32x8(), Int32x8())
+                    for kx in 0..<taps {
+                        let wk = loadWidened(w + (ky * taps + kx) * 8)
+                        a.0 &+= loadWidened(row + kx * paddedChannels) &* wk
+                        a.1 &+= loadWidened(row + (sw + kx) * paddedChannels) &* wk
+                        a.2 &+= loadWidened(row + (2 * sw + kx) * paddedChannels) &* wk
+                        a.3 &+= loadWidened(row + (3 * sw + kx) * paddedChannels) &* wk
+                    }
+                    if ky % 2 == 0 {
+                        even.0 &+= a.0; even.1 &+= a.1; even.2 &+= a.2; even.3 &+= a.3
+                    } else {
+                        odd.0 &+= a.0; odd.1 &+= a.1; odd.2 &+= a.2; odd.3 &+= a.3
+                    }
+                }
+                let o = out + ox * c + lane
+                storeLanes(requant.apply8(even.0 &+ odd.0, first: lane), o, count: valid)
+                if ox + 1 < width { storeLanes(requant.apply8(even.1 &+ odd.1, first: lane), o + c, count: valid) }
+                if ox + 2 < width { storeLanes(requant.apply8(even.2 &+ odd.2, first: lane), o + 2 * c, count: valid) }
+                if ox + 3 < width { storeLanes(requant.apply8(even.3 &+ odd.3, first: lane), o + 3 * c, count: valid) }
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import QuantCore
+
+/// Fully connected layer (1×1 convolution on a 1×1 input, one group): one int8 dot product of
+/// length inC per output channel over the original OI weight rows (the loop vectorizes to
+/// widening multiply-adds), the input zero point folded into the bias; the sums go to scratch
+/// memory and are requantized 8 channels at a time. Bit-exact with `referenceConv`.
+struct FullyConnected: NodeKernel {
+    let weights: [Int8]
+    let inChannels: Int, outChannels: Int
+    /// Per output channel (padded to 8): bias − zp_in · Σ w.
+    let bias: AlignedBuffer<Int32>
+    let requant: VectorRequant
+    var scratchBytes: Int { (outChannels + 7) / 8 * 8 * 4 }
+
+    init(_ p: QConv) {
+        weights = p.weights
+        inChannels = p.inChannels
+        outChannels = p.outChannels
+        let padded = (p.outChannels + 7) / 8 * 8
+        bias = AlignedBuffer(count: padded)
+        for oc in 0..<p.outChannels {
+            var sum: Int32 = 0
+            for i in 0..<p.inChannels { sum = sum &+ Int32(p.weights[oc * p.inChannels + i]) }
+            bias.pointer[oc] = p.bias[oc] &- p.inputZeroPoint &* sum
+        }
+        requant = VectorRequant(multiplier: p.multiplier, shift: p.shift, paddedCount: padded,
+                                zeroPoint: p.outputZeroPoint, lo: p.actMin, hi: p.actMax)
+    }
+
+    func run(_ inputs: UnsafePointer<UnsafePointer<Int8>>, _ output: UnsafeMutablePointer<Int8>,
+             _ scratch: UnsafeMutableRawPointer) {
+        let x = inputs[0]
+        let sums = scratch.assumingMemoryBound(to: Int32.self)
+        weights.withUnsafeBufferPointer { w in
+            guard let base = w.baseAddress else { return }
+            for oc in 0..<outChannels { sums[oc] = dot(x, base + oc * inChannels, inChannels) &+ bias.pointer[oc] }
+        }
+        for oc in stride(from: 0, to: outChannels, by: 8) {
+            storeLanes(requant.apply8(UnsafeRawPointer(sums + oc).load(as: Int32x8.self), first: oc), output + oc,
+                       count: min(8, outChannels - oc))
+        }
+    }
+}
+
+/// `Σ a[i]·b[i]` over `count` int8 pairs, wrapping in int32.
+@inline(__always)
+private func dot(_ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, _ count: Int) -> Int32 {
+    var sum: Int32 = 0
+    for i in 0..<count { sum &+= Int32(a[i]) &* Int32(b[i]) }
+    return sum
+}

@@ -1,0 +1,144 @@
+import QuantCore
+
+/// Convolution weights packed for the blocked int8 GEMM (`gemmRows`), shared by the pointwise,
+/// general (im2col) and stem kernels.
+///
+/// With K = kh·kw·(inC/groups) (the OHWI row of one output channel), each group's output
+/// channels are cut into blocks of 32; a block is stored as K rows of 32 int8 weights (row k =
+/// weight k of the 32 channels), zero beyond the group's channels. The micro-kernel multiplies
+/// the inputs offset to unsigned, `u = x + 128` (the bits of `x ^ 0x80`, converted by the caller),
+/// and the offsets are folded into the bias: `Σ (x − zp)·w = Σ u·w − (zp + 128)·Σ w`; padding
+/// is then stored as its raw int8 value converted the same way. With u in [0, 255] and w in int8, LLVM turns every 32-bit multiply-add into
+/// a 16-bit one (`vpmaddwd`, with AVX-512 VNNI `vpdpwssd`). All sums wrap in int32 exactly like
+/// the reference's, so the result is bit-identical even where the converter's bound would fail.
+final class PackedGemmWeights: @unchecked Sendable {
+    /// Reduction length (weights per output channel).
+    let k: Int
+    let groups: Int
+    let ocPerGroup: Int
+    /// 32-channel blocks per group.
+    let blocks: Int
+    /// `[group][block][k][32]`.
+    let weights: AlignedBuffer<Int8>
+    /// `[group][block · 32]`: bias − (zp_in + 128) · Σ w.
+    let bias: AlignedBuffer<Int32>
+    /// `[group][block · 32]` requantization parameters.
+    let requant: VectorRequant
+
+    init(_ p: QConv) {
+        k = p.kernelH * p.kernelW * (p.inChannels / p.groups)
+        groups = p.groups
+        ocPerGroup = p.outChannels / p.groups
+        blocks = (ocPerGroup + 31) / 32
+        let padded = groups * blocks * 32
+        weights = AlignedBuffer(count: padded * k)
+        bias = AlignedBuffer(count: padded)
+        var multipliers = [Int32](repeating: 0, count: padded), shifts = [Int32](repeating: 0, count: padded)
+        for g in 0..<groups {
+            for j in 0..<ocPerGroup {
+                let oc = g * ocPerGroup + j
+                let block = g * blocks + j / 32
+                var sum: Int32 = 0
+                for i in 0..<k {
+                    let w = p.weights[oc * k + i]
+                    weights.pointer[(block * k + i) * 32 + j % 32] = w
+                    sum = sum &+ Int32(w)
+                }
+                bias.pointer[block * 32 + j % 32] = p.bias[oc] &- (p.inputZeroPoint &+ 128) &* sum
+                multipliers[block * 32 + j % 32] = p.multiplier[oc]
+                shifts[block * 32 + j % 32] = p.shift[oc]
+            }
+        }
+        requant = VectorRequant(multiplier: multipliers, shift: shifts, paddedCount: padded,
+                                zeroPoint: p.outputZeroPoint, lo: p.actMin, hi: p.actMax)
+    }
+}
+
+/// Blocked int8 GEMM with requantization, for one group: `count` input rows (row r at
+/// `rows + r · rowStride`, K unsigned values `x + 128`) times the group's packed weights, written as int8
+/// to `output + r · outStride` (the group's first output channel).
+///
+/// Micro-kernel: 4 rows × 32 channels in sixteen 8-lane int32 accumulators; each step widens
+/// one packed weight row (32 int8) and multiplies it with one broadcast unsigned input per row.
+/// The last block of a group computes only the 8-lane sub-blocks it needs. Missing rows repeat
+/// the last one and are not stored.
+func gemmRows(_ rows: UnsafePointer<UInt8>, rowStride: Int, count: Int, group: Int, _ w: PackedGemmWeights,
+              _ output: UnsafeMutablePointer<Int8>, outStride: Int) {
+    for block in 0..<w.blocks {
+        let lane = (group * w.blocks + block) * 32
+        let valid = min(32, w.ocPerGroup - block * 32)
+        var r = 0
+        while r < count {
+            let n = min(4, count - r)
+            let x0 = rows + r * rowStride
+            let x1 = rows + (r + min(1, n - 1)) * rowStride
+            let x2 = rows + (r + min(2, n - 1)) * rowStride
+            let x3 = rows + (r + min(3, n - 1)) * rowStride
+            let out = output + r * outStride + block * 32
+            switch (valid + 7) / 8 {
+            case 4: gemm4Rows(x0, x1, x2, x3, w, lane: lane, out, outStride: outStride, rows: n, valid: valid, subBlocks: 4)
+            case 3: gemm4Rows(x0, x1, x2, x3, w, lane: lane, out, outStride: outStride, rows: n, valid: valid, subBlocks: 3)
+            case 2: gemm4Rows(x0, x1, x2, x3, w, lane: lane, out, outStride: outStride, rows: n, valid: valid, subBlocks: 2)
+            default: gemm4Rows(x0, x1, x2, x3, w, lane: lane, out, outStride: outStride, rows: n, valid: valid, subBlocks: 1)
+            }
+            r += 4
+        }
+    }
+}
+
+/// 4 rows × `subBlocks` · 8 channels of the block starting at packed channel `lane`.
+/// `subBlocks` is a literal at every call site, so the unused accumulators fold away.
+@inline(__always)
+private func gemm4Rows(_ x0: UnsafePointer<UInt8>, _ x1: UnsafePointer<UInt8>, _ x2: UnsafePointer<UInt8>,
+                       _ x3: UnsafePointer<UInt8>, _ w: PackedGemmWeights, lane: Int,
+                       _ out: UnsafeMutablePointer<Int8>, outStride: Int, rows: Int, valid: Int, subBlocks: Int) {
+    let bias = UnsafeRawPointer(w.bias.pointer + lane)
+    let b0 = bias.load(as: Int32x8.self), b1 = (bias + 32).load(as: Int32x8.self)
+    let b2 = (bias + 64).load(as: Int32x8.self), b3 = (bias + 96).load(as: Int32x8.self)
+    var a00 = b0, a01 = b1, a02 = b2, a03 = b3
+    var a10 = b0, a11 = b1, a12 = b2, a13 = b3
+    var a20 = b0, a21 = b1, a22 = b2, a23 = b3
+    var a30 = b0, a31 = b1, a32 = b2, a33 = b3
+    var wp = UnsafePointer(w.weights.pointer + lane * w.k)
+    for i in 0..<w.k {
+        let s0 = Int32x8(repeating: Int32(x0[i])), s1 = Int32x8(repeating: Int32(x1[i]))
+        let s2 = Int32x8(repeating: Int32(x2[i])), s3 = Int32x8(repeating: Int32(x3[i]))
+        let v0 = loadWidened(wp)
+        a00 &+= v0 &* s0; a10 &+= v0 &* s1; a20 &+= v0 &* s2; a30 &+= v0 &* s3
+        if subBlocks > 1 {
+            let v1 = loadWidened(wp + 8)
+            a01 &+= v1 &* s0; a11 &+= v1 &* s1; a21 &+= v1 &* s2; a31 &+= v1 &* s3
+        }
+        if subBlocks > 2 {
+            let v2 = loadWidened(wp + 16)
+            a02 &+= v2 &* s0; a12 &+= v2 &* s1; a22 &+= v2 &* s2; a32 &+= v2 &* s3
+        }
+        if subBlocks > 3 {
+            let v3 = loadWidened(wp + 24)
+            a03 &+= v3 &* s0; a13 &+= v3 &* s1; a23 &+= v3 &* s2; a33 &+= v3 &* s3
+        }
+        wp += 32
+    }
+    storeRow(a00, a01, a02, a03, w.requant, lane: lane, out, valid: valid, subBlocks: subBlocks)
+    if rows > 1 { storeRow(a10, a11, a12, a13, w.requant, lane: lane, out + outStride, valid: valid, subBlocks: subBlocks) }
+    if rows > 2 { storeRow(a20, a21, a22, a23, w.requant, lane: lane, out + 2 * outStride, valid: valid, subBlocks: subBlocks) }
+    if rows > 3 { storeRow(a30, a31, a32, a33, w.requant, lane: lane, out + 3 * outStride, valid: valid, subBlocks: subBlocks) }
+}
+
+/// Requantizes and stores the `valid` channels of one row held in up to four 8-lane accumulators.
+@inline(__always)
+private func storeRow(_ a0: Int32x8, _ a1: Int32x8, _ a2: Int32x8, _ a3: Int32x8, _ rq: VectorRequant, lane: Int,
+                      _ out: UnsafeMutablePointer<Int8>, valid: Int, subBlocks: Int) {
+    storeLanes(rq.apply8(a0, first: lane), out, count: min(8, valid))
+    if subBlocks > 1 { storeLanes(rq.apply8(a1, first: lane + 8), out + 8, count: min(8, valid - 8)) }
+    if subBlocks > 2 { storeLanes(rq.apply8(a2, first: lane + 16), out + 16, count: min(8, valid - 16)) }
+    if subBlocks > 3 { storeLanes(rq.apply8(a3, first: lane + 24), out + 24, count: min(8, valid - 24)) }
+}
+
+
+/// Converts `count` int8 values to the unsigned form `x + 128` the GEMM multiplies.
+@inline(__always)
+func convertToUnsigned(_ src: UnsafePointer<Int8>, _ dst: UnsafeMutablePointer<UInt8>, count: Int) {
+    let s = UnsafeRawPointer(src).assumingMemoryBound(to: UInt8.self)
+    for i in 0..<count { dst[i] = s[i] ^ 0x80 }
+}

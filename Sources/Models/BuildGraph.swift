@@ -1,0 +1,219 @@
+import Foundation
+import ModelIO
+import QuantCore
+
+/// Optional overrides of a model's hyper-parameters (the command line's flags). Any field left
+/// `nil` comes from the checkpoint's metadata, else from its tensor shapes, else from the
+/// conventions of the data set the class count and channel count point to (see `buildGraph`).
+public struct ModelOptions: Sendable {
+    /// Architecture, short (`v3small`) or full (`mobilenet_v3_small`) name.
+    public var arch: String?
+    public var numClasses: Int?
+    public var inChannels: Int?
+    /// Input height and width (square).
+    public var inputSize: Int?
+    /// Stride of the first convolution (1 for the CIFAR / Fashion-MNIST models).
+    public var stemStride: Int?
+    public var widthMult: Double?
+    /// ShuffleNetV1 group count.
+    public var groups: Int?
+    /// Normalization applied to `pixel / 255`, one value per input channel.
+    public var mean: [Float]?
+    public var std: [Float]?
+
+    public init(arch: String? = nil, numClasses: Int? = nil, inChannels: Int? = nil, inputSize: Int? = nil,
+                stemStride: Int? = nil, widthMult: Double? = nil, groups: Int? = nil, mean: [Float]? = nil,
+                std: [Float]? = nil) {
+        self.arch = arch; self.numClasses = numClasses; self.inChannels = inChannels; self.inputSize = inputSize
+        self.stemStride = stemStride; self.widthMult = widthMult; self.groups = groups; self.mean = mean; self.std = std
+    }
+}
+
+/// The architectures the builders know, by their full names.
+public let knownArchitectures = [
+    "mobilenet_v1", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "shufflenet_v1", "shufflenet_v2",
+    "efficientnet_lite0",
+]
+
+/// The full architecture name for a short or full one (`v1`, `v2`, `v3small`, `v3large`,
+/// `shufflenet1`, `shufflenet2`, `effnet-lite0`, `mobilenet_v3_small`, ...; case, `-` and `_` are
+/// not significant), or nil if it names no known architecture.
+public func canonicalArch(_ shortName: String) -> String? {
+    let key = shortName.lowercased().filter { $0 != "_" && $0 != "-" && $0 != " " }
+    let aliases: [String: String] = [
+        "v1": "mobilenet_v1", "mobilenetv1": "mobilenet_v1", "mobilenetv1025": "mobilenet_v1",
+        "v2": "mobilenet_v2", "mobilenetv2": "mobilenet_v2",
+        "v3small": "mobilenet_v3_small", "mobilenetv3small": "mobilenet_v3_small",
+        "v3large": "mobilenet_v3_large", "mobilenetv3large": "mobilenet_v3_large",
+        "shufflenet1": "shufflenet_v1", "shufflenetv1": "shufflenet_v1", "shufflenetv1g3": "shufflenet_v1",
+        "shufflenet2": "shufflenet_v2", "shufflenetv2": "shufflenet_v2", "shufflenetv2x10": "shufflenet_v2",
+        "shufflenetv2x05": "shufflenet_v2",
+        "effnetlite0": "efficientnet_lite0", "efficientnetlite0": "efficientnet_lite0",
+    ]
+    return aliases[key]
+}
+
+/// Builds the float graph of a checkpoint. Each hyper-parameter comes from `options` if given,
+/// else from the safetensors metadata, else from the tensor shapes (architecture from the key
+/// layout, class count from the classifier, input channels from the stem, widths from the
+/// layers), else from the conventions of the reference models: 1000 classes means ImageNet
+/// (224×224, stem stride 2, ImageNet mean/std; EfficientNet-Lite: (pixel − 127) / 128), otherwise
+/// CIFAR-10 (32×32, 3 channels) or Fashion-MNIST (28×28, 1 channel) with stem stride 1 and their
+/// mean/std. Missing, unexpected or misshapen tensors are errors naming the key and both shapes.
+public func buildGraph(_ checkpoint: Checkpoint, name: String, options: ModelOptions = .init()) throws -> Graph {
+    let dict = StateDict(checkpoint)
+    let arch = try resolveArch(checkpoint, options)
+    let hp = try HyperParameters(checkpoint, arch: arch, options: options)
+    var graph: Graph
+    switch arch {
+    case "mobilenet_v1": graph = try buildMobileNetV1(dict, hp)
+    case "mobilenet_v2": graph = try buildMobileNetV2(dict, hp)
+    case "mobilenet_v3_small", "mobilenet_v3_large": graph = try buildMobileNetV3(dict, hp, large: arch == "mobilenet_v3_large")
+    case "shufflenet_v1": graph = try buildShuffleNetV1(dict, hp)
+    case "shufflenet_v2": graph = try buildShuffleNetV2(dict, hp)
+    default: graph = try buildEfficientNetLite0(dict, hp)
+    }
+    try dict.checkAllUsed(arch: arch)
+    graph.name = name
+    return graph
+}
+
+/// The architecture: `options.arch`, else metadata `arch`, else recognized from the key layout.
+private func resolveArch(_ checkpoint: Checkpoint, _ options: ModelOptions) throws -> String {
+    if let given = options.arch ?? checkpoint.metadata["arch"] {
+        guard let arch = canonicalArch(given) else {
+            throw ToolkitError(checkpoint.path, "unknown architecture `\(given)` (known: \(knownArchitectures.joined(separator: ", ")))")
+        }
+        return arch
+    }
+    let keys = checkpoint.tensors
+    if keys["_conv_stem.weight"] != nil { return "efficientnet_lite0" }
+    if keys["features.1.dw.0.weight"] != nil { return "mobilenet_v1" }
+    if keys["features.1.conv.0.0.weight"] != nil { return "mobilenet_v2" }
+    if keys["features.1.block.0.0.weight"] != nil {
+        return keys["features.1.block.1.fc1.weight"] != nil ? "mobilenet_v3_small" : "mobilenet_v3_large"
+    }
+    if keys["stage2.0.branch1.0.weight"] != nil { return "shufflenet_v2" }
+    if keys["stage2.0.conv1.weight"] != nil { return "shufflenet_v1" }
+    throw ToolkitError(checkpoint.path, "cannot tell the architecture from the tensor names; name it (known: \(knownArchitectures.joined(separator: ", ")))")
+}
+
+/// The resolved hyper-parameters every builder reads.
+struct HyperParameters {
+    var arch: String
+    var numClasses: Int
+    /// Whether the class count was given by the user (a mismatch with the classifier is then the user's error).
+    var numClassesGiven: Bool
+    var inChannels: Int
+    var inputSize: Int
+    var stemStride: Int
+    /// Width multiplier if stated (options or metadata); builders infer it from shapes otherwise.
+    var widthMult: Double?
+    var groups: Int?
+    var mean: [Float], std: [Float]
+    let path: String
+
+    /// Keys of the stem weight and the classifier weight per architecture (for shape inference).
+    private static let stemKey = [
+        "mobilenet_v1": "features.0.0.weight", "mobilenet_v2": "features.0.0.weight",
+        "mobilenet_v3_small": "features.0.0.weight", "mobilenet_v3_large": "features.0.0.weight",
+        "shufflenet_v1": "conv1.0.weight", "shufflenet_v2": "conv1.0.weight", "efficientnet_lite0": "_conv_stem.weight",
+    ]
+    private static let classifierKey = [
+        "mobilenet_v1": "classifier.weight", "mobilenet_v2": "classifier.1.weight",
+        "mobilenet_v3_small": "classifier.3.weight", "mobilenet_v3_large": "classifier.3.weight",
+        "shufflenet_v1": "fc.weight", "shufflenet_v2": "fc.weight", "efficientnet_lite0": "_fc.weight",
+    ]
+
+    init(_ checkpoint: Checkpoint, arch: String, options: ModelOptions) throws {
+        let meta = checkpoint.metadata
+        path = checkpoint.path
+        self.arch = arch
+        func metaInt(_ key: String) throws -> Int? {
+            guard let text = meta[key] else { return nil }
+            guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                throw ToolkitError(checkpoint.path, "metadata `\(key)` is not an integer: `\(text)`")
+            }
+            return value
+        }
+        func metaFloats(_ key: String) throws -> [Float]? {
+            guard let text = meta[key] else { return nil }
+            let body = text.trimmingCharacters(in: CharacterSet(charactersIn: "[] \n"))
+            let values = body.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
+                throw ToolkitError(checkpoint.path, "metadata `\(key)` is not a list of numbers: `\(text)`")
+            }
+            return values.compactMap { $0 }
+        }
+        let stemShape = HyperParameters.stemKey[arch].flatMap { checkpoint.tensors[$0]?.shape }
+        let classifierShape = HyperParameters.classifierKey[arch].flatMap { checkpoint.tensors[$0]?.shape }
+
+        numClassesGiven = options.numClasses != nil
+        guard let classes = try options.numClasses ?? metaInt("num_classes") ?? classifierShape?.first else {
+            throw ToolkitError(path, "missing classifier tensor `\(HyperParameters.classifierKey[arch] ?? "")`")
+        }
+        numClasses = classes
+        guard let channels = try options.inChannels ?? metaInt("in_channels") ?? stemShape.flatMap({ $0.count == 4 ? $0[1] : nil }) else {
+            throw ToolkitError(path, "missing stem tensor `\(HyperParameters.stemKey[arch] ?? "")`")
+        }
+        inChannels = channels
+        let imagenet = classes == 1000
+        inputSize = try options.inputSize ?? metaInt("input_size") ?? (imagenet ? 224 : channels == 1 ? 28 : 32)
+        stemStride = try options.stemStride ?? metaInt("stem_stride") ?? (imagenet ? 2 : 1)
+        if let w = options.widthMult {
+            widthMult = w
+        } else if let text = meta["width_mult"] {
+            guard let w = Double(text) else { throw ToolkitError(path, "metadata `width_mult` is not a number: `\(text)`") }
+            widthMult = w
+        }
+        groups = try options.groups ?? metaInt("groups")
+        let (defaultMean, defaultStd) = HyperParameters.defaultNormalization(arch: arch, imagenet: imagenet, channels: channels)
+        mean = try options.mean ?? metaFloats("mean") ?? defaultMean
+        std = try options.std ?? metaFloats("std") ?? defaultStd
+        try validate()
+    }
+
+    /// Mean / std of the data set the model was evidently trained on.
+    private static func defaultNormalization(arch: String, imagenet: Bool, channels: Int) -> ([Float], [Float]) {
+        if arch == "efficientnet_lite0" { return ([Float](repeating: 127 / 255, count: channels), [Float](repeating: 128 / 255, count: channels)) }
+        if imagenet && channels == 3 { return ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]) }
+        if channels == 3 { return ([0.4914, 0.4822, 0.4465], [0.247, 0.2435, 0.2616]) }
+        return ([Float](repeating: 0.286, count: channels), [Float](repeating: 0.353, count: channels))
+    }
+
+    private func validate() throws {
+        guard numClasses >= 1 else { throw ToolkitError(path, "class count must be positive, got \(numClasses)") }
+        guard (1...64).contains(inChannels) else { throw ToolkitError(path, "input channels must be in 1...64, got \(inChannels)") }
+        guard (8...4096).contains(inputSize) else { throw ToolkitError(path, "input size must be in 8...4096, got \(inputSize)") }
+        guard (1...4).contains(stemStride) else { throw ToolkitError(path, "stem stride must be in 1...4, got \(stemStride)") }
+        if let w = widthMult, !(w > 0 && w <= 4) { throw ToolkitError(path, "width multiplier must be in (0, 4], got \(w)") }
+        if let g = groups, !(1...16).contains(g) { throw ToolkitError(path, "group count must be in 1...16, got \(g)") }
+        guard mean.count == inChannels, std.count == inChannels else {
+            throw ToolkitError(path, "mean and std need \(inChannels) values (one per input channel), got \(mean.count) and \(std.count)")
+        }
+        guard std.allSatisfy({ $0 > 0 && $0.isFinite }), mean.allSatisfy(\.isFinite) else {
+            throw ToolkitError(path, "std must be positive and mean finite")
+        }
+    }
+
+    var preprocessing: Preprocessing {
+        Preprocessing(height: inputSize, width: inputSize, channels: inChannels, mean: mean, std: std)
+    }
+
+    var inputShape: Shape3 { Shape3(inputSize, inputSize, inChannels) }
+
+    /// Checks the classifier `key` (`[classes, features]`) against the class count before it is read,
+    /// so that a user's wrong `--num-classes` is reported as such.
+    func checkClassifier(_ dict: StateDict, _ key: String) throws {
+        guard numClassesGiven, let found = dict.shape(key), found.count == 2, found[0] != numClasses else { return }
+        throw ToolkitError(path, "the model was asked for \(numClasses) classes but its classifier `\(key)` has shape \(format(found)) (\(found[0]) classes)")
+    }
+}
+
+/// torchvision's `_make_divisible`: the nearest multiple of `divisor` (at least `divisor`) that
+/// does not go more than 10% below `value`.
+func makeDivisible(_ value: Double, _ divisor: Int = 8) -> Int {
+    var result = max(divisor, Int(value + Double(divisor) / 2) / divisor * divisor)
+    if Double(result) < 0.9 * value { result += divisor }
+    return result
+}

@@ -1,0 +1,286 @@
+import XCTest
+@testable import IntEngine
+@testable import QuantCore
+
+/// Every optimized kernel against its reference kernel, byte for byte, on many random small
+/// cases: shapes, strides, groups, symmetric / TF-SAME / arbitrary padding, pad values, zero
+/// points, multipliers and shifts (including saturating left shifts and wrapping sums).
+final class KernelParityTests: XCTestCase {
+    enum Padding: CaseIterable { case symmetric, tfSame, arbitrary }
+
+    /// A random convolution; nil when the shape has no output.
+    static func randomConv(_ rng: inout TestRandom, inShape: Shape3, outChannels: Int, kernel: (Int, Int),
+                           stride: (Int, Int), groups: Int, padding: Padding, padValue: Bool) -> (QConv, Shape3)? {
+        func pads(_ size: Int, _ k: Int, _ s: Int) -> (Int, Int) {
+            switch padding {
+            case .symmetric: return ((k - 1) / 2, (k - 1) / 2)
+            case .tfSame:
+                let total = max(((size + s - 1) / s - 1) * s + k - size, 0)
+                return (total / 2, total - total / 2)
+            case .arbitrary: return (Int.random(in: 0...(k - 1), using: &rng), Int.random(in: 0...(k - 1), using: &rng))
+            }
+        }
+        let (top, bottom) = pads(inShape.h, kernel.0, stride.0)
+        let (left, right) = pads(inShape.w, kernel.1, stride.1)
+        let outH = (inShape.h + top + bottom - kernel.0) / stride.0 + 1
+        let outW = (inShape.w + left + right - kernel.1) / stride.1 + 1
+        guard inShape.h + top + bottom >= kernel.0, inShape.w + left + right >= kernel.1, outH >= 1, outW >= 1 else { return nil }
+        let k = kernel.0 * kernel.1 * inShape.c / groups
+        let weights = (0..<(outChannels * k)).map { _ in
+            Int.random(in: 0..<8, using: &rng) == 0 ? Int8([-127, 127, 0].randomElement(using: &rng)!) : Int8.random(in: -127...127, using: &rng)
+        }
+        let hugeBias = Int.random(in: 0..<10, using: &rng) == 0
+        let bias = (0..<outChannels).map { _ in
+            hugeBias ? Int32.random(in: Int32.min...Int32.max, using: &rng) : Int32.random(in: -20000...20000, using: &rng)
+        }
+        // Aim the multiplier at the typical accumulator size so outputs spread over int8, with
+        // jitter, and now and then a positive shift that saturates.
+        let typical = max(1.0, 127.0 * 64.0 * Double(k).squareRoot())
+        let shift = (0..<outChannels).map { _ in
+            Int.random(in: 0..<12, using: &rng) == 0 ? Int32.random(in: 1...4, using: &rng)
+                : Int32((40.0 / typical).exponent) + 1 + Int32.random(in: -2...1, using: &rng)
+        }
+        let multiplier = (0..<outChannels).map { _ in Int32.random(in: (1 << 30)...Int32.max, using: &rng) }
+        let zpIn = Int32.random(in: -128...127, using: &rng), zpOut = Int32.random(in: -128...127, using: &rng)
+        // Mostly the full range; sometimes a ReLU / ReLU6-like clamp.
+        let fullRange = Int.random(in: 0..<4, using: &rng) > 0
+        let lo: Int32 = fullRange ? -128 : Int32.random(in: -128...0, using: &rng)
+        let hi: Int32 = fullRange ? 127 : Int32.random(in: 40...127, using: &rng)
+        let p = QConv(inChannels: inShape.c, outChannels: outChannels, kernelH: kernel.0, kernelW: kernel.1,
+                      strideH: stride.0, strideW: stride.1, padTop: top, padLeft: left, groups: groups,
+                      weights: weights, bias: bias, multiplier: multiplier, shift: shift,
+                      inputZeroPoint: zpIn, outputZeroPoint: zpOut, actMin: lo, actMax: hi,
+                      padValue: padValue ? (0..<inShape.c).map { _ in Int8.random(in: -128...127, using: &rng) } : nil)
+        return (p, Shape3(outH, outW, outChannels))
+    }
+
+    /// Runs the dispatcher's kernel and the reference on a random input; returns the kernel.
+    @discardableResult
+    func checkConv(_ p: QConv, _ inShape: Shape3, _ outShape: Shape3, _ rng: inout TestRandom,
+                   file: StaticString = #filePath, line: UInt = #line) -> any NodeKernel {
+        let input = (0..<inShape.count).map { _ in Int8.random(in: -128...127, using: &rng) }
+        var want = [Int8](repeating: 0, count: outShape.count)
+        referenceConv(input, inShape, p, &want, outShape)
+        let node = QNode(name: "conv", op: .conv(p), inputs: [0], output: QTensorInfo(shape: outShape, zeroPoint: p.outputZeroPoint, scale: 1))
+        let model = QModel(name: "one conv", input: QTensorInfo(shape: inShape, zeroPoint: p.inputZeroPoint, scale: 1),
+                           nodes: [node], numClasses: outShape.count)
+        let kernel = makeKernel(node, model: model, useReference: false)
+        let got = runKernel(kernel, [input], outShape.count)
+        if got != want {
+            let first = zip(got, want).enumerated().first { $0.1.0 != $0.1.1 }!
+            XCTFail("\(type(of: kernel)) differs from the reference for \(inShape) → \(outShape), k \(p.kernelH)×\(p.kernelW) s \(p.strideH),\(p.strideW) pad \(p.padTop),\(p.padLeft) g \(p.groups): element \(first.offset) is \(first.element.0), reference \(first.element.1)", file: file, line: line)
+        }
+        return kernel
+    }
+
+    /// Runs `kernel` on `inputs` with guard bytes after the output (which must stay untouched).
+    func runKernel(_ kernel: any NodeKernel, _ inputs: [[Int8]], _ outCount: Int) -> [Int8] {
+        let guardBytes = 64
+        var output = [Int8](repeating: 0x5A, count: outCount + guardBytes)
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: kernel.scratchBytes + 64, alignment: 64)
+        defer { scratch.deallocate() }
+        let buffers = inputs.map { input -> UnsafeMutablePointer<Int8> in
+            let b = UnsafeMutablePointer<Int8>.allocate(capacity: input.count)
+            b.initialize(from: input, count: input.count)
+            return b
+        }
+        defer { buffers.forEach { $0.deallocate() } }
+        var list = buffers.map { UnsafePointer($0) }
+        list.withUnsafeMutableBufferPointer { l in
+            output.withUnsafeMutableBufferPointer { kernel.run(l.baseAddress!, $0.baseAddress!, scratch) }
+        }
+        XCTAssertEqual(Array(output[outCount...]), [Int8](repeating: 0x5A, count: guardBytes), "\(type(of: kernel)) wrote past its output")
+        return Array(output[..<outCount])
+    }
+
+    func testPointwiseAndGroupedPointwise() {
+        var rng = TestRandom(seed: 1)
+        var count = 0
+        while count < 150 {
+            let groups = [1, 1, 2, 3, 4].randomElement(using: &rng)!
+            let inShape = Shape3(Int.random(in: 1...9, using: &rng), Int.random(in: 1...9, using: &rng),
+                                 groups * Int.random(in: 1...(groups == 1 ? 48 : 12), using: &rng))
+            let outC = groups * Int.random(in: 1...(groups == 1 ? 70 : 20), using: &rng)
+            if inShape.h == 1 && inShape.w == 1 && groups == 1 { continue }
+            guard let (p, out) = Self.randomConv(&rng, inShape: inShape, outChannels: outC, kernel: (1, 1), stride: (1, 1),
+                                                 groups: groups, padding: .symmetric, padValue: false) else { continue }
+            XCTAssertTrue(checkConv(p, inShape, out, &rng) is PointwiseConv)
+            count += 1
+        }
+    }
+
+    func testDepthwise() {
+        var rng = TestRandom(seed: 2)
+        var count = 0
+        while count < 250 {
+            let k = [3, 3, 5, 5, 1, 2, 4, 7].randomElement(using: &rng)!
+            let s = [1, 1, 2, 2, 3].randomElement(using: &rng)!
+            let c = Int.random(in: 1...40, using: &rng)
+            let inShape = Shape3(Int.random(in: 1...12, using: &rng), Int.random(in: 1...12, using: &rng), c)
+            guard let (p, out) = Self.randomConv(&rng, inShape: inShape, outChannels: c, kernel: (k, k), stride: (s, s), groups: c,
+                                                 padding: Padding.allCases.randomElement(using: &rng)!,
+                                                 padValue: Int.random(in: 0..<4, using: &rng) == 0) else { continue }
+            let kernel = checkConv(p, inShape, out, &rng)
+            if !(k == 1 && s == 1 && p.padTop == 0 && p.padLeft == 0 && out.h == inShape.h && out.w == inShape.w) {
+                XCTAssertTrue(kernel is DepthwiseConv, "\(type(of: kernel))")
+            }
+            count += 1
+        }
+    }
+
+    func testStemAndGeneralConvolutions() {
+        var rng = TestRandom(seed: 3)
+        var count = 0
+        while count < 200 {
+            let cin = Int.random(in: 0..<4, using: &rng) == 0 ? Int.random(in: 4...12, using: &rng) : Int.random(in: 1...3, using: &rng)
+            let groups = cin % 2 == 0 && Bool.random(using: &rng) ? 2 : 1
+            let kh = Int.random(in: 1...5, using: &rng), kw = Bool.random(using: &rng) ? kh : Int.random(in: 1...5, using: &rng)
+            let stride = (Int.random(in: 1...3, using: &rng), Int.random(in: 1...3, using: &rng))
+            let inShape = Shape3(Int.random(in: 1...13, using: &rng), Int.random(in: 1...13, using: &rng), cin)
+            let outC = groups * Int.random(in: 1...40, using: &rng)
+            guard let (p, out) = Self.randomConv(&rng, inShape: inShape, outChannels: outC, kernel: (kh, kw), stride: stride, groups: groups,
+                                                 padding: Padding.allCases.randomElement(using: &rng)!, padValue: Bool.random(using: &rng)) else { continue }
+            let kernel = checkConv(p, inShape, out, &rng)
+            if kh * kw > 1 || stride != (1, 1) { XCTAssertTrue(kernel is GeneralConv || kernel is DepthwiseConv, "\(type(of: kernel))") }
+            count += 1
+        }
+    }
+
+    func testFullyConnected() {
+        var rng = TestRandom(seed: 4)
+        for _ in 0..<80 {
+            let inShape = Shape3(1, 1, Int.random(in: 1...300, using: &rng))
+            let (p, out) = Self.randomConv(&rng, inShape: inShape, outChannels: Int.random(in: 1...50, using: &rng), kernel: (1, 1),
+                                           stride: (1, 1), groups: 1, padding: .symmetric, padValue: false)!
+            XCTAssertTrue(checkConv(p, inShape, out, &rng) is FullyConnected)
+        }
+    }
+
+    func testLookupTablesMatchTheirReference() {
+        var rng = TestRandom(seed: 5)
+        let shape = Shape3(3, 5, 37)
+        for i in 0..<60 {
+            let input = (0..<shape.count).map { _ in Int8.random(in: -128...127, using: &rng) }
+            let op: QOp
+            switch i % 3 {
+            case 0:
+                op = .hardSwish(QHardSwish.make(isSigmoid: false, inputScale: Double.random(in: 0.004...0.3, using: &rng),
+                                                inputZeroPoint: Int32.random(in: -128...127, using: &rng),
+                                                outputScale: Double.random(in: 0.004...0.3, using: &rng),
+                                                outputZeroPoint: Int32.random(in: -128...127, using: &rng)))
+            case 1:
+                op = .hardSwish(QHardSwish.make(isSigmoid: true, inputScale: Double.random(in: 0.004...0.3, using: &rng),
+                                                inputZeroPoint: Int32.random(in: -128...127, using: &rng),
+                                                outputScale: 1.0 / 256, outputZeroPoint: -128))
+            default:
+                let zp = Int32.random(in: -128...127, using: &rng)
+                op = .requantize(QRequantize.make(inputScale: Double.random(in: 0.004...0.3, using: &rng),
+                                                  inputZeroPoint: Int32.random(in: -128...127, using: &rng),
+                                                  outputScale: Double.random(in: 0.004...0.3, using: &rng), outputZeroPoint: zp,
+                                                  actMin: max(zp, -128), actMax: 127))
+            }
+            let node = QNode(name: "elementwise", op: op, inputs: [0], output: QTensorInfo(shape: shape, zeroPoint: 0, scale: 1))
+            let model = QModel(name: "one op", input: QTensorInfo(shape: shape, zeroPoint: 0, scale: 1), nodes: [node], numClasses: shape.count)
+            let fast = makeKernel(node, model: model, useReference: false)
+            let reference = makeKernel(node, model: model, useReference: true)
+            XCTAssertTrue(fast is LookupTable)
+            XCTAssertEqual(runKernel(fast, [input], shape.count), runKernel(reference, [input], shape.count))
+        }
+    }
+
+    func testResidualAddAndSqueezeMul() {
+        var rng = TestRandom(seed: 7)
+        func multiplier() -> (Int32, Int32) {
+            (Int32.random(in: (1 << 30)...Int32.max, using: &rng),
+             Int.random(in: 0..<8, using: &rng) == 0 ? Int32.random(in: 1...3, using: &rng) : Int32.random(in: -20...0, using: &rng))
+        }
+        var spread = 0
+        for i in 0..<120 {
+            let shape = Shape3(Int.random(in: 1...5, using: &rng), Int.random(in: 1...5, using: &rng), Int.random(in: 1...30, using: &rng))
+            let zp = { Int32.random(in: -128...127, using: &rng) }
+            let lo = Bool.random(using: &rng) ? Int32(-128) : Int32.random(in: -128...0, using: &rng)
+            let op: QOp, inputShapes: [Shape3]
+            if i % 2 == 0 {
+                let add: QAdd
+                if Bool.random(using: &rng) {
+                    add = QAdd.make(input1Scale: Double.random(in: 0.01...0.2, using: &rng), input1ZeroPoint: zp(),
+                                    input2Scale: Double.random(in: 0.01...0.2, using: &rng), input2ZeroPoint: zp(),
+                                    outputScale: Double.random(in: 0.01...0.3, using: &rng), outputZeroPoint: zp(), actMin: lo, actMax: 127)
+                } else {
+                    let (m1, s1) = multiplier(), (m2, s2) = multiplier(), (mo, so) = multiplier()
+                    add = QAdd(input1ZeroPoint: zp(), input2ZeroPoint: zp(), leftShift: Int32.random(in: 0...22, using: &rng),
+                               input1Multiplier: m1, input1Shift: s1, input2Multiplier: m2, input2Shift: s2,
+                               outputMultiplier: mo, outputShift: so, outputZeroPoint: zp(), actMin: lo, actMax: 127)
+                }
+                op = .add(add)
+                inputShapes = [shape, shape]
+            } else {
+                let m = Int32.random(in: (1 << 30)...Int32.max, using: &rng)
+                let s = Int.random(in: 0..<8, using: &rng) == 0 ? Int32.random(in: 1...3, using: &rng) : Int32.random(in: -14...(-6), using: &rng)
+                op = .mul(QMul(inputZeroPoint: zp(), gateZeroPoint: zp(), multiplier: m, shift: s,
+                               outputZeroPoint: zp(), actMin: lo, actMax: 127))
+                inputShapes = [shape, Shape3(1, 1, shape.c)]
+            }
+            let inputs = inputShapes.map { s in (0..<s.count).map { _ in Int8.random(in: -128...127, using: &rng) } }
+            let node = QNode(name: "elementwise", op: op, inputs: [0, 0], output: QTensorInfo(shape: shape, zeroPoint: 0, scale: 1))
+            let model = QModel(name: "one op", input: QTensorInfo(shape: shape, zeroPoint: 0, scale: 1), nodes: [node], numClasses: shape.count)
+            let fast = makeKernel(node, model: model, useReference: false)
+            XCTAssertTrue(fast is ResidualAdd || fast is SqueezeMul)
+            let want = runKernel(makeKernel(node, model: model, useReference: true), inputs, shape.count)
+            XCTAssertEqual(runKernel(fast, inputs, shape.count), want, "\(type(of: fast)) \(shape)")
+            if Set(want).count > 2 { spread += 1 }
+        }
+        XCTAssertGreaterThan(spread, 80, "most cases must produce varied outputs")
+    }
+
+    func testConcatAndSplit() {
+        var rng = TestRandom(seed: 8)
+        for _ in 0..<40 {
+            let h = Int.random(in: 1...5, using: &rng), w = Int.random(in: 1...5, using: &rng)
+            let shapes = (0..<Int.random(in: 1...4, using: &rng)).map { _ in Shape3(h, w, Int.random(in: 1...20, using: &rng)) }
+            let out = Shape3(h, w, shapes.reduce(0) { $0 + $1.c })
+            let inputs = shapes.map { s in (0..<s.count).map { _ in Int8.random(in: -128...127, using: &rng) } }
+            let start = Int.random(in: 0..<out.c, using: &rng), count = Int.random(in: 1...(out.c - start), using: &rng)
+            for (op, inShapes, outShape, ins) in [(QOp.concat, shapes, out, inputs),
+                                                  (QOp.split(start: start, count: count), [out], Shape3(h, w, count), [inputs.flatMap { $0 }])] {
+                // Values 1… (dummy producers) carry the shapes of inputs 1… of the copy op.
+                let producers = inShapes.dropFirst().map {
+                    QNode(name: "input", op: .split(start: 0, count: $0.c), inputs: [0], output: QTensorInfo(shape: $0, zeroPoint: 0, scale: 1))
+                }
+                let node = QNode(name: "copy", op: op, inputs: Array(0..<inShapes.count), output: QTensorInfo(shape: outShape, zeroPoint: 0, scale: 1))
+                let model = QModel(name: "copy", input: QTensorInfo(shape: inShapes[0], zeroPoint: 0, scale: 1), nodes: producers + [node], numClasses: 1)
+                let fast = makeKernel(node, model: model, useReference: false)
+                XCTAssertTrue(fast is ChannelConcat || fast is ChannelSplit)
+                XCTAssertEqual(runKernel(fast, ins, outShape.count),
+                               runKernel(makeKernel(node, model: model, useReference: true), ins, outShape.count))
+            }
+        }
+    }
+
+    func testVectorRequantizeMatchesScalar() {
+        var rng = TestRandom(seed: 6)
+        for _ in 0..<20_000 {
+            var acc = Int32x8(), mult = [Int32](), shift = [Int32]()
+            for lane in 0..<8 {
+                acc[lane] = Bool.random(using: &rng) ? Int32.random(in: Int32.min...Int32.max, using: &rng) : Int32.random(in: -99999...99999, using: &rng)
+                mult.append(Int.random(in: 0..<20, using: &rng) == 0 ? 0 : Int32.random(in: (1 << 30)...Int32.max, using: &rng))
+                shift.append(Int32.random(in: -31...31, using: &rng))
+            }
+            let zp = Int32.random(in: -128...127, using: &rng), lo = Int32.random(in: -128...127, using: &rng)
+            let hi = Int32.random(in: lo...127, using: &rng)
+            let rq = VectorRequant(multiplier: mult, shift: shift, paddedCount: 16, zeroPoint: zp, lo: lo, hi: hi)
+            // Also the fused form (no left shifts) on the same lanes.
+            let fused = VectorRequant(multiplier: mult, shift: shift.map { min($0, 0) }, paddedCount: 8, zeroPoint: zp, lo: lo, hi: hi)
+            let gotFused = fused.apply8(acc, first: 0)
+            XCTAssertFalse(fused.general)
+            for lane in 0..<8 {
+                XCTAssertEqual(gotFused[lane], requantizeToInt8(acc[lane], mult[lane], min(shift[lane], 0), zeroPoint: zp, lo: lo, hi: hi))
+            }
+            let got = rq.apply8(acc, first: 0)
+            for lane in 0..<8 {
+                XCTAssertEqual(got[lane], requantizeToInt8(acc[lane], mult[lane], shift[lane], zeroPoint: zp, lo: lo, hi: hi),
+                               "acc \(acc[lane]) M \(mult[lane]) shift \(shift[lane]) zp \(zp)")
+            }
+        }
+    }
+}

@@ -1,3 +1,0 @@
-import XCTest
-@testable import IntEngine
-final class IntEnginePlaceholderTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }

@@ -1,3 +1,0 @@
-import XCTest
-@testable import QuantCore
-final class QuantCorePlaceholderTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
