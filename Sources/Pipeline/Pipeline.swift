@@ -116,12 +116,12 @@ final class SliceResults<T>: @unchecked Sendable {
 
 /// Calibration: runs the folded float graph over `images` on `threads` cores and observes the
 /// range of every value.
-public func calibrate(_ folded: Graph, images: ImageSet, method: CalibrationMethod, threads: Int, progress: Bool) throws -> (ranges: ActivationRanges, means: [Int: [Float]]) {
-    _ = try CalibrationSession(method: method)
+public func calibrate(_ folded: Graph, images: ImageSet, method: CalibrationMethod, percentile: Double = 99.99, threads: Int, progress: Bool) throws -> (ranges: ActivationRanges, means: [Int: [Float]]) {
+    _ = try CalibrationSession(method: method, percentile: percentile)
     let line = ProgressLine("calibrating", total: images.count, enabled: progress)
     let sessions = parallelSlices(count: images.count, threads: threads) { range in
         let engine = FloatEngine(graph: folded)
-        var session = try! CalibrationSession(method: method)
+        var session = try! CalibrationSession(method: method, percentile: percentile)
         var means = ChannelMeans(folded)
         for i in range {
             images.image(i).withUnsafeBufferPointer { px in
@@ -166,10 +166,10 @@ public func layerErrors(_ folded: Graph, _ model: QModel, images: ImageSet, thre
 
 /// Folds, calibrates on `calib` and converts: the float graph the int8 model is compared with
 /// layer by layer, and the int8 model.
-public func convert(_ graph: Graph, calib: ImageSet, method: CalibrationMethod, biasCorrection: Bool = true,
-                    threads: Int, progress: Bool) throws -> (folded: Graph, model: QModel) {
+public func convert(_ graph: Graph, calib: ImageSet, method: CalibrationMethod, percentile: Double = 99.99,
+                    biasCorrection: Bool = true, threads: Int, progress: Bool) throws -> (folded: Graph, model: QModel) {
     let folded = try foldGraph(graph)
-    let (ranges, means) = try calibrate(folded, images: calib, method: method, threads: threads, progress: progress)
+    let (ranges, means) = try calibrate(folded, images: calib, method: method, percentile: percentile, threads: threads, progress: progress)
     let meta = ["calibration": method.rawValue, "calibration_images": "\(calib.count)", "calibration_data": calib.source]
     let options = QuantizerOptions(metadata: meta, channelMeans: biasCorrection ? means : [:])
     return (folded, try quantize(folded, ranges: ranges.ranges, options: options))
