@@ -136,7 +136,11 @@ public func calibrate(_ folded: Graph, images: ImageSet, method: CalibrationMeth
     }
     var merged = sessions[0].0, means = sessions[0].1
     for s in sessions.dropFirst() { merged.merge(s.0); means.merge(s.1) }
-    return (merged.ranges(), means.means())
+    // The logits are never clipped: a clipped top class ties with the next one at 127.
+    var ranges = merged.ranges()
+    let output = folded.nodes.count
+    ranges.ranges[output] = merged.ranges(method: .minmax).ranges[output]
+    return (ranges, means.means())
 }
 
 /// Per-layer error of the int8 model against the folded float graph on `images`.
