@@ -33,6 +33,22 @@ func activationParams(_ graph: Graph, ranges: [Int: (min: Float, max: Float)]) t
         lo[root] = min(lo[root], r.min)
         hi[root] = max(hi[root], r.max)
     }
+    // A group whose values only flow into ReLUs (e.g. ShuffleNetV1's ReLU(concat[pool, branch]))
+    // need not represent negatives: the ReLU would zero them anyway, so the grid starts at 0.
+    var consumers = [[Int]](repeating: [], count: n)
+    for (i, node) in graph.nodes.enumerated() { for v in node.inputs { consumers[v].append(i) } }
+    var onlyReLU = [Bool](repeating: true, count: n)
+    for v in 1..<n {
+        let root = find(v)
+        for c in consumers[v] {
+            switch graph.nodes[c].op {
+            case .relu, .relu6: continue
+            default: if find(c + 1) != root { onlyReLU[root] = false }
+            }
+        }
+        if v == n - 1 || consumers[v].isEmpty { onlyReLU[root] = false }
+    }
+    for v in 1..<n where find(v) == v && onlyReLU[v] && v != find(0) { lo[v] = max(lo[v], 0) }
     var result: [(scale: Double, zeroPoint: Int32)] = []
     for v in 0..<n {
         if v == 0 { result.append(inputQuantization); continue }
