@@ -92,3 +92,37 @@ final class QuantizerBadInputTests: XCTestCase {
         XCTAssertThrowsError(try quantize(tinyGraph(inChannels: 3, weight: 0.5), ranges: [1: (-Float.infinity, 1), 2: (0, 1)]))
     }
 }
+
+/// Conversion details checked on a tiny graph.
+final class ConversionTests: XCTestCase {
+    /// With the input's channel means known, the bias absorbs the mean shift caused by rounding
+    /// the weights: at the mean input the int8 conv's (dequantized) output equals the float one.
+    func testBiasCorrectionCancelsTheMeanShiftOfRoundedWeights() throws {
+        let cin = 5
+        let weights: [Float] = [0.503, -0.0071, 0.2549, 0.0011, -0.377, 0.1234, 0.0456, -0.0049, 0.3001, 0.2222]
+        let pre = Preprocessing(height: 2, width: 2, channels: cin, mean: Array(repeating: 0, count: cin), std: Array(repeating: 1, count: cin))
+        let conv = Conv2D(inChannels: cin, outChannels: 2, kernel: 1, stride: 1, groups: 1, padding: .symmetric, weight: weights, bias: [0.1, -0.2])
+        let graph = Graph(name: "bc", arch: "test", preprocessing: pre,
+                          nodes: [Node(name: "conv", op: .conv(conv), inputs: [0], shape: Shape3(2, 2, 2))], numClasses: 2)
+        let mean: [Float] = [0.9, 0.8, 0.7, 0.95, 0.85]
+        func meanError(_ options: QuantizerOptions) throws -> Double {
+            let model = try quantize(graph, ranges: [1: (-2, 2)], options: options)
+            guard case .conv(let q) = model.nodes[0].op else { XCTFail("not a conv"); return 0 }
+            var total = 0.0
+            for o in 0..<2 {
+                let sw = Double(q.multiplier[o]) * pow(2, Double(q.shift[o]) - 31) * model.nodes[0].output.scale / model.input.scale
+                var intOut = Double(q.bias[o]) * model.input.scale * sw, floatOut = Double(conv.bias![o])
+                for c in 0..<cin {
+                    intOut += Double(q.weights[o * cin + c]) * sw * Double(mean[c])
+                    floatOut += Double(weights[o * cin + c]) * Double(mean[c])
+                }
+                total += abs(intOut - floatOut)
+            }
+            return total
+        }
+        let without = try meanError(QuantizerOptions())
+        let with = try meanError(QuantizerOptions(channelMeans: [0: mean]))
+        XCTAssertGreaterThan(without, 1e-4)
+        XCTAssertLessThan(with, without / 10)
+    }
+}
