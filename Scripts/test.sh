@@ -10,6 +10,27 @@ cd "$(dirname "$0")/.."
 swift build -c release
 swift test -c release -Xswiftc -enable-testing
 make -C Targets test
+
+# The command line on bad input: exit status 1 and an error naming the file (and never running a pickle).
+bad=$(mktemp -d)
+expect_error() {  # expect_error PATTERN COMMAND...
+    local pattern=$1; shift
+    if out=$("$@" 2>&1); then echo "FAIL: '$*' succeeded" >&2; exit 1; fi
+    echo "$out" | grep -q -- "$pattern" || { echo "FAIL: '$*' said: $out (expected: $pattern)" >&2; exit 1; }
+    echo "ok: $* -> $(echo "$out" | tail -1)"
+}
+head -c 100 Models/mobilenet_v3_small-fashion.safetensors > "$bad/truncated.safetensors"
+python3 -c "import os,pickle
+class Evil:
+    def __reduce__(self): return (os.system, ('touch $bad/pwned',))
+open('$bad/evil.pth','wb').write(pickle.dumps({'w': Evil()}, protocol=2))"
+mkdir "$bad/empty"
+expect_error "$bad/truncated.safetensors" .build/release/quantize inspect "$bad/truncated.safetensors"
+expect_error "system" .build/release/quantize inspect "$bad/evil.pth"
+test ! -e "$bad/pwned" || { echo "FAIL: the pickle ran code" >&2; exit 1; }
+expect_error "$bad/empty" .build/release/quantize v3small --calib "$bad/empty"
+expect_error "nonexistent.png" .build/release/quantize inspect "$bad/nonexistent.png"
+rm -rf "$bad"
 if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null; then
     make -C Targets/cortex-m4 check-float
     out=.build/ci-default-model
