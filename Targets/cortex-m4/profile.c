@@ -1,11 +1,12 @@
 /*
  * Per-kernel instruction profile of q8_run on the emulated Cortex-M4 (`make profile`).
  *
- * The runtime has no dispatch hook, so this uses the linker instead: the profile firmware is
- * linked with `-Wl,--wrap=q8_conv_s8` (and so on for every kernel), which sends q8_run.c's calls
- * to the __wrap_ functions below; each reads the instruction counter, calls the runtime's own
- * kernel (__real_), and adds up calls, instructions and (for convolutions) multiply-accumulates.
- * The runtime's sources are untouched; this file depends on the kernel signatures in
+ * This uses the linker: the profile firmware is linked with `-Wl,--wrap=q8_conv_s8` (and so on
+ * for every kernel, the optimized ones of kernels/ included), which sends the calls of q8_run.c
+ * and kernels/q8_dispatch_m4.c to the __wrap_ functions below (HARD_SWISH is timed around
+ * q8_hard_swish_dispatch, since its table kernel calls the portable one); each reads the
+ * instruction counter, calls the real kernel (__real_), and adds up calls, instructions and (for
+ * convolutions) multiply-accumulates. This file depends on the kernel signatures in
  * Targets/runtime/src/q8_internal.h.
  */
 #include "profile.h"
@@ -17,6 +18,9 @@
 enum {
     KERNEL_CONV,
     KERNEL_DEPTHWISE,
+    KERNEL_CONV_1X1_M4,
+    KERNEL_CONV_PATCH_M4,
+    KERNEL_DEPTHWISE_M4,
     KERNEL_ADD,
     KERNEL_MUL,
     KERNEL_HARD_SWISH,
@@ -40,9 +44,12 @@ typedef struct kernel_stats {
 static kernel_stats stats[KERNEL_COUNT] = {
     {"q8_conv_s8", 0, 0, 0},
     {"q8_depthwise_conv_s8", 0, 0, 0},
+    {"q8_conv_1x1_s8_m4", 0, 0, 0},
+    {"q8_conv_patch_s8_m4", 0, 0, 0},
+    {"q8_depthwise_conv_s8_m4", 0, 0, 0},
     {"q8_add_s8", 0, 0, 0},
     {"q8_mul_s8", 0, 0, 0},
-    {"q8_hard_swish_s8", 0, 0, 0},
+    {"q8_hard_swish_dispatch", 0, 0, 0},
     {"q8_requantize_s8", 0, 0, 0},
     {"q8_concat_s8", 0, 0, 0},
     {"q8_split_s8", 0, 0, 0},
@@ -67,9 +74,12 @@ static uint64_t conv_macs(const q8_conv_params *p) {
 /* The runtime's kernels (resolved by --wrap) and their wrappers. */
 void __real_q8_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output);
 void __real_q8_depthwise_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output);
+void __real_q8_conv_1x1_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output);
+void __real_q8_conv_patch_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output);
+void __real_q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output);
 void __real_q8_add_s8(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void __real_q8_mul_s8(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output);
-void __real_q8_hard_swish_s8(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
+void __real_q8_hard_swish_dispatch(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
 void __real_q8_requantize_s8(const q8_requant *r, int32_t count, const int8_t *input, int8_t *output);
 void __real_q8_concat_s8(const int8_t *input, int32_t pixels, int32_t in_c, int8_t *output, int32_t out_c,
                          int32_t channel_offset);
@@ -82,9 +92,12 @@ void __real_q8_global_avg_pool_s8(const q8_requant *r, q8_shape in, const int8_t
 
 void __wrap_q8_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output);
 void __wrap_q8_depthwise_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output);
+void __wrap_q8_conv_1x1_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output);
+void __wrap_q8_conv_patch_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output);
+void __wrap_q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output);
 void __wrap_q8_add_s8(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void __wrap_q8_mul_s8(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output);
-void __wrap_q8_hard_swish_s8(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
+void __wrap_q8_hard_swish_dispatch(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
 void __wrap_q8_requantize_s8(const q8_requant *r, int32_t count, const int8_t *input, int8_t *output);
 void __wrap_q8_concat_s8(const int8_t *input, int32_t pixels, int32_t in_c, int8_t *output, int32_t out_c,
                          int32_t channel_offset);
@@ -107,6 +120,24 @@ void __wrap_q8_depthwise_conv_s8(const q8_conv_params *p, const int8_t *input, i
     record(KERNEL_DEPTHWISE, since, conv_macs(p));
 }
 
+void __wrap_q8_conv_1x1_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output) {
+    const insn_stamp since = insn_counter_now();
+    __real_q8_conv_1x1_s8_m4(p, input, output);
+    record(KERNEL_CONV_1X1_M4, since, conv_macs(p));
+}
+
+void __wrap_q8_conv_patch_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output) {
+    const insn_stamp since = insn_counter_now();
+    __real_q8_conv_patch_s8_m4(p, input, output);
+    record(KERNEL_CONV_PATCH_M4, since, conv_macs(p));
+}
+
+void __wrap_q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output) {
+    const insn_stamp since = insn_counter_now();
+    __real_q8_depthwise_conv_s8_m4(p, input, output);
+    record(KERNEL_DEPTHWISE_M4, since, conv_macs(p));
+}
+
 void __wrap_q8_add_s8(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
     const insn_stamp since = insn_counter_now();
     __real_q8_add_s8(p, input1, input2, output);
@@ -119,9 +150,9 @@ void __wrap_q8_mul_s8(const q8_mul_params *p, const int8_t *input, const int8_t 
     record(KERNEL_MUL, since, 0);
 }
 
-void __wrap_q8_hard_swish_s8(const q8_hard_swish_params *p, const int8_t *input, int8_t *output) {
+void __wrap_q8_hard_swish_dispatch(const q8_hard_swish_params *p, const int8_t *input, int8_t *output) {
     const insn_stamp since = insn_counter_now();
-    __real_q8_hard_swish_s8(p, input, output);
+    __real_q8_hard_swish_dispatch(p, input, output);
     record(KERNEL_HARD_SWISH, since, 0);
 }
 

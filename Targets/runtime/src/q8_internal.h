@@ -230,6 +230,19 @@ void q8_hard_swish_get(const q8_model *m, const q8_op *op, q8_hard_swish_params 
 q8_status q8_hard_swish_check(const q8_model *m, const q8_op *op, const q8_hard_swish_params *p);
 void q8_hard_swish_s8(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
 
+/* ---- Dispatch hooks (q8_dispatch.c) ---- */
+
+/*
+ * q8_run calls these rather than the kernels, so that a port can supply faster kernels: the
+ * portable q8_dispatch.c calls the kernels above; a port replaces that one file with its own
+ * (e.g. Targets/cortex-m4/kernels/q8_dispatch_m4.c), whose kernels must give the same bytes.
+ */
+
+/** Runs a CONV: q8_depthwise_conv_s8 for depthwise convolutions, q8_conv_s8 for the others. */
+void q8_conv_dispatch(const q8_conv_params *p, const int8_t *input, int8_t *output);
+/** Runs a HARD_SWISH or HARD_SIGMOID: q8_hard_swish_s8. */
+void q8_hard_swish_dispatch(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
+
 /* ---- REQUANTIZE (q8_requantize_s8.c) ---- */
 
 q8_status q8_requantize_check(const q8_model *m, const q8_op *op, const q8_requant *r);

@@ -20,11 +20,7 @@ static void run_op(const q8_model *m, const q8_op *op, const int8_t *input, uint
     case Q8_OP_CONV: {
         q8_conv_params p;
         q8_conv_get(m, op, &p);
-        if (p.groups == p.in.c && p.groups == p.out.c) {
-            q8_depthwise_conv_s8(&p, in, out);
-        } else {
-            q8_conv_s8(&p, in, out);
-        }
+        q8_conv_dispatch(&p, in, out);
         break;
     }
     case Q8_OP_ADD: {
@@ -43,7 +39,7 @@ static void run_op(const q8_model *m, const q8_op *op, const int8_t *input, uint
     case Q8_OP_HARD_SIGMOID: {
         q8_hard_swish_params p;
         q8_hard_swish_get(m, op, &p);
-        q8_hard_swish_s8(&p, in, out);
+        q8_hard_swish_dispatch(&p, in, out);
         break;
     }
     case Q8_OP_REQUANTIZE: {

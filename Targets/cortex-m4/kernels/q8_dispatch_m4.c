@@ -1,0 +1,35 @@
+/*
+ * The dispatch hooks of q8_run for the Cortex-M4 (this file replaces Targets/runtime/src/
+ * q8_dispatch.c in this port's build): the optimized kernel when the shape fits, else the portable
+ * one.
+ *   CONV 1×1, groups == 1 (pointwise, fully connected)  → q8_conv_1x1_s8_m4
+ *   other CONV, groups == 1, ≤ 256 taps (kh·kw·in_c)    → q8_conv_patch_s8_m4
+ *   CONV depthwise, ≥ 4 channels, ≤ 49 taps             → q8_depthwise_conv_s8_m4
+ *   other depthwise (groups == in_c == out_c)            → q8_depthwise_conv_s8 (portable)
+ *   any other CONV                                       → q8_conv_s8 (portable)
+ *   HARD_SWISH / HARD_SIGMOID over > 256 elements        → q8_hard_swish_s8_m4 (table)
+ *   shorter ones                                         → q8_hard_swish_s8 (portable)
+ */
+#include "q8_kernels_m4.h"
+
+void q8_conv_dispatch(const q8_conv_params *p, const int8_t *input, int8_t *output) {
+    if (q8_conv_1x1_s8_m4_fits(p)) {
+        q8_conv_1x1_s8_m4(p, input, output);
+    } else if (q8_conv_patch_s8_m4_fits(p)) {
+        q8_conv_patch_s8_m4(p, input, output);
+    } else if (q8_depthwise_conv_s8_m4_fits(p)) {
+        q8_depthwise_conv_s8_m4(p, input, output);
+    } else if (p->groups == p->in.c && p->groups == p->out.c) {
+        q8_depthwise_conv_s8(p, input, output);
+    } else {
+        q8_conv_s8(p, input, output);
+    }
+}
+
+void q8_hard_swish_dispatch(const q8_hard_swish_params *p, const int8_t *input, int8_t *output) {
+    if (q8_hard_swish_s8_m4_fits(p)) {
+        q8_hard_swish_s8_m4(p, input, output);
+    } else {
+        q8_hard_swish_s8(p, input, output);
+    }
+}

@@ -1,0 +1,211 @@
+/*
+ * test_kernels: the optimized Cortex-M4 kernels of kernels/ against the portable kernels, on the
+ * emulated M4 (`make test-kernels`). For random shapes, parameters and data (a fixed-seed
+ * generator, so every run checks the same cases), each optimized kernel and its portable twin
+ * (q8_conv_s8 for the convolutions, q8_hard_swish_s8 for the table) write the same tensor, which
+ * must come out byte for byte identical. Every case the dispatcher may send to an optimized kernel
+ * is drawn: odd pixel and channel counts, input channels not a multiple of 4, strides, padding
+ * with and without pad values, extreme zero points, clamps and shifts.
+ *
+ * Prints "test_kernels: N passed, N failed"; exit status 0 only when all passed.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "kernels/q8_kernels_m4.h"
+#include "semihost.h"
+
+enum { CASES_PER_KERNEL = 400, MAX_INPUT = 12 * 12 * 64, MAX_OUTPUT = 16 * 16 * 48, MAX_WEIGHTS = 48 * 700,
+       MAX_CHANNELS = 700, MAX_SWISH = 3000 };
+
+static int8_t input[MAX_INPUT], weights[MAX_WEIGHTS], pad_values[MAX_CHANNELS];
+static uint8_t bias[4 * MAX_CHANNELS], multiplier[4 * MAX_CHANNELS], shift[4 * MAX_CHANNELS];
+static int8_t expected[MAX_OUTPUT > MAX_SWISH ? MAX_OUTPUT : MAX_SWISH];
+static int8_t actual[MAX_OUTPUT > MAX_SWISH ? MAX_OUTPUT : MAX_SWISH];
+static uint32_t seed = 12345u;
+static uint32_t passed, failed;
+
+/* The next pseudo-random 31-bit number (linear congruential generator). */
+static uint32_t next(void) {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 1) & 0x7FFFFFFFu;
+}
+
+/* A pseudo-random integer in [lo, hi]. */
+static int32_t between(int32_t lo, int32_t hi) { return lo + (int32_t)(next() % (uint32_t)(hi - lo + 1)); }
+
+static void put_i32(uint8_t *p, int32_t v) {
+    const uint32_t u = (uint32_t)v;
+    p[0] = (uint8_t)u;
+    p[1] = (uint8_t)(u >> 8);
+    p[2] = (uint8_t)(u >> 16);
+    p[3] = (uint8_t)(u >> 24);
+}
+
+/* An int8 zero point: often an extreme, else anything. */
+static int32_t zero_point(void) {
+    const int32_t pick = between(0, 5);
+    return pick == 0 ? -128 : pick == 1 ? 127 : between(-128, 127);
+}
+
+static void report(const char *what, int32_t index, int ok) {
+    if (ok) {
+        passed++;
+        return;
+    }
+    failed++;
+    sh_print("test_kernels: FAIL ");
+    sh_print(what);
+    sh_print(" case ");
+    sh_print_u64((uint64_t)index);
+    sh_print("\n");
+}
+
+/* Random data and per-channel parameters for a convolution whose shape fields are set. */
+static void fill_conv(q8_conv_params *p) {
+    const int32_t per_channel = p->kernel_h * p->kernel_w * (p->in.c / p->groups);
+    int32_t i, log2_taps = 0;
+    for (i = 0; i < q8_shape_count(p->in); ++i) input[i] = (int8_t)between(-128, 127);
+    for (i = 0; i < per_channel * p->out.c; ++i) weights[i] = (int8_t)between(-128, 127);
+    for (i = 0; i < p->in.c; ++i) pad_values[i] = (int8_t)between(-128, 127);
+    /* Mostly a scale that maps the typical accumulator (≈ 2^12.5·√per_channel) to ≈ ±64, so that
+     * outputs are sensitive to small errors; sometimes any shift (saturation, rounding edges). */
+    while ((1 << (2 * log2_taps + 2)) <= per_channel) log2_taps++;
+    for (i = 0; i < p->out.c; ++i) {
+        put_i32(bias + 4 * i, between(0, 7) == 0 ? between(-(1 << 20), 1 << 20) : between(-(1 << 12), 1 << 12));
+        put_i32(multiplier + 4 * i, between(0, 7) == 0 ? between(0, INT32_MAX) : between(1 << 30, INT32_MAX));
+        put_i32(shift + 4 * i, between(0, 7) == 0 ? between(-31, 31) : -6 - log2_taps + between(-1, 1));
+    }
+    p->input_zp = zero_point();
+    p->output_zp = zero_point();
+    p->act_min = between(0, 1) ? -128 : between(-128, 0);
+    p->act_max = between(0, 1) ? 127 : between(p->act_min, 127);
+    p->weights = weights;
+    p->bias = bias;
+    p->multiplier = multiplier;
+    p->shift = shift;
+    p->pad_value = between(0, 1) ? pad_values : 0;
+}
+
+/* Output size of a window along one dimension (padding pad on both sides; input ≥ kernel − pad). */
+static int32_t out_size(int32_t in, int32_t kernel, int32_t stride, int32_t pad) {
+    return (in + 2 * pad - kernel) / stride + 1;
+}
+
+static void compare_conv(const char *what, int32_t index, const q8_conv_params *p,
+                         void (*kernel)(const q8_conv_params *, const int8_t *, int8_t *)) {
+    const int32_t count = q8_shape_count(p->out);
+    memset(expected, 0x55, (size_t)count);
+    memset(actual, 0xAA, (size_t)count);
+    q8_conv_s8(p, input, expected);
+    kernel(p, input, actual);
+    report(what, index, memcmp(expected, actual, (size_t)count) == 0);
+}
+
+static void test_conv_1x1(void) {
+    int32_t n;
+    for (n = 0; n < CASES_PER_KERNEL; ++n) {
+        q8_conv_params p;
+        memset(&p, 0, sizeof p);
+        p.kernel_h = p.kernel_w = 1;
+        p.groups = 1;
+        if (n % 4 == 0) {
+            /* Fully connected: one pixel, long input. */
+            p.in.h = p.in.w = 1;
+            p.in.c = between(1, MAX_CHANNELS);
+            p.out.c = between(1, MAX_WEIGHTS / p.in.c < 48 ? MAX_WEIGHTS / p.in.c : 48);
+        } else {
+            p.in.h = between(1, 12);
+            p.in.w = between(1, 12);
+            p.in.c = between(1, 64);
+            p.out.c = between(1, 48);
+        }
+        p.stride_h = between(0, 2) == 0 ? between(2, 3) : 1;
+        p.stride_w = between(0, 2) == 0 ? between(2, 3) : 1;
+        p.out.h = out_size(p.in.h, 1, p.stride_h, 0);
+        p.out.w = out_size(p.in.w, 1, p.stride_w, 0);
+        fill_conv(&p);
+        report("1x1 fits", n, q8_conv_1x1_s8_m4_fits(&p));
+        compare_conv("q8_conv_1x1_s8_m4", n, &p, q8_conv_1x1_s8_m4);
+    }
+}
+
+static void test_conv_patch(void) {
+    int32_t n;
+    for (n = 0; n < CASES_PER_KERNEL; ++n) {
+        q8_conv_params p;
+        memset(&p, 0, sizeof p);
+        p.groups = 1;
+        p.kernel_h = between(1, 5);
+        p.kernel_w = between(1, 5);
+        p.in.c = between(1, Q8_M4_PATCH_MAX / (p.kernel_h * p.kernel_w));
+        if (p.in.c > 64) p.in.c = 64;
+        p.out.c = between(1, 48);
+        p.stride_h = between(1, 3);
+        p.stride_w = between(1, 3);
+        p.pad_top = between(0, p.kernel_h - 1);
+        p.pad_left = between(0, p.kernel_w - 1);
+        p.in.h = between(p.kernel_h, 12);
+        p.in.w = between(p.kernel_w, 12);
+        p.out.h = out_size(p.in.h, p.kernel_h, p.stride_h, p.pad_top);
+        p.out.w = out_size(p.in.w, p.kernel_w, p.stride_w, p.pad_left);
+        fill_conv(&p);
+        report("patch fits", n, q8_conv_patch_s8_m4_fits(&p));
+        compare_conv("q8_conv_patch_s8_m4", n, &p, q8_conv_patch_s8_m4);
+    }
+}
+
+static void test_depthwise(void) {
+    int32_t n;
+    for (n = 0; n < CASES_PER_KERNEL; ++n) {
+        q8_conv_params p;
+        memset(&p, 0, sizeof p);
+        p.kernel_h = between(1, 7);
+        p.kernel_w = between(1, 7);
+        p.in.c = p.out.c = p.groups = between(4, 48);
+        p.stride_h = between(1, 3);
+        p.stride_w = between(1, 3);
+        p.pad_top = between(0, p.kernel_h - 1);
+        p.pad_left = between(0, p.kernel_w - 1);
+        p.in.h = between(p.kernel_h, 12);
+        p.in.w = between(p.kernel_w, 12);
+        p.out.h = out_size(p.in.h, p.kernel_h, p.stride_h, p.pad_top);
+        p.out.w = out_size(p.in.w, p.kernel_w, p.stride_w, p.pad_left);
+        fill_conv(&p);
+        report("depthwise fits", n, q8_depthwise_conv_s8_m4_fits(&p));
+        compare_conv("q8_depthwise_conv_s8_m4", n, &p, q8_depthwise_conv_s8_m4);
+    }
+}
+
+static void test_hard_swish(void) {
+    int32_t n, i;
+    for (n = 0; n < CASES_PER_KERNEL; ++n) {
+        q8_hard_swish_params p;
+        p.count = between(257, MAX_SWISH);
+        p.is_sigmoid = (int)between(0, 1);
+        p.input_zp = zero_point();
+        p.input_shift = between(0, Q8_MAX_INPUT_SHIFT);
+        p.three = between(0, 3) == 0 ? Q8_MAX_THREE : between(0, (int32_t)1 << (p.input_shift < 15 ? p.input_shift + 7 : 22));
+        p.multiplier = between(1 << 30, INT32_MAX);
+        p.shift = between(-31, 31);
+        p.output_zp = zero_point();
+        for (i = 0; i < p.count; ++i) input[i] = (int8_t)between(-128, 127);
+        q8_hard_swish_s8(&p, input, expected);
+        q8_hard_swish_s8_m4(&p, input, actual);
+        report("hard swish fits", n, q8_hard_swish_s8_m4_fits(&p));
+        report("q8_hard_swish_s8_m4", n, memcmp(expected, actual, (size_t)p.count) == 0);
+    }
+}
+
+int main(void) {
+    test_conv_1x1();
+    test_conv_patch();
+    test_depthwise();
+    test_hard_swish();
+    sh_print("test_kernels: ");
+    sh_print_u64(passed);
+    sh_print(" passed, ");
+    sh_print_u64(failed);
+    sh_print(" failed\n");
+    return failed == 0 ? 0 : 1;
+}
