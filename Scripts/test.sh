@@ -33,6 +33,7 @@ expect_error "nonexistent.png" .build/release/quantize inspect "$bad/nonexistent
 rm -rf "$bad"
 if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null; then
     make -C Targets/cortex-m4 check-float
+    make -C Targets/cortex-m4 test-kernels
     out=.build/ci-default-model
     .build/release/quantize v3small --calib Calibration/ --eval-limit 1000 --out "$out" --quiet
     python3 -c "import gzip,sys; d=gzip.open('Evaluation/fashion-mnist/t10k-images-idx3-ubyte.gz').read(); sys.stdout.buffer.write(d[16:16+16*784])" > "$out/images16.raw"
