@@ -6,22 +6,22 @@ import QuantCore
 /// Borders: instead of a separate border path, each input row the window needs is copied once
 /// into a padded row of unsigned bytes `u = x + 128` (the bits of `x ^ 0x80`), positions outside
 /// the input holding the pad value the same way (`padValue + 128`, or `zp_in + 128`), channels
-/// rounded up to 8 and the row long enough for whole 4-pixel output tiles. A ring of k such rows is kept (row r in slot r mod k), so every output pixel
-/// — border or interior — runs the same loop: 8 channels per vector, 4 output pixels per step,
+/// rounded up to 16 and the row long enough for whole 4-pixel output tiles. A ring of k such rows is kept (row r in slot r mod k), so every output pixel
+/// — border or interior — runs the same loop: 16 channels per vector (one AVX-512 register), 4 output pixels per step,
 /// k² widening multiply-adds
-/// (16-bit, `vpdpwssd` with VNNI, as u fits 8 bits unsigned and w 8 bits signed), one vector
-/// requantization. `Σ (x − zp)·w = Σ u·w − (zp + 128)·Σ w`, the second term folded into the
+/// (16-bit, `vpdpwssd` with VNNI, as u fits 8 bits unsigned and w 8 bits signed), two 8-lane
+/// vector requantizations. `Σ (x − zp)·w = Σ u·w − (zp + 128)·Σ w`, the second term folded into the
 /// bias. Bit-exact with `referenceConv`.
 struct DepthwiseConv: NodeKernel {
     let p: QConv
     let inShape: Shape3, outShape: Shape3
     let k: Int
-    /// Channels rounded up to a multiple of 8.
+    /// Channels rounded up to a multiple of 16.
     let paddedChannels: Int
     /// Width of a padded input row: (outW' − 1)·stride + k, with outW' the output width rounded
     /// up to a multiple of 4 (the tile width), so a tile never reads past its row.
     let rowWidth: Int
-    /// `[block of 8][tap][8]` int8 weights.
+    /// `[block of 16][tap][16]` int8 weights.
     let weights: AlignedBuffer<Int8>
     /// Per padded channel: bias − (zp_in + 128) · Σ w.
     let bias: AlignedBuffer<Int32>
@@ -37,7 +37,7 @@ struct DepthwiseConv: NodeKernel {
         self.outShape = outShape
         k = p.kernelH
         let c = p.outChannels
-        paddedChannels = (c + 7) / 8 * 8
+        paddedChannels = (c + 15) / 16 * 16
         rowWidth = ((outShape.w + 3) / 4 * 4 - 1) * p.strideW + k
         weights = AlignedBuffer(count: paddedChannels * k * k)
         bias = AlignedBuffer(count: paddedChannels)
@@ -46,7 +46,7 @@ struct DepthwiseConv: NodeKernel {
             var sum: Int32 = 0
             for tap in 0..<(k * k) {
                 let w = p.weights[ch * k * k + tap]
-                weights.pointer[((ch / 8) * k * k + tap) * 8 + ch % 8] = w
+                weights.pointer[((ch / 16) * k * k + tap) * 16 + ch % 16] = w
                 sum = sum &+ Int32(w)
             }
             bias.pointer[ch] = p.bias[ch] &- (p.inputZeroPoint &+ 128) &* sum
@@ -107,22 +107,23 @@ struct DepthwiseConv: NodeKernel {
         let sw = p.strideW
         let c = outShape.c, width = outShape.w
         let firstRow = oy * p.strideH
-        for block in 0..<(paddedChannels / 8) {
-            let lane = block * 8
-            let valid = min(8, c - lane)
-            let w = weights.pointer + block * taps * taps * 8
-            let bias = UnsafeRawPointer(self.bias.pointer + lane).load(as: Int32x8.self)
+        let rq = requant.lanes
+        for block in 0..<(paddedChannels / 16) {
+            let lane = block * 16
+            let valid = min(16, c - lane)
+            let w = weights.pointer + block * taps * taps * 16
+            let bias = UnsafeRawPointer(self.bias.pointer + lane).load(as: Int32x16.self)
             for ox in stride(from: 0, to: width, by: 4) {
-                var even = (bias, bias, bias, bias), odd = (Int32x8(), Int32x8(), Int32x8(), Int32x8())
+                var even = (bias, bias, bias, bias), odd = (Int32x16(), Int32x16(), Int32x16(), Int32x16())
                 for ky in 0..<taps {
                     let row = ring + ((firstRow + ky) % taps) * rowSize + ox * sw * paddedChannels + lane
-                    var a = (Int32x8(), Int32x8(), Int32x8(), Int32x8())
+                    var a = (Int32x16(), Int32x16(), Int32x16(), Int32x16())
                     for kx in 0..<taps {
-                        let wk = loadWidened(w + (ky * taps + kx) * 8)
-                        a.0 &+= loadWidened(row + kx * paddedChannels) &* wk
-                        a.1 &+= loadWidened(row + (sw + kx) * paddedChannels) &* wk
-                        a.2 &+= loadWidened(row + (2 * sw + kx) * paddedChannels) &* wk
-                        a.3 &+= loadWidened(row + (3 * sw + kx) * paddedChannels) &* wk
+                        let wk = loadWidened16(w + (ky * taps + kx) * 16)
+                        a.0 &+= loadWidened16(row + kx * paddedChannels) &* wk
+                        a.1 &+= loadWidened16(row + (sw + kx) * paddedChannels) &* wk
+                        a.2 &+= loadWidened16(row + (2 * sw + kx) * paddedChannels) &* wk
+                        a.3 &+= loadWidened16(row + (3 * sw + kx) * paddedChannels) &* wk
                     }
                     if ky % 2 == 0 {
                         even.0 &+= a.0; even.1 &+= a.1; even.2 &+= a.2; even.3 &+= a.3
@@ -131,11 +132,19 @@ struct DepthwiseConv: NodeKernel {
                     }
                 }
                 let o = out + ox * c + lane
-                storeLanes(requant.apply8(even.0 &+ odd.0, first: lane), o, count: valid)
-                if ox + 1 < width { storeLanes(requant.apply8(even.1 &+ odd.1, first: lane), o + c, count: valid) }
-                if ox + 2 < width { storeLanes(requant.apply8(even.2 &+ odd.2, first: lane), o + 2 * c, count: valid) }
-                if ox + 3 < width { storeLanes(requant.apply8(even.3 &+ odd.3, first: lane), o + 3 * c, count: valid) }
+                store(even.0 &+ odd.0, o, rq, lane: lane, valid: valid)
+                if ox + 1 < width { store(even.1 &+ odd.1, o + c, rq, lane: lane, valid: valid) }
+                if ox + 2 < width { store(even.2 &+ odd.2, o + 2 * c, rq, lane: lane, valid: valid) }
+                if ox + 3 < width { store(even.3 &+ odd.3, o + 3 * c, rq, lane: lane, valid: valid) }
             }
         }
+    }
+
+    /// Requantizes 16 accumulators (channels `lane ..< lane + 16`) and stores the `valid` first.
+    @inline(__always)
+    private func store(_ acc: Int32x16, _ out: UnsafeMutablePointer<Int8>, _ rq: RequantLanes, lane: Int, valid: Int) {
+        let (lo, hi) = halves(acc)
+        storeLanes(rq.apply8(lo, first: lane), out, count: min(8, valid))
+        if valid > 8 { storeLanes(rq.apply8(hi, first: lane + 8), out + 8, count: valid - 8) }
     }
 }

@@ -13,7 +13,8 @@ struct GeneralConv: NodeKernel {
     let inShape: Shape3, outShape: Shape3
     /// The value each input channel is padded with (padValue, or the zero point), as int8.
     let padBytes: [Int8]
-    var scratchBytes: Int { outShape.w * packed.k }
+    /// One output row's im2col rows, plus the byte `gemmRows` may read past them.
+    var scratchBytes: Int { outShape.w * packed.k + 1 }
 
     init(_ p: QConv, inShape: Shape3, outShape: Shape3) {
         packed = PackedGemmWeights(p)

@@ -71,3 +71,52 @@ func storeLanes(_ v: SIMD8<Int8>, _ out: UnsafeMutablePointer<Int8>, count: Int)
         for i in 0..<count { out[i] = v[i] }
     }
 }
+
+/// 16 int32 lanes (one AVX-512 register): the depthwise kernel's accumulators.
+typealias Int32x16 = SIMD16<Int32>
+
+/// Loads 16 int8 values sign-extended to int32.
+@inline(__always)
+func loadWidened16(_ p: UnsafePointer<Int8>) -> Int32x16 {
+    let v = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Int8>.self)
+    var r = Int32x16()
+    for i in 0..<16 { r[i] = Int32(v[i]) }
+    return r
+}
+
+/// Loads 16 uint8 values zero-extended to int32.
+@inline(__always)
+func loadWidened16(_ p: UnsafePointer<UInt8>) -> Int32x16 {
+    let v = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt8>.self)
+    var r = Int32x16()
+    for i in 0..<16 { r[i] = Int32(v[i]) }
+    return r
+}
+
+/// The low (lanes 0–7) and high (lanes 8–15) halves of 16 lanes.
+@inline(__always)
+func halves(_ v: Int32x16) -> (Int32x8, Int32x8) {
+    var lo = Int32x8(), hi = Int32x8()
+    for i in 0..<8 { lo[i] = v[i]; hi[i] = v[i + 8] }
+    return (lo, hi)
+}
+
+/// Loads the two unsigned bytes at `p` and broadcasts them as a pair: lanes 2i and 2i + 1 hold
+/// `p[0]` and `p[1]` (16-bit values, the halves of one 32-bit broadcast).
+@inline(__always)
+func loadPairBroadcast(_ p: UnsafePointer<UInt8>) -> Int32x16 {
+    let v = UInt32(UnsafeRawPointer(p).loadUnaligned(as: UInt16.self))
+    let halves = unsafeBitCast(SIMD8<UInt32>(repeating: (v | v << 8) & 0x00FF_00FF), to: SIMD16<Int16>.self)
+    var r = Int32x16()
+    for i in 0..<16 { r[i] = Int32(halves[i]) }
+    return r
+}
+
+/// Adds neighbouring lanes: lane i of the result is `v[2i] + v[2i + 1]`. Applied to products of
+/// 16-bit values, LLVM makes the multiply and this sum one `vpdpwssd`/`vpmaddwd`.
+@inline(__always)
+func pairSums(_ v: Int32x16) -> Int32x8 {
+    var even = Int32x8(), odd = Int32x8()
+    for i in 0..<8 { even[i] = v[2 * i]; odd[i] = v[2 * i + 1] }
+    return even &+ odd
+}

@@ -8,7 +8,8 @@ struct PointwiseConv: NodeKernel {
     let packed: PackedGemmWeights
     let pixels: Int
     let inChannels: Int, outChannels: Int
-    var scratchBytes: Int { pixels * inChannels }
+    /// The unsigned input, plus the byte `gemmRows` may read past it.
+    var scratchBytes: Int { pixels * inChannels + 1 }
 
     init(_ p: QConv, inShape: Shape3) {
         packed = PackedGemmWeights(p)

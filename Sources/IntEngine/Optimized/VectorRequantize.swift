@@ -65,30 +65,65 @@ final class VectorRequant: @unchecked Sendable {
                   zeroPoint: zeroPoint, lo: lo, hi: hi)
     }
 
+    /// The same parameters as raw pointers and values, for kernels to copy into a local once
+    /// (a struct the compiler keeps in registers and inlines into the loops).
+    @inline(always)
+    var lanes: RequantLanes {
+        RequantLanes(multiplier: multiplier.pointer, leftShiftOrBias: leftShiftOrBias.pointer, rightShift: rightShift.pointer,
+                     totalShift: totalShift.pointer, negativeCorrection: negativeCorrection.pointer, general: general,
+                     zeroPoint: zeroPoint, lo: lo, hi: hi)
+    }
+
     /// Requantizes 8 accumulators of channels `first ..< first + 8` (first a multiple of 8; 0
     /// when uniform) to int8, with zero point and clamp.
-    @inline(__always)
+    @inline(always)
+    func apply8(_ acc: Int32x8, first: Int) -> SIMD8<Int8> { lanes.apply8(acc, first: first) }
+
+    /// `requantize(acc, M0, shift)` on 8 lanes (no zero point, no clamp).
+    @inline(always)
+    func scale8(_ acc: Int32x8, first: Int) -> Int32x8 { lanes.scale8(acc, first: first) }
+}
+
+/// A `VectorRequant`'s parameter rows as raw pointers (valid while the `VectorRequant` lives),
+/// with the same meaning as its properties. Hot loops copy it into a local once.
+///
+/// `apply8`/`scale8` are `@inline(always)`: with `@inline(__always)` Swift 6.3 left them as
+/// calls, and a call in a kernel's store path spills every vector register (forcing them inline
+/// made mobilenet_v2-cifar10 ~10% faster). Forcing the GEMM's `storeRow` or the depthwise
+/// `store` inline as well made it much slower, so those stay `@inline(__always)`.
+struct RequantLanes {
+    let multiplier: UnsafeMutablePointer<Int32>
+    let leftShiftOrBias: UnsafeMutablePointer<Int64>
+    let rightShift: UnsafeMutablePointer<Int32>
+    let totalShift: UnsafeMutablePointer<Int64>
+    let negativeCorrection: UnsafeMutablePointer<Int64>
+    let general: Bool
+    let zeroPoint: Int32x8, lo: Int32x8, hi: Int32x8
+
+    /// Requantizes 8 accumulators of channels `first ..< first + 8` (first a multiple of 8; 0
+    /// when uniform) to int8, with zero point and clamp.
+    @inline(always)
     func apply8(_ acc: Int32x8, first: Int) -> SIMD8<Int8> {
         narrowToBytes(clamp(scale8(acc, first: first), lo, hi) &+ zeroPoint)
     }
 
     /// `requantize(acc, M0, shift)` on 8 lanes (no zero point, no clamp).
-    @inline(__always)
+    @inline(always)
     func scale8(_ acc: Int32x8, first: Int) -> Int32x8 {
-        let m = widen(UnsafeRawPointer(multiplier.pointer + first).load(as: Int32x8.self))
+        let m = widen(UnsafeRawPointer(multiplier + first).load(as: Int32x8.self))
         let wide = widen(acc)
         if general {
-            let left = UnsafeRawPointer(leftShiftOrBias.pointer + first).load(as: Int64x8.self)
+            let left = UnsafeRawPointer(leftShiftOrBias + first).load(as: Int64x8.self)
             let x = clamp(wide &<< left, Int64x8(repeating: Int64(Int32.min)), Int64x8(repeating: Int64(Int32.max)))
             let high = narrow((x &* m &+ Int64x8(repeating: 1 << 30)) &>> 31)
-            let e = UnsafeRawPointer(rightShift.pointer + first).load(as: Int32x8.self)
+            let e = UnsafeRawPointer(rightShift + first).load(as: Int32x8.self)
             let mask = (Int32x8(repeating: 1) &<< e) &- 1
             let threshold = (mask &>> 1) &- (high &>> 31)
             return (high &>> e) &- ((threshold &- (high & mask)) &>> 31)
         }
-        let bias = UnsafeRawPointer(leftShiftOrBias.pointer + first).load(as: Int64x8.self)
-        let correction = UnsafeRawPointer(negativeCorrection.pointer + first).load(as: Int64x8.self)
-        let total = UnsafeRawPointer(totalShift.pointer + first).load(as: Int64x8.self)
+        let bias = UnsafeRawPointer(leftShiftOrBias + first).load(as: Int64x8.self)
+        let correction = UnsafeRawPointer(negativeCorrection + first).load(as: Int64x8.self)
+        let total = UnsafeRawPointer(totalShift + first).load(as: Int64x8.self)
         let t = wide &* m &+ Int64x8(repeating: 1 << 30)
         return narrow((t &+ bias &- ((t &>> 63) & correction)) &>> total)
     }
