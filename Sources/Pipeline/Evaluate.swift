@@ -3,6 +3,7 @@ import QuantCore
 import ImageIO
 import Models
 import FloatEngine
+import Reports
 
 /// Float accuracy on labelled images.
 public struct FloatEvaluation {
@@ -18,7 +19,7 @@ public func evaluateFloat(_ graph: Graph, images: ImageSet, threads: Int, progre
     let logits = engine.logits(images: images.pixels, count: images.count, threads: threads) { _, _ in line.advance() }
     var top1 = 0, top5 = 0
     for (i, l) in logits.enumerated() where images.labels[i] >= 0 {
-        let order = l.indices.sorted { l[$0] > l[$1] || (l[$0] == l[$1] && $0 < $1) }
+        let order = topK(l, 5)
         if order[0] == images.labels[i] { top1 += 1 }
         if order.prefix(5).contains(images.labels[i]) { top5 += 1 }
     }

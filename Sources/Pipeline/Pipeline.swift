@@ -65,13 +65,16 @@ public func loadImages(_ path: String, for graph: Graph, limit: Int?) throws -> 
     return set
 }
 
-/// Runs `work(range)` on `threads` contiguous slices of 0..<count in parallel and returns the
-/// workers' results in slice order.
-func parallelSlices<T>(count: Int, threads: Int, _ work: @escaping @Sendable (Range<Int>) -> T) -> [T] {
-    let t = max(1, min(threads, count))
+/// How many workers `parallelSlices` uses for `count` items.
+func workerCount(_ count: Int, threads: Int) -> Int { max(1, min(threads, count)) }
+
+/// Runs `work(worker, range)` on `workerCount(count, threads)` contiguous slices of 0..<count in
+/// parallel and returns the workers' results in slice order.
+func parallelSlices<T>(count: Int, threads: Int, _ work: @escaping @Sendable (Int, Range<Int>) -> T) -> [T] {
+    let t = workerCount(count, threads: threads)
     let results = SliceResults<T>(t)
     DispatchQueue.concurrentPerform(iterations: t) { w in
-        let r = work((w * count / t)..<((w + 1) * count / t))
+        let r = work(w, (w * count / t)..<((w + 1) * count / t))
         results.lock.lock(); results.items[w] = r; results.lock.unlock()
     }
     return results.items.map { $0! }
@@ -86,11 +89,9 @@ struct ChannelMeans {
 
     mutating func add(value v: Int, _ buf: UnsafeBufferPointer<Float>) {
         let c = sums[v].count
-        let positions = Double(buf.count / c)
+        let weight = 1 / Double(buf.count / c)  // each position's share of this image's mean
         sums[v].withUnsafeMutableBufferPointer { s in
-            var acc = [Double](repeating: 0, count: c)
-            for (i, x) in buf.enumerated() { acc[i % c] += Double(x) }
-            for j in 0..<c { s[j] += acc[j] / positions }
+            for (i, x) in buf.enumerated() { s[i % c] += Double(x) * weight }
         }
         if v == 0 { images += 1 }
     }
@@ -117,11 +118,11 @@ final class SliceResults<T>: @unchecked Sendable {
 /// Calibration: runs the folded float graph over `images` on `threads` cores and observes the
 /// range of every value.
 public func calibrate(_ folded: Graph, images: ImageSet, method: CalibrationMethod, percentile: Double = 99.99, threads: Int, progress: Bool) throws -> (ranges: ActivationRanges, means: [Int: [Float]]) {
-    _ = try CalibrationSession(method: method, percentile: percentile)
+    let empty = try CalibrationSession(method: method, percentile: percentile)
+    let engine = FloatEngine(graph: folded)  // thread-safe: one workspace per worker
     let line = ProgressLine("calibrating", total: images.count, enabled: progress)
-    let sessions = parallelSlices(count: images.count, threads: threads) { range in
-        let engine = FloatEngine(graph: folded)
-        var session = try! CalibrationSession(method: method, percentile: percentile)
+    let sessions = parallelSlices(count: images.count, threads: threads) { _, range in
+        var session = empty
         var means = ChannelMeans(folded)
         for i in range {
             images.image(i).withUnsafeBufferPointer { px in
@@ -145,26 +146,27 @@ public func calibrate(_ folded: Graph, images: ImageSet, method: CalibrationMeth
 
 /// Per-layer error of the int8 model against the folded float graph on `images`.
 public func layerErrors(_ folded: Graph, _ model: QModel, images: ImageSet, threads: Int) throws -> [LayerError] {
-    _ = try IntEngine(model: model)
-    let accs = parallelSlices(count: images.count, threads: threads) { range in
-        let fe = FloatEngine(graph: folded)
-        let ie = try! IntEngine(model: model)
+    let fe = FloatEngine(graph: folded)  // thread-safe: one workspace per worker
+    // IntEngine's single-image runs take its lock, so each worker gets its own engine.
+    let engines = try (0..<workerCount(images.count, threads: threads)).map { _ in try IntEngine(model: model) }
+    let accs = parallelSlices(count: images.count, threads: threads) { w, range -> Result<LayerErrorAccumulator, Error> in
         var acc = LayerErrorAccumulator(model: model)
-        for i in range {
+        var failure: Error?
+        for i in range where failure == nil {
             var floats: [[Float]] = Array(repeating: [], count: model.nodes.count + 1)
             images.image(i).withUnsafeBufferPointer { px in
                 _ = fe.run(pixels: px) { v, buf in floats[v] = Array(buf) }
                 let input = px.map { Int8(truncatingIfNeeded: Int($0) - 128) }
-                _ = ie.run(input: input) { v, q in
-                    guard v > 0 else { return }
-                    floats[v].withUnsafeBufferPointer { try! acc.add(value: v, float: $0, int8: q) }
+                _ = engines[w].run(input: input) { v, q in
+                    guard v > 0, failure == nil else { return }
+                    do { try floats[v].withUnsafeBufferPointer { try acc.add(value: v, float: $0, int8: q) } } catch { failure = error }
                 }
             }
         }
-        return acc
+        return failure.map { .failure($0) } ?? .success(acc)
     }
-    var merged = accs[0]
-    for a in accs.dropFirst() { merged.merge(a) }
+    var merged = try accs[0].get()
+    for a in accs.dropFirst() { merged.merge(try a.get()) }
     return merged.results()
 }
 
