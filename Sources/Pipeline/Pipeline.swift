@@ -88,10 +88,19 @@ struct ChannelMeans {
     init(_ graph: Graph) { sums = (0...graph.nodes.count).map { [Double](repeating: 0, count: graph.shape($0).c) } }
 
     mutating func add(value v: Int, _ buf: UnsafeBufferPointer<Float>) {
+        add(value: v, count: buf.count) { Double(buf[$0]) }
+    }
+
+    /// Adds an int8 value, dequantized with its grid.
+    mutating func add(value v: Int, _ buf: UnsafeBufferPointer<Int8>, grid: QTensorInfo) {
+        add(value: v, count: buf.count) { (Double(buf[$0]) - Double(grid.zeroPoint)) * grid.scale }
+    }
+
+    private mutating func add(value v: Int, count: Int, _ element: (Int) -> Double) {
         let c = sums[v].count
-        let weight = 1 / Double(buf.count / c)  // each position's share of this image's mean
+        let weight = 1 / Double(count / c)  // each position's share of this image's mean
         sums[v].withUnsafeMutableBufferPointer { s in
-            for (i, x) in buf.enumerated() { s[i % c] += Double(x) * weight }
+            for i in 0..<count { s[i % c] += element(i) * weight }
         }
         if v == 0 { images += 1 }
     }
@@ -144,6 +153,23 @@ public func calibrate(_ folded: Graph, images: ImageSet, method: CalibrationMeth
     return (ranges, means.means())
 }
 
+/// Per-channel means of every value of the int8 model on `images`, dequantized (for bias correction).
+func int8Means(_ folded: Graph, _ model: QModel, images: ImageSet, threads: Int) throws -> [Int: [Float]] {
+    let engines = try (0..<workerCount(images.count, threads: threads)).map { _ in try IntEngine(model: model) }
+    let grids = [model.input] + model.nodes.map(\.output)
+    let parts = parallelSlices(count: images.count, threads: threads) { w, range in
+        var means = ChannelMeans(folded)
+        for i in range {
+            let input = images.image(i).map { Int8(truncatingIfNeeded: Int($0) - 128) }
+            _ = engines[w].run(input: input) { v, q in means.add(value: v, q, grid: grids[v]) }
+        }
+        return means
+    }
+    var merged = parts[0]
+    for p in parts.dropFirst() { merged.merge(p) }
+    return merged.means()
+}
+
 /// Per-layer error of the int8 model against the folded float graph on `images`.
 public func layerErrors(_ folded: Graph, _ model: QModel, images: ImageSet, threads: Int) throws -> [LayerError] {
     let fe = FloatEngine(graph: folded)  // thread-safe: one workspace per worker
@@ -177,8 +203,18 @@ public func convert(_ graph: Graph, calib: ImageSet, method: CalibrationMethod, 
     let folded = try foldGraph(graph)
     let (ranges, means) = try calibrate(folded, images: calib, method: method, percentile: percentile, threads: threads, progress: progress)
     let meta = ["calibration": method.rawValue, "calibration_images": "\(calib.count)", "calibration_data": calib.source]
-    let options = QuantizerOptions(metadata: meta, channelMeans: biasCorrection ? means : [:])
-    return (folded, try quantize(folded, ranges: ranges.ranges, options: options))
+    var options = QuantizerOptions(metadata: meta, channelMeans: biasCorrection ? means : [:])
+    var model = try quantize(folded, ranges: ranges.ranges, options: options)
+    // Bias correction against the int8 model's own input means, one layer at a time in graph
+    // order, so each layer absorbs the mean error the corrected int8 layers before it leave.
+    if biasCorrection {
+        for (i, node) in folded.nodes.enumerated() {
+            switch node.op { case .conv, .linear: break; default: continue }
+            options.int8Means = try int8Means(folded, model, images: calib, threads: threads)
+            try reconvertWeighted(&model, graph: folded, node: i, options: options)
+        }
+    }
+    return (folded, model)
 }
 
 /// Float logits of `graph` and int8 logits of `model` on the same images (both cores each).

@@ -10,8 +10,18 @@ public struct QuantizerOptions: Sendable {
     /// convolution's input mean is known, its bias absorbs the mean output shift that rounding the
     /// weights causes: `b[c] −= Σ (ŵ − w)[c] · E[x]` (empirical bias correction).
     public var channelMeans: [Int: [Float]]
-    public init(metadata: [String: String] = [:], channelMeans: [Int: [Float]] = [:]) {
-        self.metadata = metadata; self.channelMeans = channelMeans
+    /// Per-channel mean of every value of an earlier int8 conversion of the same graph, dequantized
+    /// (value id → means). When given with `channelMeans`, the bias also absorbs the mean error
+    /// of the convolution's int8 input: `b[c] −= Σ ŵ[c] · E[x̂] − w[c] · E[x]`, so each layer's
+    /// mean output matches the float one given what the int8 layers before it really produce.
+    public var int8Means: [Int: [Float]]
+    public init(metadata: [String: String] = [:], channelMeans: [Int: [Float]] = [:], int8Means: [Int: [Float]] = [:]) {
+        self.metadata = metadata; self.channelMeans = channelMeans; self.int8Means = int8Means
+    }
+
+    /// Float and int8 input means of value `v` for `convertConv`.
+    func inputMeans(_ v: Int) -> InputMeans? {
+        channelMeans[v].map { InputMeans(float: $0, int8: int8Means[v] ?? $0) }
     }
 }
 
@@ -36,14 +46,8 @@ public func quantize(_ graph: Graph, ranges: [Int: (min: Float, max: Float)], op
         let inP = node.inputs.map { params[$0] }
         let op: QOp
         switch node.op {
-        case .conv(let conv):
-            op = .conv(try convertConv(conv, name: node.name, input: inP[0], output: out,
-                                      inShape: graph.shape(node.inputs[0]), inputMean: options.channelMeans[node.inputs[0]]))
-        case .linear(let lin):
-            let conv = Conv2D(inChannels: lin.inFeatures, outChannels: lin.outFeatures, kernel: 1, stride: 1, groups: 1,
-                              padding: .symmetric, weight: lin.weight, bias: lin.bias, activation: lin.activation)
-            op = .conv(try convertConv(conv, name: node.name, input: inP[0], output: out,
-                                      inShape: Shape3(1, 1, lin.inFeatures), inputMean: options.channelMeans[node.inputs[0]]))
+        case .conv, .linear:
+            op = try convertWeighted(graph, node: i, input: inP[0], output: out, options: options)
         case .relu, .relu6:
             let (lo, hi) = clamp(node.op.isRelu6 ? .relu6 : .relu, out)
             op = .requantize(QRequantize.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
@@ -92,6 +96,33 @@ public func quantize(_ graph: Graph, ranges: [Int: (min: Float, max: Float)], op
     return QModel(name: graph.name, input: input, nodes: nodes, numClasses: graph.numClasses, metadata: meta)
 }
 
+/// Converts node `i` of `graph` (a convolution or linear layer) again with `options`, keeping
+/// the activation grids `model` already has (used for bias correction one layer at a time).
+public func reconvertWeighted(_ model: inout QModel, graph: Graph, node i: Int, options: QuantizerOptions) throws {
+    let input = model.info(graph.nodes[i].inputs[0])
+    model.nodes[i].op = try convertWeighted(graph, node: i, input: (input.scale, input.zeroPoint),
+                                            output: model.nodes[i].output, options: options)
+}
+
+/// The int8 convolution of node `i` (a convolution, or a linear layer as a 1×1 convolution).
+func convertWeighted(_ graph: Graph, node i: Int, input: (scale: Double, zeroPoint: Int32), output: QTensorInfo,
+                     options: QuantizerOptions) throws -> QOp {
+    let node = graph.nodes[i]
+    let mean = options.inputMeans(node.inputs[0])
+    switch node.op {
+    case .conv(let conv):
+        return .conv(try convertConv(conv, name: node.name, input: input, output: output,
+                                     inShape: graph.shape(node.inputs[0]), inputMean: mean))
+    case .linear(let lin):
+        let conv = Conv2D(inChannels: lin.inFeatures, outChannels: lin.outFeatures, kernel: 1, stride: 1, groups: 1,
+                          padding: .symmetric, weight: lin.weight, bias: lin.bias, activation: lin.activation)
+        return .conv(try convertConv(conv, name: node.name, input: input, output: output,
+                                     inShape: Shape3(1, 1, lin.inFeatures), inputMean: mean))
+    default:
+        throw ToolkitError(node.name, "not a convolution or linear layer")
+    }
+}
+
 extension Op {
     var isRelu6: Bool { if case .relu6 = self { return true } else { return false } }
 }
@@ -107,12 +138,24 @@ func clamp(_ act: Activation, _ out: QTensorInfo) -> (Int32, Int32) {
     }
 }
 
+/// Per-channel means of a convolution's input in the float graph and in the int8 model.
+struct InputMeans {
+    var float: [Float]
+    var int8: [Float]
+}
+
 /// Per-channel symmetric weights, int32 bias, per-channel multipliers and the accumulator check.
 func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint: Int32),
-                 output: QTensorInfo, inShape: Shape3, inputMean: [Float]?) throws -> QConv {
+                 output: QTensorInfo, inShape: Shape3, inputMean: InputMeans?) throws -> QConv {
     let k = conv.kernel
     let cinG = conv.inChannels / conv.groups
     let perOut = cinG * k * k
+    let gy = convGeometry(inShape.h, kernel: k, stride: conv.stride, padding: conv.padding)
+    let gx = convGeometry(inShape.w, kernel: k, stride: conv.stride, padding: conv.padding)
+    // Share of the output positions whose window puts tap ky (kx) inside the input: the mean
+    // output shift of a tap is weighted by how often it sees the input rather than padding.
+    let coverY = tapCoverage(gy, inSize: inShape.h, kernel: k, stride: conv.stride)
+    let coverX = tapCoverage(gx, inSize: inShape.w, kernel: k, stride: conv.stride)
     var weights = [Int8](repeating: 0, count: conv.weight.count)
     var bias = [Int32](repeating: 0, count: conv.outChannels)
     var mult = [Int32](repeating: 0, count: conv.outChannels)
@@ -126,7 +169,7 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
         let biasNeed = abs(Double(conv.bias?[o] ?? 0)) / (input.scale * Double(1 << 29))
         let sw = max(maxAbs / 127, biasNeed, 1e-12)
         var absSum = 0
-        var meanShift = 0.0  // Σ (ŵ − w) · E[x] for this output channel
+        var meanShift = 0.0  // Σ ŵ · E[x̂] − w · E[x] for this output channel
         let group = o / (conv.outChannels / conv.groups)
         // PyTorch [o][ci][kh][kw] → OHWI [o][kh][kw][ci]
         for ci in 0..<cinG {
@@ -136,7 +179,10 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
                     let q = Int8(max(-127, min(127, (w / sw).rounded())))
                     weights[((o * k + ky) * k + kx) * cinG + ci] = q
                     absSum += abs(Int(q))
-                    if let mean = inputMean { meanShift += (Double(q) * sw - w) * Double(mean[group * cinG + ci]) }
+                    if let mean = inputMean {
+                        let i = group * cinG + ci
+                        meanShift += coverY[ky] * coverX[kx] * (Double(q) * sw * Double(mean.int8[i]) - w * Double(mean.float[i]))
+                    }
                 }
             }
         }
@@ -155,8 +201,6 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
         mult[o] = m.multiplier
         shift[o] = m.shift
     }
-    let gy = convGeometry(inShape.h, kernel: k, stride: conv.stride, padding: conv.padding)
-    let gx = convGeometry(inShape.w, kernel: k, stride: conv.stride, padding: conv.padding)
     let (lo, hi) = clamp(conv.activation, output)
     let padValue: [Int8]? = conv.padValue.map { values in
         values.map { v in
@@ -169,4 +213,13 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
                  groups: conv.groups, weights: weights, bias: bias, multiplier: mult, shift: shift,
                  inputZeroPoint: input.zeroPoint, outputZeroPoint: output.zeroPoint, actMin: lo, actMax: hi,
                  padValue: padValue)
+}
+
+/// For each kernel row (or column) offset, the share of output positions whose input index
+/// `o · stride − padBefore + offset` lies inside `0..<inSize`.
+func tapCoverage(_ g: (out: Int, padBefore: Int), inSize: Int, kernel: Int, stride: Int) -> [Double] {
+    (0..<kernel).map { t in
+        let inside = (0..<g.out).filter { o in (0..<inSize).contains(o * stride - g.padBefore + t) }.count
+        return Double(inside) / Double(max(g.out, 1))
+    }
 }

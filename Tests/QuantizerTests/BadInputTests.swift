@@ -4,7 +4,7 @@ import QuantCore
 import ImageIO
 import ModelIO
 import Models
-import Quantizer
+@testable import Quantizer
 import Pipeline
 
 /// Bad input to the quantization pipeline: a clear error naming the file, or a documented
@@ -105,7 +105,10 @@ final class ConversionTests: XCTestCase {
         let graph = Graph(name: "bc", arch: "test", preprocessing: pre,
                           nodes: [Node(name: "conv", op: .conv(conv), inputs: [0], shape: Shape3(2, 2, 2))], numClasses: 2)
         let mean: [Float] = [0.9, 0.8, 0.7, 0.95, 0.85]
-        func meanError(_ options: QuantizerOptions) throws -> Double {
+        // What an int8 model's input might really average: each channel a little off.
+        let int8Mean: [Float] = [0.93, 0.78, 0.74, 0.9, 0.86]
+        /// |int8 output at the int8 input means − float output at the float means|, summed over channels.
+        func meanError(_ options: QuantizerOptions, intMean: [Float]) throws -> Double {
             let model = try quantize(graph, ranges: [1: (-2, 2)], options: options)
             guard case .conv(let q) = model.nodes[0].op else { XCTFail("not a conv"); return 0 }
             var total = 0.0
@@ -113,16 +116,31 @@ final class ConversionTests: XCTestCase {
                 let sw = Double(q.multiplier[o]) * pow(2, Double(q.shift[o]) - 31) * model.nodes[0].output.scale / model.input.scale
                 var intOut = Double(q.bias[o]) * model.input.scale * sw, floatOut = Double(conv.bias![o])
                 for c in 0..<cin {
-                    intOut += Double(q.weights[o * cin + c]) * sw * Double(mean[c])
+                    intOut += Double(q.weights[o * cin + c]) * sw * Double(intMean[c])
                     floatOut += Double(weights[o * cin + c]) * Double(mean[c])
                 }
                 total += abs(intOut - floatOut)
             }
             return total
         }
-        let without = try meanError(QuantizerOptions())
-        let with = try meanError(QuantizerOptions(channelMeans: [0: mean]))
+        let without = try meanError(QuantizerOptions(), intMean: mean)
+        let with = try meanError(QuantizerOptions(channelMeans: [0: mean]), intMean: mean)
         XCTAssertGreaterThan(without, 1e-4)
         XCTAssertLessThan(with, without / 10)
+        // Given the int8 model's own input means, the bias also absorbs their error.
+        let floatOnly = try meanError(QuantizerOptions(channelMeans: [0: mean]), intMean: int8Mean)
+        let both = try meanError(QuantizerOptions(channelMeans: [0: mean], int8Means: [0: int8Mean]), intMean: int8Mean)
+        XCTAssertGreaterThan(floatOnly, 1e-2)
+        XCTAssertLessThan(both, floatOnly / 10)
+    }
+
+    /// A tap's share of output positions that see the input rather than padding.
+    func testTapCoverageCountsPaddedPositions() {
+        let on1x1 = tapCoverage(convGeometry(1, kernel: 3, stride: 1, padding: .symmetric), inSize: 1, kernel: 3, stride: 1)
+        XCTAssertEqual(on1x1, [0, 1, 0])
+        let on4 = tapCoverage(convGeometry(4, kernel: 3, stride: 1, padding: .symmetric), inSize: 4, kernel: 3, stride: 1)
+        XCTAssertEqual(on4, [0.75, 1, 0.75])
+        let stride2 = tapCoverage(convGeometry(4, kernel: 3, stride: 2, padding: .symmetric), inSize: 4, kernel: 3, stride: 2)
+        XCTAssertEqual(stride2, [0.5, 1, 1])  // outputs 0, 1 read rows −1…1 and 1…3
     }
 }
