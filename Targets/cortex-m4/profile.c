@@ -3,8 +3,9 @@
  *
  * This uses the linker: the profile firmware is linked with `-Wl,--wrap=q8_conv_s8` (and so on
  * for every kernel, the optimized ones of kernels/ included), which sends the calls of q8_run.c
- * and kernels/q8_dispatch_m4.c to the __wrap_ functions below (HARD_SWISH is timed around
- * q8_hard_swish_dispatch, since its table kernel calls the portable one); each reads the
+ * and kernels/q8_dispatch_m4.c to the __wrap_ functions below (ADD, MUL, HARD_SWISH and
+ * GLOBAL_AVG_POOL are timed around their dispatch hooks, one figure whether the hook calls an
+ * optimized kernel or the portable one); each reads the
  * instruction counter, calls the real kernel (__real_), and adds up calls, instructions and (for
  * convolutions) multiply-accumulates. This file depends on the kernel signatures in
  * Targets/runtime/src/q8_internal.h.
@@ -47,8 +48,8 @@ static kernel_stats stats[KERNEL_COUNT] = {
     {"q8_conv_1x1_s8_m4", 0, 0, 0},
     {"q8_conv_patch_s8_m4", 0, 0, 0},
     {"q8_depthwise_conv_s8_m4", 0, 0, 0},
-    {"q8_add_s8", 0, 0, 0},
-    {"q8_mul_s8", 0, 0, 0},
+    {"q8_add_dispatch", 0, 0, 0},
+    {"q8_mul_dispatch", 0, 0, 0},
     {"q8_hard_swish_dispatch", 0, 0, 0},
     {"q8_requantize_s8", 0, 0, 0},
     {"q8_concat_s8", 0, 0, 0},
@@ -56,7 +57,7 @@ static kernel_stats stats[KERNEL_COUNT] = {
     {"q8_shuffle_s8", 0, 0, 0},
     {"q8_max_pool_s8", 0, 0, 0},
     {"q8_avg_pool_s8", 0, 0, 0},
-    {"q8_global_avg_pool_s8", 0, 0, 0},
+    {"q8_global_avg_pool_dispatch", 0, 0, 0},
 };
 
 static void record(int kernel, insn_stamp since, uint64_t macs) {
@@ -77,8 +78,8 @@ void __real_q8_depthwise_conv_s8(const q8_conv_params *p, const int8_t *input, i
 void __real_q8_conv_1x1_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output);
 void __real_q8_conv_patch_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output);
 void __real_q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output);
-void __real_q8_add_s8(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
-void __real_q8_mul_s8(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output);
+void __real_q8_add_dispatch(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void __real_q8_mul_dispatch(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output);
 void __real_q8_hard_swish_dispatch(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
 void __real_q8_requantize_s8(const q8_requant *r, int32_t count, const int8_t *input, int8_t *output);
 void __real_q8_concat_s8(const int8_t *input, int32_t pixels, int32_t in_c, int8_t *output, int32_t out_c,
@@ -88,15 +89,15 @@ void __real_q8_split_s8(const int8_t *input, int32_t pixels, int32_t in_c, int32
 void __real_q8_shuffle_s8(const int8_t *input, int32_t pixels, int32_t c, int32_t groups, int8_t *output);
 void __real_q8_max_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t *output);
 void __real_q8_avg_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t *output);
-void __real_q8_global_avg_pool_s8(const q8_requant *r, q8_shape in, const int8_t *input, int8_t *output);
+void __real_q8_global_avg_pool_dispatch(const q8_requant *r, q8_shape in, const int8_t *input, int8_t *output);
 
 void __wrap_q8_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output);
 void __wrap_q8_depthwise_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output);
 void __wrap_q8_conv_1x1_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output);
 void __wrap_q8_conv_patch_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output);
 void __wrap_q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output);
-void __wrap_q8_add_s8(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
-void __wrap_q8_mul_s8(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output);
+void __wrap_q8_add_dispatch(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void __wrap_q8_mul_dispatch(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output);
 void __wrap_q8_hard_swish_dispatch(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
 void __wrap_q8_requantize_s8(const q8_requant *r, int32_t count, const int8_t *input, int8_t *output);
 void __wrap_q8_concat_s8(const int8_t *input, int32_t pixels, int32_t in_c, int8_t *output, int32_t out_c,
@@ -106,7 +107,7 @@ void __wrap_q8_split_s8(const int8_t *input, int32_t pixels, int32_t in_c, int32
 void __wrap_q8_shuffle_s8(const int8_t *input, int32_t pixels, int32_t c, int32_t groups, int8_t *output);
 void __wrap_q8_max_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t *output);
 void __wrap_q8_avg_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t *output);
-void __wrap_q8_global_avg_pool_s8(const q8_requant *r, q8_shape in, const int8_t *input, int8_t *output);
+void __wrap_q8_global_avg_pool_dispatch(const q8_requant *r, q8_shape in, const int8_t *input, int8_t *output);
 
 void __wrap_q8_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output) {
     const insn_stamp since = insn_counter_now();
@@ -138,15 +139,15 @@ void __wrap_q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input
     record(KERNEL_DEPTHWISE_M4, since, conv_macs(p));
 }
 
-void __wrap_q8_add_s8(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
+void __wrap_q8_add_dispatch(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
     const insn_stamp since = insn_counter_now();
-    __real_q8_add_s8(p, input1, input2, output);
+    __real_q8_add_dispatch(p, input1, input2, output);
     record(KERNEL_ADD, since, 0);
 }
 
-void __wrap_q8_mul_s8(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output) {
+void __wrap_q8_mul_dispatch(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output) {
     const insn_stamp since = insn_counter_now();
-    __real_q8_mul_s8(p, input, gate, output);
+    __real_q8_mul_dispatch(p, input, gate, output);
     record(KERNEL_MUL, since, 0);
 }
 
@@ -194,9 +195,9 @@ void __wrap_q8_avg_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t 
     record(KERNEL_AVG_POOL, since, 0);
 }
 
-void __wrap_q8_global_avg_pool_s8(const q8_requant *r, q8_shape in, const int8_t *input, int8_t *output) {
+void __wrap_q8_global_avg_pool_dispatch(const q8_requant *r, q8_shape in, const int8_t *input, int8_t *output) {
     const insn_stamp since = insn_counter_now();
-    __real_q8_global_avg_pool_s8(r, in, input, output);
+    __real_q8_global_avg_pool_dispatch(r, in, input, output);
     record(KERNEL_GLOBAL_AVG_POOL, since, 0);
 }
 

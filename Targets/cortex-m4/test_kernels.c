@@ -2,10 +2,12 @@
  * test_kernels: the optimized Cortex-M4 kernels of kernels/ against the portable kernels, on the
  * emulated M4 (`make test-kernels`). For random shapes, parameters and data (a fixed-seed
  * generator, so every run checks the same cases), each optimized kernel and its portable twin
- * (q8_conv_s8 for the convolutions, q8_hard_swish_s8 for the table) write the same tensor, which
- * must come out byte for byte identical. Every case the dispatcher may send to an optimized kernel
- * is drawn: odd pixel and channel counts, input channels not a multiple of 4, strides, padding
- * with and without pad values, extreme zero points, clamps and shifts.
+ * (q8_conv_s8 for the convolutions, q8_hard_swish_s8, q8_add_s8, q8_mul_s8,
+ * q8_global_avg_pool_s8) write the same tensor, which must come out byte for byte identical. Every
+ * case the dispatcher may send to an optimized kernel is drawn: odd pixel and channel counts,
+ * input channels not a multiple of 4, strides, padding with and without pad values, images large
+ * enough for several depthwise tiles, extreme zero points, clamps, multipliers and shifts (both the
+ * kernels' common case, shift < −1 with the whole int8 range as clamp, and the others).
  *
  * Prints "test_kernels: N passed, N failed"; exit status 0 only when all passed.
  */
@@ -15,10 +17,10 @@
 #include "kernels/q8_kernels_m4.h"
 #include "semihost.h"
 
-enum { CASES_PER_KERNEL = 400, MAX_INPUT = 12 * 12 * 64, MAX_OUTPUT = 16 * 16 * 48, MAX_WEIGHTS = 48 * 700,
+enum { CASES_PER_KERNEL = 400, MAX_INPUT = 20000, MAX_OUTPUT = 20000, MAX_WEIGHTS = 48 * 700,
        MAX_CHANNELS = 700, MAX_SWISH = 3000 };
 
-static int8_t input[MAX_INPUT], weights[MAX_WEIGHTS], pad_values[MAX_CHANNELS];
+static int8_t input[MAX_INPUT], input2[MAX_INPUT], weights[MAX_WEIGHTS], pad_values[MAX_CHANNELS];
 static uint8_t bias[4 * MAX_CHANNELS], multiplier[4 * MAX_CHANNELS], shift[4 * MAX_CHANNELS];
 static int8_t expected[MAX_OUTPUT > MAX_SWISH ? MAX_OUTPUT : MAX_SWISH];
 static int8_t actual[MAX_OUTPUT > MAX_SWISH ? MAX_OUTPUT : MAX_SWISH];
@@ -114,6 +116,13 @@ static void test_conv_1x1(void) {
             p.in.h = p.in.w = 1;
             p.in.c = between(1, MAX_CHANNELS);
             p.out.c = between(1, MAX_WEIGHTS / p.in.c < 48 ? MAX_WEIGHTS / p.in.c : 48);
+        } else if (n % 4 == 1) {
+            /* Several pixels with more input channels than 4 pixels' worth fit in the kernel's
+             * buffer: each pixel goes through the one-pixel path. */
+            p.in.h = between(1, 3);
+            p.in.w = between(1, 3);
+            p.in.c = between(Q8_M4_1X1_BUFFER / 4 + 1, MAX_CHANNELS);
+            p.out.c = between(1, MAX_WEIGHTS / p.in.c < 48 ? MAX_WEIGHTS / p.in.c : 48);
         } else {
             p.in.h = between(1, 12);
             p.in.w = between(1, 12);
@@ -127,6 +136,15 @@ static void test_conv_1x1(void) {
         fill_conv(&p);
         report("1x1 fits", n, q8_conv_1x1_s8_m4_fits(&p));
         compare_conv("q8_conv_1x1_s8_m4", n, &p, q8_conv_1x1_s8_m4);
+    }
+    {
+        /* More input channels than the buffer holds: left to the portable kernel. */
+        q8_conv_params p;
+        memset(&p, 0, sizeof p);
+        p.kernel_h = p.kernel_w = 1;
+        p.groups = 1;
+        p.in.c = Q8_M4_1X1_BUFFER + 1;
+        report("1x1 refuses in_c > Q8_M4_1X1_BUFFER", 0, !q8_conv_1x1_s8_m4_fits(&p));
     }
 }
 
@@ -158,17 +176,20 @@ static void test_conv_patch(void) {
 static void test_depthwise(void) {
     int32_t n;
     for (n = 0; n < CASES_PER_KERNEL; ++n) {
+        /* Every 4th case a large image, often wide (the kernel's tiles: several tile rows and columns);
+         * every 8th another a kernel wider than 7 (up to Q8_M4_DEPTHWISE_TAPS_MAX taps). */
+        const int large = n % 4 == 0, wide = n % 8 == 2;
         q8_conv_params p;
         memset(&p, 0, sizeof p);
-        p.kernel_h = between(1, 7);
-        p.kernel_w = between(1, 7);
-        p.in.c = p.out.c = p.groups = between(4, 48);
+        p.kernel_h = between(1, wide ? 6 : 7);
+        p.kernel_w = wide ? between(8, Q8_M4_DEPTHWISE_TAPS_MAX / p.kernel_h) : between(1, 7);
+        p.in.c = p.out.c = p.groups = large ? between(4, 12) : between(4, 48);
         p.stride_h = between(1, 3);
         p.stride_w = between(1, 3);
         p.pad_top = between(0, p.kernel_h - 1);
         p.pad_left = between(0, p.kernel_w - 1);
-        p.in.h = between(p.kernel_h, 12);
-        p.in.w = between(p.kernel_w, 12);
+        p.in.h = between(p.kernel_h, large ? 24 : 12);
+        p.in.w = large ? between(24, 64) : between(p.kernel_w, p.kernel_w + 8);
         p.out.h = out_size(p.in.h, p.kernel_h, p.stride_h, p.pad_top);
         p.out.w = out_size(p.in.w, p.kernel_w, p.stride_w, p.pad_left);
         fill_conv(&p);
@@ -177,22 +198,118 @@ static void test_depthwise(void) {
     }
 }
 
-static void test_hard_swish(void) {
+/* A multiplier: mostly in [2^30, 2^31), sometimes anything. */
+static int32_t any_multiplier(void) { return between(0, 7) == 0 ? between(0, INT32_MAX) : between(1 << 30, INT32_MAX); }
+
+/* A shift: mostly typical (typical − 2 … typical + 2), sometimes anything in −31…31. */
+static int32_t any_shift(int32_t typical) { return between(0, 7) == 0 ? between(-31, 31) : typical + between(-2, 2); }
+
+/* An activation clamp [*lo, *hi]: mostly the whole int8 range. */
+static void clamp(int32_t *lo, int32_t *hi) {
+    *lo = between(0, 1) ? -128 : between(-128, 0);
+    *hi = between(0, 1) ? 127 : between(*lo, 127);
+}
+
+static void test_mul(void) {
     int32_t n, i;
     for (n = 0; n < CASES_PER_KERNEL; ++n) {
-        q8_hard_swish_params p;
+        q8_mul_params p;
+        int32_t count;
+        p.shape.h = between(1, 12);
+        p.shape.w = between(1, 12);
+        p.shape.c = between(1, 130);
+        if (p.shape.h * p.shape.w * p.shape.c > MAX_OUTPUT) p.shape.h = 1;
+        count = q8_shape_count(p.shape);
+        p.input_zp = zero_point();
+        p.gate_zp = zero_point();
+        p.multiplier = any_multiplier();
+        p.shift = any_shift(-8); /* products reach 2^16: −8 maps them to about ±128 */
+        p.output_zp = zero_point();
+        clamp(&p.act_min, &p.act_max);
+        for (i = 0; i < count; ++i) input[i] = (int8_t)between(-128, 127);
+        for (i = 0; i < p.shape.c; ++i) input2[i] = (int8_t)between(-128, 127);
+        memset(expected, 0x55, (size_t)count);
+        memset(actual, 0xAA, (size_t)count);
+        q8_mul_s8(&p, input, input2, expected);
+        q8_mul_s8_m4(&p, input, input2, actual);
+        report("q8_mul_s8_m4", n, memcmp(expected, actual, (size_t)count) == 0);
+    }
+}
+
+static void test_add(void) {
+    int32_t n, i;
+    for (n = 0; n < CASES_PER_KERNEL; ++n) {
+        q8_add_params p;
         p.count = between(257, MAX_SWISH);
+        p.input1_zp = zero_point();
+        p.input2_zp = zero_point();
+        p.left_shift = between(0, 3) == 0 ? between(0, Q8_MAX_INPUT_SHIFT) : 20;
+        p.input1_multiplier = any_multiplier();
+        p.input1_shift = any_shift(-1);
+        p.input2_multiplier = any_multiplier();
+        p.input2_shift = any_shift(-1);
+        p.output_multiplier = any_multiplier();
+        p.output_shift = any_shift(8 - p.left_shift); /* the sum is about 2^(left_shift + 7) */
+        p.output_zp = zero_point();
+        clamp(&p.act_min, &p.act_max);
+        for (i = 0; i < p.count; ++i) {
+            input[i] = (int8_t)between(-128, 127);
+            input2[i] = (int8_t)between(-128, 127);
+        }
+        memset(expected, 0x55, (size_t)p.count);
+        memset(actual, 0xAA, (size_t)p.count);
+        q8_add_s8(&p, input, input2, expected);
+        q8_add_s8_m4(&p, input, input2, actual);
+        report("add fits", n, q8_add_s8_m4_fits(&p));
+        report("q8_add_s8_m4", n, memcmp(expected, actual, (size_t)p.count) == 0);
+    }
+}
+
+static void test_global_avg_pool(void) {
+    int32_t n, i;
+    for (n = 0; n < CASES_PER_KERNEL; ++n) {
+        q8_requant r;
+        q8_shape in;
+        /* Every 4th case more than 256 pixels (the kernel's int16 lanes are summed in runs of 256). */
+        in.h = n % 4 == 0 ? between(12, 40) : between(1, 12);
+        in.w = n % 4 == 0 ? between(12, 40) : between(1, 12);
+        in.c = between(1, MAX_INPUT / (in.h * in.w) < 70 ? MAX_INPUT / (in.h * in.w) : 70);
+        r.input_zp = zero_point();
+        r.multiplier = any_multiplier();
+        r.shift = any_shift(-1);
+        r.output_zp = zero_point();
+        clamp(&r.act_min, &r.act_max);
+        /* Often all inputs at one extreme, where an int16 lane would overflow first. */
+        for (i = 0; i < q8_shape_count(in); ++i) {
+            input[i] = (int8_t)(n % 3 == 1 ? -128 : n % 3 == 2 ? 127 : between(-128, 127));
+        }
+        memset(expected, 0x55, (size_t)in.c);
+        memset(actual, 0xAA, (size_t)in.c);
+        q8_global_avg_pool_s8(&r, in, input, expected);
+        q8_global_avg_pool_s8_m4(&r, in, input, actual);
+        report("q8_global_avg_pool_s8_m4", n, memcmp(expected, actual, (size_t)in.c) == 0);
+    }
+}
+
+static void test_hard_swish(void) {
+    int32_t n, i, bits;
+    for (n = 0; n < CASES_PER_KERNEL; ++n) {
+        q8_hard_swish_params p;
+        p.count = n % 4 == 0 ? between(1, 256) : between(257, MAX_SWISH);
         p.is_sigmoid = (int)between(0, 1);
         p.input_zp = zero_point();
         p.input_shift = between(0, Q8_MAX_INPUT_SHIFT);
         p.three = between(0, 3) == 0 ? Q8_MAX_THREE : between(0, (int32_t)1 << (p.input_shift < 15 ? p.input_shift + 7 : 22));
         p.multiplier = between(1 << 30, INT32_MAX);
-        p.shift = between(-31, 31);
+        /* Mostly a shift mapping the largest product (six, or six times 128 for hard-swish) to about
+         * ±128, so that outputs are sensitive; sometimes any. */
+        for (bits = 0; bits < 30 && ((int64_t)1 << bits) < 2 * (int64_t)p.three * (p.is_sigmoid ? 1 : 128); ++bits) {
+        }
+        p.shift = any_shift(7 - bits);
         p.output_zp = zero_point();
         for (i = 0; i < p.count; ++i) input[i] = (int8_t)between(-128, 127);
         q8_hard_swish_s8(&p, input, expected);
         q8_hard_swish_s8_m4(&p, input, actual);
-        report("hard swish fits", n, q8_hard_swish_s8_m4_fits(&p));
         report("q8_hard_swish_s8_m4", n, memcmp(expected, actual, (size_t)p.count) == 0);
     }
 }
@@ -202,6 +319,9 @@ int main(void) {
     test_conv_patch();
     test_depthwise();
     test_hard_swish();
+    test_mul();
+    test_add();
+    test_global_avg_pool();
     sh_print("test_kernels: ");
     sh_print_u64(passed);
     sh_print(" passed, ");

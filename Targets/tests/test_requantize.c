@@ -1,7 +1,8 @@
 /*
  * q8_requantize against a slow exact version written independently from the rules (exact
  * integer rounding of rationals, no nudges or masks): every shift from −31 to 31 crossed with
- * edge accumulators and multipliers, constructed exact ties, and millions of random triples.
+ * edge accumulators and multipliers, constructed exact ties (for M = 2^30 and for any M of either
+ * sign), and millions of random triples.
  */
 #include "check.h"
 
@@ -80,6 +81,30 @@ int main(void) {
         if (q8_requantize(acc, 1 << 30, -e) != exact(acc, 1 << 30, -e)) ++mismatches;
     }
     CHECK(mismatches == 0, "%ld tie mismatches", mismatches);
+
+    /* Exact ties of step 3 for any multiplier, positive or negative: accumulators around
+     * h · 2^31 / M, where h = (2t + 1) · 2^(e − 1) is a half of step 3, so that step 2 lands on or
+     * next to it (the fast path for e ≥ 2 folds both steps and the sign of acc·M into one sum). */
+    mismatches = 0;
+    for (k = 0; k < 200000; ++k) {
+        const int e = (int)rng_int(1, 31);
+        const int32_t magnitude = rng_int(1, INT32_MAX);
+        const int32_t mult = k % 2 == 0 ? magnitude : -magnitude;
+        const int64_t t = rng_int(-1000, 1000) * (rng_int(0, 1) == 0 ? 1 : rng_int(1, 1 << 16));
+        const int64_t h = (2 * t + 1) * ((int64_t)1 << (e - 1));
+        int64_t acc, d;
+        if (h > INT32_MAX || h < INT32_MIN) continue;
+        acc = h * ((int64_t)1 << 31) / mult;
+        for (d = -2; d <= 2; ++d) {
+            const int64_t a = acc + d;
+            if (a < INT32_MIN || a > INT32_MAX) continue;
+            if (q8_requantize((int32_t)a, mult, -e) != exact((int32_t)a, mult, -e) && mismatches++ < 10) {
+                CHECK(0, "tie: q8_requantize(%ld, %ld, %d) = %ld, exact %ld", (long)a, (long)mult, -e,
+                      (long)q8_requantize((int32_t)a, mult, -e), (long)exact((int32_t)a, mult, -e));
+            }
+        }
+    }
+    CHECK(mismatches == 0, "%ld tie mismatches for any multiplier", mismatches);
 
     /* Random triples. */
     mismatches = 0;

@@ -2,16 +2,27 @@
  * 1×1 CONV with groups == 1 (pointwise convolution, fully connected) for the Cortex-M4.
  *
  * Same arithmetic as q8_conv_s8: acc = bias + Σ (x − input_zp)·w over the input channels, then
- * q8_requantize_to_s8. The inner loop takes 4 input channels at a time: one word of int8 input is
- * widened to two int16 pairs with SXTAB16, which adds −input_zp to each half as it widens (x − zp
- * is in −255…255, so the 16-bit halves never wrap); a word of weights is widened with SXTB16; and
- * SMLAD adds two products to an accumulator. Two output channels × two pixels share the widened
- * words (16 multiply-accumulates per 4 loads, 8 widenings and 8 SMLAD); a last odd pixel (fully
- * connected layers have only one) runs two channels × one pixel. The sums are the exact integer sums of q8_conv_s8
- * (q8_model_init bounds every partial sum by |bias| + D·Σ|w| < 2^31), so the bytes are identical.
- * No buffer: the widening is done in registers.
+ * q8_requantize and the output clamp. The input channels of 4 pixels (or of 1) are first widened
+ * once into a stack buffer of int16 pairs holding x − input_zp (SXTAB16 adds the packed −input_zp
+ * to both halves as it widens; x − zp is in −255…255, so no half wraps), since every output
+ * channel reuses them: each group of 4 channels becomes two words, channels (0, 2) and (1, 3),
+ * which is exactly how SXTB16 and SXTB16 ROR 8 split a word of 4 int8 weights, so SMLAD
+ * multiplies them in place. The sums of up to CHUNK channels are then computed by one inline
+ * assembly loop (GCC spills registers in such loops; the assembly uses all 14) and stored on the
+ * stack, and C requantizes them:
+ *  - 1 output channel × 4 pixels (chunk_1x4): per group of 4 input channels, one weight word
+ *    widened twice feeds 8 SMLAD over two LDM of 4 buffer words: 16 MACs in 13 instructions, 28
+ *    per 32 MACs with the loop control;
+ *  - 4 output channels × 1 pixel (chunk_4x1; fully connected layers, pixels left over, and
+ *    inputs too wide for 4 pixels in the buffer): per group, one LDRD of the buffer and, per
+ *    channel, a weight word, two widenings and two SMLAD (44 instructions per 32 MACs).
+ * Input channels beyond the last full group of 4 are added in C. The sums are the exact integer
+ * sums of q8_conv_s8 in another order (q8_model_init bounds every partial sum by
+ * |bias| + D·Σ|w| < 2^31), and every output goes through the runtime's q8_requantize, so the
+ * bytes are identical. The assembly needs r7 free (GCC omits the frame pointer from -O1 on).
  */
 #include <arm_acle.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "q8_kernels_m4.h"
@@ -27,14 +38,8 @@ static inline int32_t load4(const int8_t *p) {
     return v;
 }
 
-/* SXTB16 and SXTAB16 of the odd bytes (1 and 3) of w: the instructions' own ROR #8 operand, which
- * GCC 12 does not fold from a C rotation (its arm_acle.h has no __ror either). */
-static inline int32_t sxtb16_odd(int32_t w) {
-    int32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
-    return r;
-}
-
+/* SXTAB16 of the odd bytes (1 and 3) of w: the instruction's own ROR #8 operand, which GCC 12
+ * does not fold from a C rotation (its arm_acle.h has no __ror either). */
 static inline int32_t sxtab16_odd(int32_t a, int32_t w) {
     int32_t r;
     __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(w));
@@ -42,64 +47,7 @@ static inline int32_t sxtab16_odd(int32_t a, int32_t w) {
 }
 
 int q8_conv_1x1_s8_m4_fits(const q8_conv_params *p) {
-    return p->kernel_h == 1 && p->kernel_w == 1 && p->groups == 1;
-}
-
-/* Sums of 2 channels × 2 pixels: acc[2·channel + pixel] += Σ (x_pixel − zp)·w_channel over n inputs. */
-static void dot_2x2(const int8_t *x0, const int8_t *x1, const int8_t *w0, const int8_t *w1, int32_t n,
-                    int32_t zp, int32_t acc[4]) {
-    const int32_t neg_zp = (int32_t)(((uint32_t)(uint16_t)(int16_t)-zp) * 0x10001u);
-    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-    int32_t k = 0;
-    for (; k + 4 <= n; k += 4) {
-        const int32_t xa = load4(x0 + k), xb = load4(x1 + k);
-        const int32_t wa = load4(w0 + k), wb = load4(w1 + k);
-        const int32_t xa_even = __sxtab16(neg_zp, xa), xa_odd = sxtab16_odd(neg_zp, xa);
-        const int32_t xb_even = __sxtab16(neg_zp, xb), xb_odd = sxtab16_odd(neg_zp, xb);
-        const int32_t wa_even = __sxtb16(wa), wa_odd = sxtb16_odd(wa);
-        const int32_t wb_even = __sxtb16(wb), wb_odd = sxtb16_odd(wb);
-        a00 = __smlad(xa_even, wa_even, a00);
-        a00 = __smlad(xa_odd, wa_odd, a00);
-        a01 = __smlad(xb_even, wa_even, a01);
-        a01 = __smlad(xb_odd, wa_odd, a01);
-        a10 = __smlad(xa_even, wb_even, a10);
-        a10 = __smlad(xa_odd, wb_odd, a10);
-        a11 = __smlad(xb_even, wb_even, a11);
-        a11 = __smlad(xb_odd, wb_odd, a11);
-    }
-    for (; k < n; ++k) {
-        const int32_t xa = x0[k] - zp, xb = x1[k] - zp;
-        a00 += xa * w0[k];
-        a01 += xb * w0[k];
-        a10 += xa * w1[k];
-        a11 += xb * w1[k];
-    }
-    acc[0] = a00;
-    acc[1] = a01;
-    acc[2] = a10;
-    acc[3] = a11;
-}
-
-/* Sums of 2 channels × 1 pixel: acc[channel] += Σ (x − zp)·w_channel over n inputs. */
-static void dot_2x1(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t zp, int32_t acc[2]) {
-    const int32_t neg_zp = (int32_t)(((uint32_t)(uint16_t)(int16_t)-zp) * 0x10001u);
-    int32_t a0 = acc[0], a1 = acc[1];
-    int32_t k = 0;
-    for (; k + 4 <= n; k += 4) {
-        const int32_t xw = load4(x + k), wa = load4(w0 + k), wb = load4(w1 + k);
-        const int32_t x_even = __sxtab16(neg_zp, xw), x_odd = sxtab16_odd(neg_zp, xw);
-        a0 = __smlad(x_even, __sxtb16(wa), a0);
-        a0 = __smlad(x_odd, sxtb16_odd(wa), a0);
-        a1 = __smlad(x_even, __sxtb16(wb), a1);
-        a1 = __smlad(x_odd, sxtb16_odd(wb), a1);
-    }
-    for (; k < n; ++k) {
-        const int32_t xv = x[k] - zp;
-        a0 += xv * w0[k];
-        a1 += xv * w1[k];
-    }
-    acc[0] = a0;
-    acc[1] = a1;
+    return p->kernel_h == 1 && p->kernel_w == 1 && p->groups == 1 && p->in.c <= Q8_M4_1X1_BUFFER;
 }
 
 /* Input pixel read by output pixel i (1×1 kernel: output (oy, ox) reads input (oy·stride_h, ox·stride_w)). */
@@ -108,46 +56,341 @@ static const int8_t *input_pixel(const q8_conv_params *p, const int8_t *input, i
     return input + ((oy * p->stride_h) * p->in.w + ox * p->stride_w) * p->in.c;
 }
 
-/* Requantized output of channel oc for accumulator acc. */
-static int8_t output_value(const q8_conv_params *p, int32_t oc, int32_t acc) {
-    return q8_requantize_to_s8(acc, q8_i32(p->multiplier + 4 * oc), q8_i32(p->shift + 4 * oc), p->output_zp,
-                               p->act_min, p->act_max);
+/* Widens the `groups` full groups of 4 channels of pixel x into int16 pairs x − zp (neg_zp holds
+ * −zp in both halves): channels (0, 2) then (1, 3) of each group, a pair of words every `stride` words. */
+static void widen(const int8_t *x, int32_t groups, int32_t neg_zp, int32_t *dst, int32_t stride) {
+    int32_t g;
+    for (g = 0; g < groups; ++g, x += 4, dst += stride) {
+        const int32_t v = load4(x);
+        dst[0] = __sxtab16(neg_zp, v);
+        dst[1] = sxtab16_odd(neg_zp, v);
+    }
+}
+
+/* Output channels whose sums one call of chunk_1x4 (4 sums each) or chunk_4x1 (1 each) computes. */
+#define CHUNK 32
+
+/* What chunk_1x4's assembly reads (and advances) through one register; offsets in comments. */
+typedef struct state_1x4 {
+    const int8_t *weights;  /*  0: first channel's weights */
+    const uint8_t *bias;    /*  4: first channel's bias, advanced by 4 per channel */
+    const int32_t *buffer;  /*  8: the 4-pixel buffer */
+    const int32_t *end;     /* 12: its end (groups · 8 words) */
+    int32_t tail;           /* 16: in_c & 3, weights skipped after the full groups */
+    int32_t *acc;           /* 20: next 4 sums, advanced by 16 bytes per channel */
+    int32_t *acc_end;       /* 24: end of the sums */
+} state_1x4;
+
+/* One group of 4 input channels for 1 channel × 4 pixels (r0–r3 the sums of pixels 0–3): the
+ * weight word, widened to (0, 2) in r9 and (1, 3) in r8, meets pixels 0–1 then 2–3 of the buffer,
+ * loaded by LDM into r4–r7. */
+#define GROUP_1X4                       \
+    "ldr     r8, [r11], #4\n\t"         \
+    "ldmia   r10!, {r4, r5, r6, r7}\n\t" \
+    "sxtb16  r9, r8\n\t"                \
+    "sxtb16  r8, r8, ror #8\n\t"        \
+    "smlad   r0, r4, r9, r0\n\t"        \
+    "smlad   r0, r5, r8, r0\n\t"        \
+    "smlad   r1, r6, r9, r1\n\t"        \
+    "smlad   r1, r7, r8, r1\n\t"        \
+    "ldmia   r10!, {r4, r5, r6, r7}\n\t" \
+    "smlad   r2, r4, r9, r2\n\t"        \
+    "smlad   r2, r5, r8, r2\n\t"        \
+    "smlad   r3, r6, r9, r3\n\t"        \
+    "smlad   r3, r7, r8, r3\n\t"
+
+/* The channel loop: for each channel, r0–r3 = its bias, then the groups two per iteration (an
+ * odd count enters at the second, `entry` is "b 2f"), until r10 reaches the buffer's end (r12);
+ * then the 4 sums are stored and the weights skip the tail. lr holds the state_1x4. */
+#define CHUNK_1X4(entry)                \
+    "ldr     r11, [lr, #0]\n\t"         \
+    "ldr     r12, [lr, #12]\n\t"        \
+    "3:\n\t"                            \
+    "ldr     r8, [lr, #4]\n\t"          \
+    "ldr     r10, [lr, #8]\n\t"         \
+    "ldr     r0, [r8], #4\n\t"          \
+    "str     r8, [lr, #4]\n\t"          \
+    "mov     r1, r0\n\t"                \
+    "mov     r2, r0\n\t"                \
+    "mov     r3, r0\n\t"                \
+    entry                               \
+    "1:\n\t" GROUP_1X4                  \
+    "2:\n\t" GROUP_1X4                  \
+    "cmp     r10, r12\n\t"              \
+    "bne     1b\n\t"                    \
+    "ldr     r8, [lr, #20]\n\t"         \
+    "ldr     r9, [lr, #16]\n\t"         \
+    "stmia   r8!, {r0, r1, r2, r3}\n\t" \
+    "add     r11, r11, r9\n\t"          \
+    "str     r8, [lr, #20]\n\t"         \
+    "ldr     r9, [lr, #24]\n\t"         \
+    "cmp     r8, r9\n\t"                \
+    "bne     3b\n\t"
+
+/* For each of the channels of s (s->acc to s->acc_end, 4 sums each): sums = bias + Σ (x_j − zp)·w
+ * over the full groups of 4 input channels (at least one) of the 4 pixels in the buffer. */
+static void chunk_1x4(state_1x4 *s, int odd) {
+    register state_1x4 *state __asm__("lr") = s;
+    if (odd) {
+        __asm__ volatile(CHUNK_1X4("b       2f\n\t")
+                         : "+r"(state)
+                         :
+                         : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "cc",
+                           "memory");
+    } else {
+        __asm__ volatile(CHUNK_1X4("")
+                         : "+r"(state)
+                         :
+                         : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "cc",
+                           "memory");
+    }
+}
+
+/* What chunk_4x1's assembly reads (and advances) through one register; offsets in comments. */
+typedef struct state_4x1 {
+    const int8_t *wa;      /*  0: weights of channel 0 of the first 4 (channel 1 is `step` + 4 bytes further) */
+    const int8_t *wb;      /*  4: weights of channel 2 (channel 3 likewise) */
+    int32_t step;          /*  8: bytes from a channel's weights to the next one's, minus 4 */
+    const int32_t *end;    /* 12: end of the buffer's full groups (groups · 2 words) */
+    int32_t jump;          /* 16: bytes from the end of a channel's full groups to the channel 4 further */
+    int32_t *acc;          /* 20: next 4 sums (holding the biases on entry), advanced by 16 bytes */
+    int32_t *acc_end;      /* 24: end of the sums */
+    const int32_t *buffer; /* 28: the 1-pixel buffer */
+} state_4x1;
+
+/* The offsets the assembly uses (pointers and int32_t are 4 bytes on the M4): a negative array
+ * size stops the build if a field moves. */
+typedef char state_offsets_ok[offsetof(state_1x4, acc_end) == 24 && offsetof(state_4x1, buffer) == 28 ? 1 : -1];
+
+/* One channel's part of a group for 1 pixel: its weight word (loaded into r6), widened to (0, 2)
+ * in r7 and (1, 3) in r6, meets the pixel's pair of buffer words r4, r5. */
+#define CHANNEL_4X1(sum)                      \
+    "sxtb16  r7, r6\n\t"                      \
+    "sxtb16  r6, r6, ror #8\n\t"              \
+    "smlad   " sum ", r4, r7, " sum "\n\t"    \
+    "smlad   " sum ", r5, r6, " sum "\n\t"
+
+/* One group of 4 input channels for 4 channels × 1 pixel: channels at r8, r8 + step (r11, after
+ * the increment), r9, r9 + step. */
+#define GROUP_4X1                                  \
+    "ldrd    r4, r5, [r10], #8\n\t"                \
+    "ldr     r6, [r8], #4\n\t" CHANNEL_4X1("r0")   \
+    "ldr     r6, [r8, r11]\n\t" CHANNEL_4X1("r1")  \
+    "ldr     r6, [r9], #4\n\t" CHANNEL_4X1("r2")   \
+    "ldr     r6, [r9, r11]\n\t" CHANNEL_4X1("r3")
+
+/* The loop over groups of 4 channels: r0–r3 = their 4 sums from s->acc, then the groups two per
+ * iteration (an odd count enters at the second, `entry` is "b 2f") until r10 reaches the
+ * buffer's end (r12); the sums are stored back and the weights jump to the next 4 channels. lr
+ * holds the state_4x1. */
+#define CHUNK_4X1(entry)                    \
+    "ldr     r8, [lr, #0]\n\t"              \
+    "ldr     r9, [lr, #4]\n\t"              \
+    "ldr     r11, [lr, #8]\n\t"             \
+    "ldr     r12, [lr, #12]\n\t"            \
+    "3:\n\t"                                \
+    "ldr     r7, [lr, #20]\n\t"             \
+    "ldr     r10, [lr, #28]\n\t"            \
+    "ldmia   r7, {r0, r1, r2, r3}\n\t"      \
+    entry                                   \
+    "1:\n\t" GROUP_4X1                      \
+    "2:\n\t" GROUP_4X1                      \
+    "cmp     r10, r12\n\t"                  \
+    "bne     1b\n\t"                        \
+    "ldr     r7, [lr, #20]\n\t"             \
+    "ldr     r6, [lr, #16]\n\t"             \
+    "stmia   r7!, {r0, r1, r2, r3}\n\t"     \
+    "add     r8, r8, r6\n\t"                \
+    "add     r9, r9, r6\n\t"                \
+    "str     r7, [lr, #20]\n\t"             \
+    "ldr     r6, [lr, #24]\n\t"             \
+    "cmp     r7, r6\n\t"                    \
+    "bne     3b\n\t"
+
+/* For each 4 channels of s (s->acc to s->acc_end): sums += Σ (x − zp)·w over the full groups of
+ * 4 input channels (at least one) of the pixel in the buffer. */
+static void chunk_4x1(state_4x1 *s, int odd) {
+    register state_4x1 *state __asm__("lr") = s;
+    if (odd) {
+        __asm__ volatile(CHUNK_4X1("b       2f\n\t")
+                         : "+r"(state)
+                         :
+                         : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "cc",
+                           "memory");
+    } else {
+        __asm__ volatile(CHUNK_4X1("")
+                         : "+r"(state)
+                         :
+                         : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "cc",
+                           "memory");
+    }
+}
+
+/* Requantizes the n channels from oc of 4 pixels (sums acc, 4 per channel) into out (pixel j at
+ * out + j·out_c). full_range: the clamp is the whole int8 range, so q8_m4_output may take its
+ * SSAT clamp (exact for any shift; the shift varies by channel here). */
+static inline __attribute__((always_inline)) void requantize_4_pixels(const q8_conv_params *p, const int32_t *acc,
+                                                                      int32_t oc, int32_t n, int8_t *out,
+                                                                      int full_range) {
+    const int32_t out_c = p->out.c, zp = p->output_zp, lo = p->act_min, hi = p->act_max;
+    const uint8_t *multiplier = p->multiplier + 4 * oc, *shift = p->shift + 4 * oc;
+    const int32_t *const end = acc + 4 * n;
+    int8_t *o = out + oc;
+    for (; acc != end; acc += 4, multiplier += 4, shift += 4, ++o) {
+        const int32_t m = q8_i32(multiplier), s = q8_i32(shift);
+        int8_t *const o2 = o + 2 * out_c;
+        o[0] = q8_m4_output(acc[0], m, s, zp, lo, hi, full_range);
+        o[out_c] = q8_m4_output(acc[1], m, s, zp, lo, hi, full_range);
+        o2[0] = q8_m4_output(acc[2], m, s, zp, lo, hi, full_range);
+        o2[out_c] = q8_m4_output(acc[3], m, s, zp, lo, hi, full_range);
+    }
+}
+
+/* requantize_4_pixels for the whole int8 range, and for any clamp (separate functions, so that
+ * the compiler allocates their registers on their own). */
+static __attribute__((noinline)) void requantize_4_pixels_full(const q8_conv_params *p, const int32_t *acc, int32_t oc,
+                                                               int32_t n, int8_t *out) {
+    requantize_4_pixels(p, acc, oc, n, out, 1);
+}
+
+static __attribute__((noinline)) void requantize_4_pixels_clamped(const q8_conv_params *p, const int32_t *acc,
+                                                                  int32_t oc, int32_t n, int8_t *out) {
+    requantize_4_pixels(p, acc, oc, n, out, 0);
+}
+
+/* Every output channel of 4 pixels (inputs x, outputs from out, out_c apart) from the 4-pixel
+ * buffer, CHUNK channels at a time: sums in assembly, then the input channels after the last
+ * full group of 4 in C, then requantization. */
+static void four_pixels(const q8_conv_params *p, const int8_t *const x[4], const int32_t *buffer, int8_t *out) {
+    const int32_t in_c = p->in.c, out_c = p->out.c, groups = in_c >> 2, full = in_c & ~3, zp = p->input_zp;
+    const int full_range = p->act_min == -128 && p->act_max == 127;
+    int32_t acc[4 * CHUNK];
+    int32_t oc, k, i;
+    for (oc = 0; oc < out_c; oc += CHUNK) {
+        const int32_t n = out_c - oc < CHUNK ? out_c - oc : CHUNK;
+        if (groups > 0) {
+            state_1x4 s;
+            s.weights = p->weights + oc * in_c;
+            s.bias = p->bias + 4 * oc;
+            s.buffer = buffer;
+            s.end = buffer + 8 * groups;
+            s.tail = in_c & 3;
+            s.acc = acc;
+            s.acc_end = acc + 4 * n;
+            chunk_1x4(&s, groups & 1);
+        } else {
+            for (k = 0; k < 4 * n; ++k) acc[k] = q8_i32(p->bias + 4 * (oc + k / 4));
+        }
+        if (full < in_c) {
+            for (k = 0; k < n; ++k) {
+                const int8_t *w = p->weights + (oc + k) * in_c;
+                for (i = full; i < in_c; ++i) {
+                    acc[4 * k] += (x[0][i] - zp) * w[i];
+                    acc[4 * k + 1] += (x[1][i] - zp) * w[i];
+                    acc[4 * k + 2] += (x[2][i] - zp) * w[i];
+                    acc[4 * k + 3] += (x[3][i] - zp) * w[i];
+                }
+            }
+        }
+        if (full_range) {
+            requantize_4_pixels_full(p, acc, oc, n, out);
+        } else {
+            requantize_4_pixels_clamped(p, acc, oc, n, out);
+        }
+    }
+}
+
+/* Sums of the channels c[0…n−1] of one pixel (input x, its buffer), 4 by 4 with c[4q + 1] −
+ * c[4q] = c[4q + 3] − c[4q + 2] = d and c[4q + 4] = c[4q] + 4 (so either consecutive channels
+ * with d = 1, or one group of 4 with repeats): biases in C, full groups of input channels in
+ * assembly, the rest in C. */
+static void sums_one_pixel(const q8_conv_params *p, const int8_t *x, const int32_t *buffer, const int32_t *c,
+                           int32_t n, int32_t d, int32_t *acc) {
+    const int32_t in_c = p->in.c, groups = in_c >> 2, full = in_c & ~3, zp = p->input_zp;
+    int32_t k, i;
+    for (k = 0; k < n; ++k) acc[k] = q8_i32(p->bias + 4 * c[k]);
+    if (groups > 0) {
+        state_4x1 s;
+        s.wa = p->weights + c[0] * in_c;
+        s.wb = p->weights + c[2] * in_c;
+        s.step = d * in_c - 4;
+        s.end = buffer + 2 * groups;
+        s.jump = 4 * in_c - 4 * groups;
+        s.acc = acc;
+        s.acc_end = acc + n;
+        s.buffer = buffer;
+        chunk_4x1(&s, groups & 1);
+    }
+    for (k = 0; k < n && full < in_c; ++k) {
+        const int8_t *w = p->weights + c[k] * in_c;
+        for (i = full; i < in_c; ++i) acc[k] += (x[i] - zp) * w[i];
+    }
+}
+
+/* Requantizes the sums acc of channels c[0…n−1] of one pixel into out; full_range as for
+ * requantize_4_pixels. */
+static inline __attribute__((always_inline)) void requantize_one_pixel(const q8_conv_params *p, const int32_t *acc,
+                                                                       const int32_t *c, int32_t n, int8_t *out,
+                                                                       int full_range) {
+    const int32_t zp = p->output_zp, lo = p->act_min, hi = p->act_max;
+    const uint8_t *const multiplier = p->multiplier, *const shift = p->shift;
+    int32_t k;
+    for (k = 0; k < n; ++k) {
+        const int32_t ch = c[k];
+        out[ch] = q8_m4_output(acc[k], q8_i32(multiplier + 4 * ch), q8_i32(shift + 4 * ch), zp, lo, hi, full_range);
+    }
+}
+
+/* Every output channel of one pixel (input x, outputs at out) from the 1-pixel buffer, CHUNK
+ * channels at a time; when out_c is not a multiple of 4, the last 1–3 channels are computed as a
+ * group of 4 with repeats: (oc, oc, oc, oc), (oc, oc+1, oc, oc+1) or (oc, oc+1, oc+1, oc+2). */
+static void one_pixel(const q8_conv_params *p, const int8_t *x, const int32_t *buffer, int8_t *out) {
+    const int32_t out_c = p->out.c, quads = out_c & ~3;
+    const int full_range = p->act_min == -128 && p->act_max == 127;
+    int32_t c[CHUNK], acc[CHUNK];
+    int32_t oc, k;
+    for (oc = 0; oc < out_c; oc += CHUNK) {
+        int32_t n = quads - oc < CHUNK ? quads - oc : CHUNK, d = 1;
+        for (k = 0; k < n; ++k) c[k] = oc + k;
+        if (n < CHUNK && quads < out_c) {
+            const int32_t left = out_c - quads;
+            d = left > 1 ? 1 : 0;
+            c[n] = quads;
+            c[n + 1] = quads + d;
+            c[n + 2] = quads + (left == 3 ? 1 : 0);
+            c[n + 3] = c[n + 2] + d;
+            if (n > 0) sums_one_pixel(p, x, buffer, c, n, 1, acc);
+            sums_one_pixel(p, x, buffer, c + n, 4, d, acc + n);
+            n += 4;
+        } else {
+            sums_one_pixel(p, x, buffer, c, n, 1, acc);
+        }
+        if (full_range) {
+            requantize_one_pixel(p, acc, c, n, out, 1);
+        } else {
+            requantize_one_pixel(p, acc, c, n, out, 0);
+        }
+    }
 }
 
 void q8_conv_1x1_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output) {
-    const int32_t pixels = p->out.h * p->out.w, in_c = p->in.c, out_c = p->out.c;
-    int32_t i, oc;
-    for (i = 0; i < pixels; i += 2) {
-        const int two = i + 1 < pixels;
-        const int8_t *x0 = input_pixel(p, input, i);
-        const int8_t *x1 = two ? input_pixel(p, input, i + 1) : x0;
-        int8_t *out0 = output + i * out_c;
-        for (oc = 0; oc < out_c; oc += 2) {
-            /* An odd last channel is computed twice (as channels oc and oc + 1) and written once. */
-            const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc;
-            const int8_t *w0 = p->weights + oc * in_c, *w1 = p->weights + oc1 * in_c;
-            const int32_t b0 = q8_i32(p->bias + 4 * oc), b1 = q8_i32(p->bias + 4 * oc1);
-            if (two) {
-                int32_t acc[4];
-                acc[0] = b0;
-                acc[1] = b0;
-                acc[2] = b1;
-                acc[3] = b1;
-                dot_2x2(x0, x1, w0, w1, in_c, p->input_zp, acc);
-                out0[oc] = output_value(p, oc, acc[0]);
-                out0[out_c + oc] = output_value(p, oc, acc[1]);
-                if (oc1 != oc) {
-                    out0[oc1] = output_value(p, oc1, acc[2]);
-                    out0[out_c + oc1] = output_value(p, oc1, acc[3]);
-                }
-            } else {
-                int32_t acc[2];
-                acc[0] = b0;
-                acc[1] = b1;
-                dot_2x1(x0, w0, w1, in_c, p->input_zp, acc);
-                out0[oc] = output_value(p, oc, acc[0]);
-                if (oc1 != oc) out0[oc1] = output_value(p, oc1, acc[1]);
+    int32_t buffer[Q8_M4_1X1_BUFFER / 2]; /* int16 pairs */
+    const int32_t pixels = p->out.h * p->out.w, in_c = p->in.c, out_c = p->out.c, groups = in_c >> 2;
+    const int32_t neg_zp = (int32_t)(((uint32_t)(uint16_t)(int16_t)-p->input_zp) * 0x10001u);
+    int32_t i = 0, j;
+    if (4 * in_c <= Q8_M4_1X1_BUFFER) {
+        for (; i + 4 <= pixels; i += 4) {
+            const int8_t *x[4];
+            for (j = 0; j < 4; ++j) {
+                x[j] = input_pixel(p, input, i + j);
+                widen(x[j], groups, neg_zp, buffer + 2 * j, 8);
             }
+            four_pixels(p, x, buffer, output + i * out_c);
         }
+    }
+    for (; i < pixels; ++i) {
+        const int8_t *x = input_pixel(p, input, i);
+        widen(x, groups, neg_zp, buffer, 2);
+        one_pixel(p, x, buffer, output + i * out_c);
     }
 }

@@ -1,26 +1,55 @@
 /*
  * Optimized Cortex-M4 kernels. Each takes the portable kernel's parameter struct and gives exactly
- * the bytes of the portable kernel for the shapes its *_fits function accepts; q8_dispatch_m4.c
- * decides which kernel runs.
+ * the bytes of the portable kernel for the shapes its *_fits function accepts (every shape when it
+ * has none); q8_dispatch_m4.c decides which kernel runs.
  */
 #ifndef Q8_KERNELS_M4_H
 #define Q8_KERNELS_M4_H
 
+#include <arm_acle.h>
+
 #include "q8_internal.h"
 
-/** Whether q8_conv_1x1_s8_m4 handles p: 1×1 kernel, groups == 1 (any stride; 1×1 has no padding). */
+/**
+ * The output byte of accumulator acc, exactly q8_requantize_to_s8(acc, multiplier, shift, zp, lo, hi):
+ * q8_requantize, then clamp(v, lo − zp, hi − zp) + zp. common may be set only when [lo, hi] is the
+ * whole int8 range; the clamp is then SSAT of the saturating sum v + zp, the same number in two
+ * instructions instead of seven. The kernels pass a constant: 1 in a copy of their loop that runs
+ * when q8_m4_common holds (every layer of the models so far), where the compiler also knows which
+ * case of q8_requantize runs, and 0 in the copy for the other cases.
+ */
+static inline int8_t q8_m4_output(int32_t acc, int32_t multiplier, int32_t shift, int32_t zp, int32_t lo, int32_t hi,
+                                  int common) {
+    if (common) return (int8_t)__ssat(__qadd(q8_requantize(acc, multiplier, shift), zp), 8);
+    return q8_requantize_to_s8(acc, multiplier, shift, zp, lo, hi);
+}
+
+/** Whether the output clamp [lo, hi] is the whole int8 range and shift < −1 (the common case). */
+static inline int q8_m4_common(int32_t shift, int32_t lo, int32_t hi) { return shift < -1 && lo == -128 && hi == 127; }
+
+/**
+ * int16 values of q8_conv_1x1_s8_m4's stack buffer (4.5 KB): the widened input channels of 4
+ * pixels when 4·in_c fits (in_c ≤ 576), else of 1 pixel; the kernel takes in_c up to this.
+ */
+#define Q8_M4_1X1_BUFFER 2304
+
+/**
+ * Whether q8_conv_1x1_s8_m4 handles p: 1×1 kernel, groups == 1 (any stride; 1×1 has no padding),
+ * in_c ≤ Q8_M4_1X1_BUFFER.
+ */
 int q8_conv_1x1_s8_m4_fits(const q8_conv_params *p);
 
-/** 1×1 convolution / fully connected: 2 output channels × 2 pixels per inner loop. */
+/** 1×1 convolution / fully connected: 1 output channel × 4 pixels, or 4 channels × 1 pixel, per inner loop. */
 void q8_conv_1x1_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output);
 
-/** Taps (kernel_h·kernel_w·in_c) q8_conv_patch_s8_m4 takes at most: its stack buffer is twice this in bytes. */
+/** Taps (kernel_h·kernel_w·in_c) and kernel rows q8_conv_patch_s8_m4 takes at most. */
 #define Q8_M4_PATCH_MAX 256
+#define Q8_M4_PATCH_ROWS 64
 
-/** Whether q8_conv_patch_s8_m4 handles p: groups == 1 and at most Q8_M4_PATCH_MAX taps. */
+/** Whether q8_conv_patch_s8_m4 handles p: groups == 1, ≤ Q8_M4_PATCH_MAX taps, ≤ Q8_M4_PATCH_ROWS kernel rows. */
 int q8_conv_patch_s8_m4_fits(const q8_conv_params *p);
 
-/** Convolution with groups == 1 through a per-pixel int16 window buffer: 2 output channels per inner loop. */
+/** Convolution with groups == 1 through int16 windows of a strip of pixels: one output channel at a time, SMLAD. */
 void q8_conv_patch_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output);
 
 /** Taps (kernel_h·kernel_w) q8_depthwise_conv_s8_m4 takes at most: its stack buffer is 8 bytes per tap. */
@@ -32,10 +61,19 @@ int q8_depthwise_conv_s8_m4_fits(const q8_conv_params *p);
 /** Depthwise convolution, 4 channels per inner loop (SXTAB16 + SMLABB/SMLATT). */
 void q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output);
 
-/** Whether q8_hard_swish_s8_m4 pays off: more than 256 elements. */
-int q8_hard_swish_s8_m4_fits(const q8_hard_swish_params *p);
-
-/** HARD_SWISH / HARD_SIGMOID through a 256-entry table built with q8_hard_swish_s8. */
+/** HARD_SWISH / HARD_SIGMOID, through a 256-entry table for more than 256 elements; any count. */
 void q8_hard_swish_s8_m4(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
+
+/** MUL (squeeze-excitation gate), 4 channels at a time (SXTAB16 + SMULBB/SMULTT); any shape. */
+void q8_mul_s8_m4(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output);
+
+/** Whether q8_add_s8_m4 pays off: more than 256 elements. */
+int q8_add_s8_m4_fits(const q8_add_params *p);
+
+/** ADD through two 256-entry tables of rescaled inputs built with q8_requantize. */
+void q8_add_s8_m4(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/** GLOBAL_AVG_POOL, 4 channels at a time (SXTAB16 into int16 lanes); any shape. */
+void q8_global_avg_pool_s8_m4(const q8_requant *r, q8_shape in, const int8_t *input, int8_t *output);
 
 #endif /* Q8_KERNELS_M4_H */

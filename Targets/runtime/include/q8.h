@@ -125,7 +125,7 @@ void q8_input_from_pixels(const uint8_t *pixels, size_t count, int8_t *input);
  *    tie such as −1 × 2^30 gives 0), saturating the single overflow case INT32_MIN × INT32_MIN;
  * 3. if shift < 0, the result is divided by 2^min(−shift, 31), rounding half away from zero.
  * Defined for every acc and multiplier and for shift in −∞…31 (models use −31…31; shifts
- * above 31 are treated as 31).
+ * above 31 are treated as 31). The runtime's kernels inline the same body (q8_internal.h).
  */
 int32_t q8_requantize(int32_t acc, int32_t multiplier, int32_t shift);
 

@@ -16,3 +16,15 @@ void q8_conv_dispatch(const q8_conv_params *p, const int8_t *input, int8_t *outp
 void q8_hard_swish_dispatch(const q8_hard_swish_params *p, const int8_t *input, int8_t *output) {
     q8_hard_swish_s8(p, input, output);
 }
+
+void q8_add_dispatch(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
+    q8_add_s8(p, input1, input2, output);
+}
+
+void q8_mul_dispatch(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output) {
+    q8_mul_s8(p, input, gate, output);
+}
+
+void q8_global_avg_pool_dispatch(const q8_requant *r, q8_shape in, const int8_t *input, int8_t *output) {
+    q8_global_avg_pool_s8(r, in, input, output);
+}

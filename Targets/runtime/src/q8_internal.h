@@ -55,10 +55,14 @@ static inline uint32_t q8_u32(const uint8_t *p) {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
-/** The i32 stored little-endian at p (two's complement, converted without implementation-defined casts). */
-static inline int32_t q8_i32(const uint8_t *p) {
-    uint32_t u = q8_u32(p);
+/** The int32 whose two's complement bit pattern is u (no implementation-defined conversion). */
+static inline int32_t q8_from_bits(uint32_t u) {
     return u <= 0x7FFFFFFFu ? (int32_t)u : -(int32_t)(~u) - 1;
+}
+
+/** The i32 stored little-endian at p. */
+static inline int32_t q8_i32(const uint8_t *p) {
+    return q8_from_bits(q8_u32(p));
 }
 
 /** Arithmetic shift right (floor division by 2^n, n in 0…31) without implementation-defined behaviour. */
@@ -68,9 +72,56 @@ static inline int32_t q8_asr(int32_t x, int n) {
 
 /** a + b wrapping modulo 2^32 (Swift's &+), without signed overflow. */
 static inline int32_t q8_add_wrap(int32_t a, int32_t b) {
-    const uint32_t u = (uint32_t)a + (uint32_t)b;
-    return u <= 0x7FFFFFFFu ? (int32_t)u : -(int32_t)(~u) - 1;
+    return q8_from_bits((uint32_t)a + (uint32_t)b);
 }
+
+/**
+ * THE requantization, q8_requantize of q8.h (contract there and in Docs/ARITHMETIC.md), inline
+ * so that kernels requantize without a call: inside the runtime the name q8_requantize expands to
+ * this function (q8_requantize.c defines the out-of-line q8_requantize for q8.h's users).
+ *
+ * Common case, shift = −e with e ≥ 2 (every convolution of the models so far): the two roundings
+ * fold into one. With p = acc·multiplier, step 2 gives h = floor((p + 2^30) / 2^31) and step 3
+ * rounds h / 2^e half away from zero, i.e. floor((h − [h < 0] + 2^(e−1)) / 2^e); nesting the floors,
+ * that is floor((p + 2^30 − [h < 0]·2^31 + 2^(30+e)) / 2^(31+e)). [h < 0] may be replaced by
+ * "acc and multiplier have opposite signs": the two differ only for −2^30 ≤ p ≤ 0, where both give
+ * 0. And the saturating case acc = multiplier = INT32_MIN gives 2^(31−e) as required. So the result
+ * is one multiply-accumulate of p onto a 64-bit constant whose words need no carry (high word
+ * 2^(e−2) − s, low word 2^30 + s·2^31 for s = 0 or 1), then a shift of the high word by e − 1:
+ * about 6 Cortex-M4 instructions (EOR, AND, ORR, ADD, SMLAL, ASR).
+ * Otherwise (shift ≥ −1, models use −31…31 but every int32 shift is defined) the three steps are
+ * done as written, with floor((x·M + 2^30) / 2^31) taken as the low word of a 64-bit shift.
+ */
+static inline int32_t q8_requantize_inline(int32_t acc, int32_t multiplier, int32_t shift) {
+    int32_t x = acc;
+    uint32_t high;
+    if (shift < -1) {
+        const int e = shift < -31 ? 31 : (int)-shift;
+        const uint32_t negative = (uint32_t)q8_asr(acc ^ multiplier, 31); /* s = 1: all ones */
+        /* high word 2^(e−2) − s, as 2^30 >> (32 − e); low word 2^30 + s·2^31 */
+        const uint64_t rounding =
+            ((uint64_t)((0x40000000u >> (32 - e)) + negative) << 32) | (0x40000000u | (negative << 31));
+        const uint64_t sum = rounding + (uint64_t)((int64_t)acc * multiplier);
+        return q8_asr(q8_from_bits((uint32_t)(sum >> 32)), e - 1);
+    }
+    if (shift > 0) {
+        /* Saturating acc · 2^s: it fits exactly when −2^(31−s) ≤ acc ≤ 2^(31−s) − 1. */
+        const int s = shift > 31 ? 31 : (int)shift;
+        const int32_t limit = INT32_MAX >> s;
+        x = acc > limit ? INT32_MAX : acc < -limit - 1 ? INT32_MIN : q8_from_bits((uint32_t)acc << s);
+    }
+    /* h = floor((x·M + 2^30) / 2^31) fits int32 except for x = M = INT32_MIN, whose bits read INT32_MIN. */
+    high = (uint32_t)(((uint64_t)((int64_t)x * multiplier) + 0x40000000u) >> 31);
+    if (shift == -1) {
+        /* t = h − [h < 0], wrapping: the saturated INT32_MIN becomes INT32_MAX, its true value;
+         * then round(h / 2) half away from zero = floor((t + 1) / 2) = t − floor(t / 2). */
+        const int32_t t = q8_from_bits(high - (high >> 31));
+        return t - q8_asr(t, 1);
+    }
+    return high == 0x80000000u ? INT32_MAX : q8_from_bits(high);
+}
+
+#define q8_requantize(acc, multiplier, shift) q8_requantize_inline(acc, multiplier, shift)
 
 /**
  * Requantizes acc, adds the zero point and clamps to [lo, hi] (zero point and bounds in int8
@@ -242,6 +293,12 @@ void q8_hard_swish_s8(const q8_hard_swish_params *p, const int8_t *input, int8_t
 void q8_conv_dispatch(const q8_conv_params *p, const int8_t *input, int8_t *output);
 /** Runs a HARD_SWISH or HARD_SIGMOID: q8_hard_swish_s8. */
 void q8_hard_swish_dispatch(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
+/** Runs an ADD: q8_add_s8. */
+void q8_add_dispatch(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+/** Runs a MUL: q8_mul_s8. */
+void q8_mul_dispatch(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output);
+/** Runs a GLOBAL_AVG_POOL: q8_global_avg_pool_s8. */
+void q8_global_avg_pool_dispatch(const q8_requant *r, q8_shape in, const int8_t *input, int8_t *output);
 
 /* ---- REQUANTIZE (q8_requantize_s8.c) ---- */
 

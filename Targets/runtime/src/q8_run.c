@@ -26,13 +26,13 @@ static void run_op(const q8_model *m, const q8_op *op, const int8_t *input, uint
     case Q8_OP_ADD: {
         q8_add_params p;
         q8_add_get(m, op, &p);
-        q8_add_s8(&p, in, value_data(m, q8_op_input(op, 1), input, arena), out);
+        q8_add_dispatch(&p, in, value_data(m, q8_op_input(op, 1), input, arena), out);
         break;
     }
     case Q8_OP_MUL: {
         q8_mul_params p;
         q8_mul_get(m, op, &p);
-        q8_mul_s8(&p, in, value_data(m, q8_op_input(op, 1), input, arena), out);
+        q8_mul_dispatch(&p, in, value_data(m, q8_op_input(op, 1), input, arena), out);
         break;
     }
     case Q8_OP_HARD_SWISH:
@@ -78,7 +78,7 @@ static void run_op(const q8_model *m, const q8_op *op, const int8_t *input, uint
     }
     default: { /* Q8_OP_GLOBAL_AVG_POOL */
         const q8_requant r = q8_requant_get(op, 0);
-        q8_global_avg_pool_s8(&r, in_shape, in, out);
+        q8_global_avg_pool_dispatch(&r, in_shape, in, out);
         break;
     }
     }
