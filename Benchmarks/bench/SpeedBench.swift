@@ -125,7 +125,7 @@ private func speedMeasure(_ bench: BenchModel) throws -> SpeedResult {
     var notes = ["\(name): load average \(speedLoadAverage()) when its measurement started"]
     let graph = try loadGraph(weights: bench.weights, options: ModelOptions())
     let (calib, eval) = try benchData(bench, graph, calibLimit: speedCalibImages, evalLimit: 200)
-    let (_, model) = try convert(graph, calib: calib, method: .minmax, threads: 2, progress: false)
+    let (_, model) = try convert(graph, calib: calib, method: .minmax, rangeSearch: false, threads: 2, progress: false)
     let macs = model.nodes.reduce(0) { $0 + speedConvMACs($1) }
     let floatEngine = FloatEngine(graph: graph)
     let intEngine = try IntEngine(model: model)

@@ -1,11 +1,11 @@
 import Foundation
 import Calibration
 
-// `swift run -c release bench [accuracy|speed|float|int|io|all] [--models a,b] [--method M] [--percentile P] [--no-bias-correction]
+// `swift run -c release bench [accuracy|speed|float|int|io|all] [--models a,b] [--method M] [--percentile P] [--no-bias-correction] [--no-range-search]
 //   [--calib-limit N] [--eval-limit N]`
 // Prints figures, with peers measured in the same run where the figure is a ratio.
 let args = Array(CommandLine.arguments.dropFirst())
-var biasCorrection = true, percentile = 99.99
+var biasCorrection = true, rangeSearch = true, percentile = 99.99
 var what = "all", models: [String] = [], method = CalibrationMethod.percentile, calibLimit: Int? = nil, evalLimit: Int? = nil
 var i = 0
 while i < args.count {
@@ -18,13 +18,14 @@ while i < args.count {
     case "--eval-limit": evalLimit = Int(next())
     case "--percentile": percentile = Double(next()) ?? percentile
     case "--no-bias-correction": biasCorrection = false
+    case "--no-range-search": rangeSearch = false
     default: what = a
     }
     i += 1
 }
 do {
     if what == "io" || what == "all" { benchCheckpointLoad(); benchJPEGDecode() }
-    if what == "accuracy" || what == "all" { try benchAccuracy(models: models, method: method, percentile: percentile, biasCorrection: biasCorrection, calibLimit: calibLimit, evalLimit: evalLimit) }
+    if what == "accuracy" || what == "all" { try benchAccuracy(models: models, method: method, percentile: percentile, biasCorrection: biasCorrection, rangeSearch: rangeSearch, calibLimit: calibLimit, evalLimit: evalLimit) }
     if what == "speed" || what == "all" { benchSpeed(models: models) }
     if what == "float" { benchFloat() }
     if what == "int" { benchIntKernels() }

@@ -58,6 +58,38 @@ public final class IntEngine: @unchecked Sendable {
         withoutActuallyEscaping(visit) { runSingle(input, visit: $0) }
     }
 
+    /// Runs with every value kept in its own array (`values[v]`: 0 = input, i + 1 = output of
+    /// node i) instead of reused buffers. Nodes before `first` are not run: their values must
+    /// already be in `values`, e.g. from a run of a model that differs from this one only from node
+    /// `first` on (the calibration range search re-runs just the changed tail); with `first` = 0,
+    /// `values` needs only the input. May be called from several threads at once.
+    public func runKeepingValues(_ values: inout [[Int8]], fromNode first: Int = 0) {
+        precondition(values.count > first && values.prefix(first + 1).enumerated().allSatisfy { $0.element.count == model.info($0.offset).shape.count },
+                     "runKeepingValues: the values before node \(first) are missing or of the wrong size")
+        if values.count < model.nodes.count + 1 { values += Array(repeating: [], count: model.nodes.count + 1 - values.count) }
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(scratchBytes, 1), alignment: 64)
+        let inputList = UnsafeMutablePointer<UnsafePointer<Int8>>.allocate(capacity: maxInputs)
+        defer { scratch.deallocate(); inputList.deallocate() }
+        for i in first..<model.nodes.count {
+            let node = model.nodes[i]
+            var out = [Int8](repeating: 0, count: node.output.shape.count)
+            withInputs(node.inputs[...], values, inputList) {
+                out.withUnsafeMutableBufferPointer { kernels[i].run(inputList, $0.baseAddress!, scratch) }
+            }
+            values[i + 1] = out
+        }
+    }
+
+    /// Points `list[j]` at the array of value `inputs[j]` for the duration of `body`.
+    private func withInputs(_ inputs: ArraySlice<Int>, _ values: [[Int8]], _ list: UnsafeMutablePointer<UnsafePointer<Int8>>,
+                            _ body: () -> Void) {
+        guard let v = inputs.first else { return body() }
+        values[v].withUnsafeBufferPointer { buf in
+            list[0] = buf.baseAddress!
+            withInputs(inputs.dropFirst(), values, list + 1, body)
+        }
+    }
+
     /// Many images (flat HWC uint8, `count` images of the model's input size) on `threads`
     /// workers, each with its own workspace, images handed out one at a time. `progress` is
     /// called with (images done, count) after each image, one call at a time.

@@ -25,6 +25,8 @@ public struct QuantizeConfig: Sendable {
     /// Images used for the per-layer error table (from the calibration set).
     public var layerImages: Int = 64
     public var method: CalibrationMethod = .percentile
+    /// Whether activation ranges are refined against the float logits after calibration.
+    public var rangeSearch = true
     public var outDir: String
     public var threads: Int = 2
     public var progress: Bool = true
@@ -126,7 +128,7 @@ final class SliceResults<T>: @unchecked Sendable {
 
 /// Calibration: runs the folded float graph over `images` on `threads` cores and observes the
 /// range of every value.
-public func calibrate(_ folded: Graph, images: ImageSet, method: CalibrationMethod, percentile: Double = 99.99, threads: Int, progress: Bool) throws -> (ranges: ActivationRanges, means: [Int: [Float]]) {
+public func calibrate(_ folded: Graph, images: ImageSet, method: CalibrationMethod, percentile: Double = 99.99, threads: Int, progress: Bool) throws -> (ranges: ActivationRanges, means: [Int: [Float]], session: CalibrationSession) {
     let empty = try CalibrationSession(method: method, percentile: percentile)
     let engine = FloatEngine(graph: folded)  // thread-safe: one workspace per worker
     let line = ProgressLine("calibrating", total: images.count, enabled: progress)
@@ -150,7 +152,7 @@ public func calibrate(_ folded: Graph, images: ImageSet, method: CalibrationMeth
     var ranges = merged.ranges()
     let output = folded.nodes.count
     ranges.ranges[output] = merged.ranges(method: .minmax).ranges[output]
-    return (ranges, means.means())
+    return (ranges, means.means(), merged)
 }
 
 /// Per-channel means of every value of the int8 model on `images`, dequantized (for bias correction).
@@ -197,13 +199,25 @@ public func layerErrors(_ folded: Graph, _ model: QModel, images: ImageSet, thre
 }
 
 /// Folds, calibrates on `calib` and converts: the float graph the int8 model is compared with
-/// layer by layer, and the int8 model.
+/// layer by layer, and the int8 model. With `rangeSearch`, each activation's range is then
+/// refined against the float logits (`searchRanges`); with `biasCorrection`, every convolution's
+/// bias absorbs the mean error its int8 input and rounded weights cause.
 public func convert(_ graph: Graph, calib: ImageSet, method: CalibrationMethod, percentile: Double = 99.99,
-                    biasCorrection: Bool = true, threads: Int, progress: Bool) throws -> (folded: Graph, model: QModel) {
+                    biasCorrection: Bool = true, rangeSearch: Bool = true, threads: Int, progress: Bool) throws -> (folded: Graph, model: QModel) {
     let folded = try foldGraph(graph)
-    let (ranges, means) = try calibrate(folded, images: calib, method: method, percentile: percentile, threads: threads, progress: progress)
-    let meta = ["calibration": method.rawValue, "calibration_images": "\(calib.count)", "calibration_data": calib.source]
+    var (ranges, means, session) = try calibrate(folded, images: calib, method: method, percentile: percentile, threads: threads, progress: progress)
+    var meta = ["calibration": method.rawValue, "calibration_images": "\(calib.count)", "calibration_data": calib.source,
+                "bias_correction": "\(biasCorrection)"]
     var options = QuantizerOptions(metadata: meta, channelMeans: biasCorrection ? means : [:])
+    if rangeSearch {
+        // Every int8 value of every search image is kept: at most ~1 GB of them.
+        let perImage = (0...folded.nodes.count).reduce(0) { $0 + folded.shape($1).count }
+        let images = calib.subset(Array(0..<min(calib.count, 256, max(16, (1 << 30) / perImage))))
+        ranges.ranges = try searchRanges(folded, ranges: ranges.ranges, session: session, levels: rangeSearchLevels,
+                                         images: images, options: options, threads: threads, progress: progress)
+        meta["range_search_images"] = "\(images.count)"
+        options.metadata = meta
+    }
     var model = try quantize(folded, ranges: ranges.ranges, options: options)
     // Bias correction against the int8 model's own input means, one layer at a time in graph
     // order, so each layer absorbs the mean error the corrected int8 layers before it leave.
@@ -236,7 +250,8 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     log("calibration: \(calib.count) images from \(config.calib)")
     for note in calib.notes { log("  note: \(note)") }
 
-    let (folded, model) = try convert(graph, calib: calib, method: config.method, threads: config.threads, progress: config.progress)
+    let (folded, model) = try convert(graph, calib: calib, method: config.method, rangeSearch: config.rangeSearch,
+                                      threads: config.threads, progress: config.progress)
     log("converted: \(model.nodes.count) integer ops")
 
     let layerSet = calib.subset(Array(0..<min(config.layerImages, calib.count)))
@@ -284,3 +299,51 @@ public func cSymbol(_ name: String) -> String {
     return s.first?.isNumber == true ? "m_" + s : s
 }
 
+
+/// Percentiles the range search tries for each activation besides the calibrated one (100 = min/max).
+public let rangeSearchLevels: [Double] = [99.9, 99.999, 100]
+
+/// Per-activation range search: for each value in graph order (except the logits, which keep
+/// min/max), tries the ranges `levels` would give and keeps one only when the int8 logits get
+/// closer (mean squared error, dequantized) to the float logits on `images`. Greedy and one pass;
+/// the int8 values before the first node a trial changes are reused, not recomputed.
+func searchRanges(_ folded: Graph, ranges: [Int: (min: Float, max: Float)], session: CalibrationSession, levels: [Double],
+                  images: ImageSet, options: QuantizerOptions, threads: Int, progress: Bool) throws -> [Int: (min: Float, max: Float)] {
+    let target = FloatEngine(graph: folded).logits(images: images.pixels, count: images.count, threads: threads) { _, _ in }
+    let outputValue = folded.nodes.count
+    /// Runs `engine` from node `first` on every image, reusing `base`'s earlier values.
+    func run(_ engine: IntEngine, from first: Int, base: [[[Int8]]]) -> (values: [[[Int8]]], loss: Double) {
+        let grid = engine.model.info(outputValue)
+        let parts = parallelSlices(count: images.count, threads: threads) { _, range -> ([[[Int8]]], Double) in
+            var loss = 0.0
+            let values = range.map { n -> [[Int8]] in
+                var vals = base.isEmpty ? [images.image(n).map { Int8(truncatingIfNeeded: Int($0) - 128) }] : base[n]
+                engine.runKeepingValues(&vals, fromNode: first)
+                for (f, q) in zip(target[n], vals[outputValue]) {
+                    let d = Double(f) - (Double(q) - Double(grid.zeroPoint)) * grid.scale
+                    loss += d * d
+                }
+                return vals
+            }
+            return (values, loss)
+        }
+        return (parts.flatMap(\.0), parts.map(\.1).reduce(0, +) / Double(images.count))
+    }
+    var ranges = ranges
+    var model = try quantize(folded, ranges: ranges, options: options)
+    var (cache, best) = run(try IntEngine(model: model), from: 0, base: [])
+    let line = ProgressLine("range search", total: outputValue - 1, enabled: progress)
+    for v in 1..<outputValue {
+        defer { line.advance() }
+        guard let histogram = session.histograms[v] else { continue }
+        for p in levels {
+            var trial = ranges
+            trial[v] = CalibrationSession.range(of: histogram, method: p >= 100 ? .minmax : .percentile, percentile: p)
+            let (candidate, first) = try reconvert(model, graph: folded, ranges: trial, options: options)
+            guard let first else { continue }
+            let (values, loss) = run(try IntEngine(model: candidate), from: first, base: cache)
+            if loss < best { (ranges, model, cache, best) = (trial, candidate, values, loss) }
+        }
+    }
+    return ranges
+}

@@ -38,62 +38,83 @@ public let inputQuantization = (scale: 1.0 / 255.0, zeroPoint: Int32(-128))
 /// - Every accumulator's worst case is checked to fit int32.
 public func quantize(_ graph: Graph, ranges: [Int: (min: Float, max: Float)], options: QuantizerOptions = .init()) throws -> QModel {
     let params = try activationParams(graph, ranges: ranges)
-    var nodes: [QNode] = []
-    nodes.reserveCapacity(graph.nodes.count)
-    for (i, node) in graph.nodes.enumerated() {
-        let v = i + 1
-        var out = QTensorInfo(shape: node.shape, zeroPoint: params[v].zeroPoint, scale: params[v].scale)
-        let inP = node.inputs.map { params[$0] }
-        let op: QOp
-        switch node.op {
-        case .conv, .linear:
-            op = try convertWeighted(graph, node: i, input: inP[0], output: out, options: options)
-        case .relu, .relu6:
-            let (lo, hi) = clamp(node.op.isRelu6 ? .relu6 : .relu, out)
-            op = .requantize(QRequantize.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
-                                              outputScale: out.scale, outputZeroPoint: out.zeroPoint, actMin: lo, actMax: hi))
-        case .hardSwish:
-            op = .hardSwish(QHardSwish.make(isSigmoid: false, inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
-                                            outputScale: out.scale, outputZeroPoint: out.zeroPoint))
-        case .hardSigmoid:
-            op = .hardSwish(QHardSwish.make(isSigmoid: true, inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
-                                            outputScale: out.scale, outputZeroPoint: out.zeroPoint))
-        case .add(let act):
-            let (lo, hi) = clamp(act, out)
-            op = .add(QAdd.make(input1Scale: inP[0].scale, input1ZeroPoint: inP[0].zeroPoint,
-                                input2Scale: inP[1].scale, input2ZeroPoint: inP[1].zeroPoint,
-                                outputScale: out.scale, outputZeroPoint: out.zeroPoint, actMin: lo, actMax: hi))
-        case .mul:
-            op = .mul(QMul.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
-                                gateScale: inP[1].scale, gateZeroPoint: inP[1].zeroPoint,
-                                outputScale: out.scale, outputZeroPoint: out.zeroPoint, actMin: -128, actMax: 127))
-        case .concat:
-            op = .concat
-        case .split(let start, let count):
-            op = .split(start: start, count: count)
-        case .shuffle(let groups):
-            op = .shuffle(groups: groups)
-        case .maxPool(let k, let s, let p):
-            op = .maxPool(QPool(kernel: k, stride: s, padTop: p, padLeft: p,
-                                requant: QRequantize(inputZeroPoint: inP[0].zeroPoint, multiplier: 0, shift: 0, outputZeroPoint: out.zeroPoint)))
-        case .avgPool(let k, let s, let p):
-            op = .avgPool(QPool(kernel: k, stride: s, padTop: p, padLeft: p,
-                                requant: QRequantize.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
-                                                          outputScale: out.scale, outputZeroPoint: out.zeroPoint,
-                                                          count: k * k, actMin: -128, actMax: 127)))
-        case .globalAvgPool:
-            let s = graph.shape(node.inputs[0])
-            op = .globalAvgPool(QRequantize.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
-                                                 outputScale: out.scale, outputZeroPoint: out.zeroPoint,
-                                                 count: s.h * s.w, actMin: -128, actMax: 127))
-        }
-        out.shape = node.shape
-        nodes.append(QNode(name: node.name, op: op, inputs: node.inputs, output: out))
-    }
+    let nodes = try graph.nodes.indices.map { try convertNode(graph, $0, params: params, options: options) }
     let input = QTensorInfo(shape: graph.shape(0), zeroPoint: inputQuantization.zeroPoint, scale: inputQuantization.scale)
     var meta = options.metadata
     meta["arch"] = graph.arch
     return QModel(name: graph.name, input: input, nodes: nodes, numClasses: graph.numClasses, metadata: meta)
+}
+
+/// Node `i` of `graph` converted on the activation grids `params`.
+func convertNode(_ graph: Graph, _ i: Int, params: [(scale: Double, zeroPoint: Int32)], options: QuantizerOptions) throws -> QNode {
+    let node = graph.nodes[i]
+    let v = i + 1
+    var out = QTensorInfo(shape: node.shape, zeroPoint: params[v].zeroPoint, scale: params[v].scale)
+    let inP = node.inputs.map { params[$0] }
+    let op: QOp
+    switch node.op {
+    case .conv, .linear:
+        op = try convertWeighted(graph, node: i, input: inP[0], output: out, options: options)
+    case .relu, .relu6:
+        let (lo, hi) = clamp(node.op.isRelu6 ? .relu6 : .relu, out)
+        op = .requantize(QRequantize.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
+                                          outputScale: out.scale, outputZeroPoint: out.zeroPoint, actMin: lo, actMax: hi))
+    case .hardSwish:
+        op = .hardSwish(QHardSwish.make(isSigmoid: false, inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
+                                        outputScale: out.scale, outputZeroPoint: out.zeroPoint))
+    case .hardSigmoid:
+        op = .hardSwish(QHardSwish.make(isSigmoid: true, inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
+                                        outputScale: out.scale, outputZeroPoint: out.zeroPoint))
+    case .add(let act):
+        let (lo, hi) = clamp(act, out)
+        op = .add(QAdd.make(input1Scale: inP[0].scale, input1ZeroPoint: inP[0].zeroPoint,
+                            input2Scale: inP[1].scale, input2ZeroPoint: inP[1].zeroPoint,
+                            outputScale: out.scale, outputZeroPoint: out.zeroPoint, actMin: lo, actMax: hi))
+    case .mul:
+        op = .mul(QMul.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
+                            gateScale: inP[1].scale, gateZeroPoint: inP[1].zeroPoint,
+                            outputScale: out.scale, outputZeroPoint: out.zeroPoint, actMin: -128, actMax: 127))
+    case .concat:
+        op = .concat
+    case .split(let start, let count):
+        op = .split(start: start, count: count)
+    case .shuffle(let groups):
+        op = .shuffle(groups: groups)
+    case .maxPool(let k, let s, let p):
+        op = .maxPool(QPool(kernel: k, stride: s, padTop: p, padLeft: p,
+                            requant: QRequantize(inputZeroPoint: inP[0].zeroPoint, multiplier: 0, shift: 0, outputZeroPoint: out.zeroPoint)))
+    case .avgPool(let k, let s, let p):
+        op = .avgPool(QPool(kernel: k, stride: s, padTop: p, padLeft: p,
+                            requant: QRequantize.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
+                                                      outputScale: out.scale, outputZeroPoint: out.zeroPoint,
+                                                      count: k * k, actMin: -128, actMax: 127)))
+    case .globalAvgPool:
+        let s = graph.shape(node.inputs[0])
+        op = .globalAvgPool(QRequantize.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
+                                             outputScale: out.scale, outputZeroPoint: out.zeroPoint,
+                                             count: s.h * s.w, actMin: -128, actMax: 127))
+    }
+    out.shape = node.shape
+    return QNode(name: node.name, op: op, inputs: node.inputs, output: out)
+}
+
+/// `model` (converted from `graph`) after the calibrated `ranges` changed: only the nodes whose
+/// input or output grid moved are converted again. Also returns the first such node (nil when
+/// nothing moved), since the int8 values before it are unchanged.
+public func reconvert(_ model: QModel, graph: Graph, ranges: [Int: (min: Float, max: Float)],
+                       options: QuantizerOptions) throws -> (model: QModel, firstChanged: Int?) {
+    let params = try activationParams(graph, ranges: ranges)
+    let moved = params.indices.map { v in
+        let old = model.info(v)
+        return old.scale != params[v].scale || old.zeroPoint != params[v].zeroPoint
+    }
+    var result = model
+    var first: Int?
+    for (i, node) in graph.nodes.enumerated() where moved[i + 1] || node.inputs.contains(where: { moved[$0] }) {
+        result.nodes[i] = try convertNode(graph, i, params: params, options: options)
+        first = first ?? i
+    }
+    return (result, first)
 }
 
 /// Converts node `i` of `graph` (a convolution or linear layer) again with `options`, keeping

@@ -29,6 +29,7 @@ evaluates on Evaluation/fashion-mnist.
                      (default for the shipped model: Evaluation/fashion-mnist)
   --out DIR          where model.q8, model_data.h/.c, report.md/.json, memory.md go (default: out/NAME)
   --method M         calibration observer: minmax, percentile, mse, entropy (default: percentile, 99.99th; see README)
+  --no-range-search  keep the observer's ranges (default: refine each against the float logits)
   --calib-limit N    use the first N calibration images       --eval-limit N   first N evaluation images
   --threads N        worker threads (default: 2)              --quiet          no progress lines
   --classes N --in-channels N --input-size N --stem-stride N --width MULT --groups N
@@ -73,7 +74,7 @@ func modelSpec(_ model: String, _ args: Arguments) throws -> (weights: String, o
 
 func runMain(_ argv: [String]) throws {
     let args = try Arguments(argv, valued: modelFlags.union(["calib", "eval", "out", "method", "calib-limit", "eval-limit", "threads"]),
-                             switches: ["quiet"])
+                             switches: ["quiet", "no-range-search"])
     if args.flags.contains("help") || args.positionals.isEmpty { print(mainHelp); return }
     guard args.positionals.count == 1 else { throw ToolkitError(args.positionals.joined(separator: " "), "expected one MODEL (see --help)") }
     let spec = try modelSpec(args.positionals[0], args)
@@ -90,6 +91,7 @@ func runMain(_ argv: [String]) throws {
         }
         config.method = method
     }
+    config.rangeSearch = !args.flags.contains("no-range-search")
     config.calibLimit = try args.int("calib-limit")
     config.evalLimit = try args.int("eval-limit")
     config.threads = try args.int("threads") ?? 2

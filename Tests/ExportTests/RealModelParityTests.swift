@@ -22,7 +22,7 @@ final class RealModelParityTests: XCTestCase {
             evalSet = try loadImages(SharedData.path(eval), for: graph, limit: 256)
         }
         XCTAssertEqual(evalSet.count, 256, file: file, line: line)
-        let (_, model) = try convert(graph, calib: calibSet, method: .percentile, threads: 2, progress: false)
+        let (_, model) = try convert(graph, calib: calibSet, method: .percentile, rangeSearch: false, threads: 2, progress: false)
         let blob = try writeBlob(model)
         let swift = try IntEngine(model: model).logits(images: evalSet.pixels, count: evalSet.count)
         let c = try runC(blob: blob, images: evalSet.pixels, count: evalSet.count)

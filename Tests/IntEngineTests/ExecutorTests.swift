@@ -133,6 +133,32 @@ final class ExecutorTests: XCTestCase {
         }
     }
 
+    /// Kept values equal the reference's; re-running the tail of a model whose later nodes
+    /// changed, on the kept prefix, gives what a full run of the changed model gives.
+    func testRunKeepingValuesAndRerunningTheTail() throws {
+        let model = Self.makeModel()
+        let engine = try IntEngine(model: model)
+        // Node k ("pw") gets another bias; the nodes before it are unchanged.
+        var changed = model
+        let k = try XCTUnwrap(model.nodes.firstIndex { $0.name == "pw" })
+        guard case .conv(var conv) = changed.nodes[k].op else { return XCTFail("pw is not a convolution") }
+        conv.bias = conv.bias.map { $0 + 400 }
+        changed.nodes[k].op = .conv(conv)
+        let changedEngine = try IntEngine(model: changed)
+        var rng = TestRandom(seed: 11)
+        for _ in 0..<5 {
+            let input = (0..<model.input.shape.count).map { _ in Int8.random(in: -128...127, using: &rng) }
+            var values = [input]
+            engine.runKeepingValues(&values)
+            XCTAssertEqual(values, Self.referenceValues(model, input))
+            var tail = values
+            changedEngine.runKeepingValues(&tail, fromNode: k)
+            XCTAssertEqual(tail, Self.referenceValues(changed, input))
+            XCTAssertEqual(Array(tail.prefix(k + 1)), Array(values.prefix(k + 1)))
+            XCTAssertNotEqual(tail[k + 1], values[k + 1])
+        }
+    }
+
     func testPixelsAndBatchesGiveTheSameLogits() throws {
         let model = Self.makeModel()
         let engine = try IntEngine(model: model)

@@ -134,6 +134,27 @@ final class ConversionTests: XCTestCase {
         XCTAssertLessThan(both, floatOnly / 10)
     }
 
+    /// After one range changes, `reconvert` gives the model a full conversion gives, and names
+    /// the first node that changed (the range search relies on both).
+    func testReconvertEqualsAFullConversion() throws {
+        let graph = try foldGraph(try loadGraph(weights: SharedData.path("models/shufflenet_v1_g3-cifar10.safetensors"), options: ModelOptions()))
+        var ranges: [Int: (min: Float, max: Float)] = [:]
+        for v in 1...graph.nodes.count { ranges[v] = (-1 - Float(v % 7) * 0.1, 2 + Float(v % 5) * 0.3) }
+        let model = try quantize(graph, ranges: ranges)
+        let same = try reconvert(model, graph: graph, ranges: ranges, options: .init())
+        XCTAssertNil(same.firstChanged)
+        for v in [3, graph.nodes.count / 2, graph.nodes.count] {
+            var moved = ranges
+            moved[v] = (-0.5, 9)
+            let (partial, first) = try reconvert(model, graph: graph, ranges: moved, options: .init())
+            let full = try quantize(graph, ranges: moved)
+            XCTAssertEqual(String(describing: partial), String(describing: full), "value \(v)")
+            let firstDiff = model.nodes.indices.first { String(describing: model.nodes[$0]) != String(describing: full.nodes[$0]) }
+            XCTAssertEqual(first, firstDiff, "value \(v)")
+            XCTAssertNotNil(first)
+        }
+    }
+
     /// A tap's share of output positions that see the input rather than padding.
     func testTapCoverageCountsPaddedPositions() {
         let on1x1 = tapCoverage(convGeometry(1, kernel: 3, stride: 1, padding: .symmetric), inSize: 1, kernel: 3, stride: 1)

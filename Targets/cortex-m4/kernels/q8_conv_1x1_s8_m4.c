@@ -27,25 +27,6 @@
 
 #include "q8_kernels_m4.h"
 
-#if !defined(__ARM_FEATURE_DSP) || !defined(__ARM_FEATURE_SIMD32)
-#error "q8_conv_1x1_s8_m4.c needs the Armv7E-M DSP extension (-mcpu=cortex-m4)"
-#endif
-
-/* The 4 bytes at p as one word (unaligned loads are fine on the M4; memcpy compiles to LDR). */
-static inline int32_t load4(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/* SXTAB16 of the odd bytes (1 and 3) of w: the instruction's own ROR #8 operand, which GCC 12
- * does not fold from a C rotation (its arm_acle.h has no __ror either). */
-static inline int32_t sxtab16_odd(int32_t a, int32_t w) {
-    int32_t r;
-    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(w));
-    return r;
-}
-
 int q8_conv_1x1_s8_m4_fits(const q8_conv_params *p) {
     return p->kernel_h == 1 && p->kernel_w == 1 && p->groups == 1 && p->in.c <= Q8_M4_1X1_BUFFER;
 }
@@ -61,9 +42,9 @@ static const int8_t *input_pixel(const q8_conv_params *p, const int8_t *input, i
 static void widen(const int8_t *x, int32_t groups, int32_t neg_zp, int32_t *dst, int32_t stride) {
     int32_t g;
     for (g = 0; g < groups; ++g, x += 4, dst += stride) {
-        const int32_t v = load4(x);
+        const int32_t v = q8_m4_load4(x);
         dst[0] = __sxtab16(neg_zp, v);
-        dst[1] = sxtab16_odd(neg_zp, v);
+        dst[1] = q8_m4_sxtab16_odd(neg_zp, v);
     }
 }
 

@@ -19,27 +19,11 @@
 
 #include "q8_kernels_m4.h"
 
-#if !defined(__ARM_FEATURE_DSP) || !defined(__ARM_FEATURE_SIMD32)
-#error "q8_conv_patch_s8_m4.c needs the Armv7E-M DSP extension (-mcpu=cortex-m4)"
-#endif
-
 /* Taps the strip buffer holds (int16 each); windows of at most SMALL_TAPS taps (the stem 3×3 on one
  * channel) keep the channel's weights in registers; values of the row cache, whose rows have SLACK
  * values more than they need (one window, Q8_M4_PATCH_MAX taps plus SLACK per row for at most
  * Q8_M4_PATCH_ROWS rows, always fits). */
 enum { STRIP_TAPS = 1024, SMALL_TAPS = 10, SLACK = 3, ROW_CACHE = 2 * Q8_M4_PATCH_MAX };
-
-/* The 4 bytes at p as one word (an unaligned LDR on the M4). */
-static inline int32_t load4(const void *p) {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/* The int16 pair (low, high) as one word. */
-static inline int32_t pair(int32_t low, int32_t high) {
-    return (int32_t)(((uint32_t)low & 0xFFFFu) | ((uint32_t)high << 16));
-}
 
 int q8_conv_patch_s8_m4_fits(const q8_conv_params *p) {
     return p->groups == 1 && p->kernel_h * p->kernel_w * p->in.c <= Q8_M4_PATCH_MAX && p->kernel_h <= Q8_M4_PATCH_ROWS;
@@ -100,12 +84,12 @@ static inline void store4(int16_t *d, int32_t v) { __asm__ volatile("str %1, [%0
 static inline void copy_values(int16_t *d, const int16_t *src, int32_t n) {
     int32_t k;
     if (n <= 4) {
-        const int32_t v0 = load4(src), v1 = load4(src + 2);
+        const int32_t v0 = q8_m4_load4(src), v1 = q8_m4_load4(src + 2);
         store4(d, v0);
         store4(d + 2, v1);
         return;
     }
-    for (k = 0; k < n; k += 2) store4(d + k, load4(src + k));
+    for (k = 0; k < n; k += 2) store4(d + k, q8_m4_load4(src + k));
 }
 
 /* Widens the windows of output pixels [first, first + count) into patches, stride taps per pixel, the
@@ -145,13 +129,13 @@ static void sum_windows(const int16_t *x, int32_t count, int32_t stride, const i
             a = __smlad(x1, w1, a);
             a = __smlad(x2, w2, a);
             a = __smlad(x3, w3, a);
-            *acc++ = __smlad(load4(x), w4, a);
+            *acc++ = __smlad(q8_m4_load4(x), w4, a);
             x += 2;
         } while (--count != 0);
     } else {
         do {
             int32_t a = bias, k;
-            for (k = 0; k < stride / 2; ++k) a = __smlad(load4(x + 2 * k), w[k], a);
+            for (k = 0; k < stride / 2; ++k) a = __smlad(q8_m4_load4(x + 2 * k), w[k], a);
             *acc++ = a;
             x += stride;
         } while (--count != 0);
@@ -190,16 +174,16 @@ void q8_conv_patch_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *o
         fill_strip(p, input, first, count, stride, patches, &cache);
         for (oc = 0; oc < out_c; ++oc) {
             const int8_t *w = p->weights + oc * taps;
-            const int32_t shift = load4(p->shift + 4 * oc);
+            const int32_t shift = q8_m4_load4(p->shift + 4 * oc);
             for (k = 0; k < stride / 2; ++k) {
-                weights[k] = pair(2 * k < taps ? w[2 * k] : 0, 2 * k + 1 < taps ? w[2 * k + 1] : 0);
+                weights[k] = q8_m4_pair(2 * k < taps ? w[2 * k] : 0, 2 * k + 1 < taps ? w[2 * k + 1] : 0);
             }
-            sum_windows(patches, count, stride, weights, load4(p->bias + 4 * oc), acc);
+            sum_windows(patches, count, stride, weights, q8_m4_load4(p->bias + 4 * oc), acc);
             /* Written twice, for q8_m4_output's common case and the others. */
             if (q8_m4_common(shift, p->act_min, p->act_max)) {
-                store_channel(acc, count, load4(p->multiplier + 4 * oc), shift, p, output + first * out_c + oc, 1);
+                store_channel(acc, count, q8_m4_load4(p->multiplier + 4 * oc), shift, p, output + first * out_c + oc, 1);
             } else {
-                store_channel(acc, count, load4(p->multiplier + 4 * oc), shift, p, output + first * out_c + oc, 0);
+                store_channel(acc, count, q8_m4_load4(p->multiplier + 4 * oc), shift, p, output + first * out_c + oc, 0);
             }
         }
     }

@@ -22,38 +22,15 @@
 
 #include "q8_kernels_m4.h"
 
-#if !defined(__ARM_FEATURE_DSP) || !defined(__ARM_FEATURE_SIMD32)
-#error "q8_depthwise_conv_s8_m4.c needs the Armv7E-M DSP extension (-mcpu=cortex-m4)"
-#endif
-
 /* Input pixels the tile buffer holds (8 bytes each: two int16 pairs) and output pixels of a tile (16 bytes
  * of accumulators each). */
 enum { TILE_PIXELS = 256, TILE_OUTPUTS = 64 };
-
-/* The 4 bytes at p as one word (an unaligned LDR on the M4). */
-static inline int32_t load4(const void *p) {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/* SXTAB16 of the odd bytes (1 and 3) of w (GCC 12 does not fold a C rotation into the operand). */
-static inline int32_t sxtab16_odd(int32_t a, int32_t w) {
-    int32_t r;
-    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(w));
-    return r;
-}
 
 /* SXTB16 of the odd bytes (1 and 3) of w. */
 static inline int32_t sxtb16_odd(int32_t w) {
     int32_t r;
     __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
     return r;
-}
-
-/* The int16 pair (low, high) as one word. */
-static inline int32_t pair(int32_t low, int32_t high) {
-    return (int32_t)(((uint32_t)(uint16_t)(int16_t)low) | ((uint32_t)(uint16_t)(int16_t)high << 16));
 }
 
 int q8_depthwise_conv_s8_m4_fits(const q8_conv_params *p) {
@@ -150,8 +127,8 @@ static void prepare_taps(int32_t *pairs, const int8_t *w, int32_t taps, int32_t 
     const int32_t end = t + count;
     int32_t *out = pairs + 2 * t;
     for (; t + 4 <= end; t += 4) {
-        const int32_t w0 = load4(w + t), w1 = load4(w + taps + t);
-        const int32_t w2 = load4(w + 2 * taps + t), w3 = load4(w + 3 * taps + t);
+        const int32_t w0 = q8_m4_load4(w + t), w1 = q8_m4_load4(w + taps + t);
+        const int32_t w2 = q8_m4_load4(w + 2 * taps + t), w3 = q8_m4_load4(w + 3 * taps + t);
         const int32_t e0 = __sxtb16(w0), e1 = __sxtb16(w1), e2 = __sxtb16(w2), e3 = __sxtb16(w3);
         const int32_t o0 = sxtb16_odd(w0), o1 = sxtb16_odd(w1), o2 = sxtb16_odd(w2), o3 = sxtb16_odd(w3);
         store2(&out, pkhbt(e0, e2), pkhbt(e1, e3));
@@ -229,8 +206,8 @@ static void fill_tile(int32_t *buffer, const tile *t, const geometry *g, const i
             const int8_t *x = input + (y * g->in_w + t->x0 + begin) * channels + c;
             int32_t *cell = row + 2 * begin, *const cells_end = row + 2 * end;
             do {
-                const int32_t v = load4(x);
-                store2(&cell, __sxtab16(neg_zp, v), sxtab16_odd(neg_zp, v));
+                const int32_t v = q8_m4_load4(x);
+                store2(&cell, __sxtab16(neg_zp, v), q8_m4_sxtab16_odd(neg_zp, v));
                 x += channels;
             } while (cell != cells_end);
         }
@@ -295,7 +272,7 @@ void q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_
     const geometry g = {p->in.h, p->in.w, p->in.c, p->out.h, p->out.w, p->kernel_h, p->kernel_w,
                         p->stride_h, p->stride_w, p->pad_top, p->pad_left};
     const int32_t taps = g.kernel_h * g.kernel_w, channels = g.channels;
-    const int32_t neg_zp = pair(-p->input_zp, -p->input_zp);
+    const int32_t neg_zp = q8_m4_pair(-p->input_zp, -p->input_zp);
     const int full_windows = p->pad_value != 0;
     /* The taps some window visits: rows [ky_used, ky_used + used_h), columns [kx_used, kx_used + used_w)
      * (the first and last windows reach furthest into the kernel); every tap with pad values. */
@@ -336,18 +313,18 @@ void q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_
                         prepare_taps(pairs, w, taps, k * g.kernel_w + kx_used, used_w);
                     }
                 }
-                bias.a0 = load4(p->bias + 4 * c);
-                bias.a1 = load4(p->bias + 4 * c + 4);
-                bias.a2 = load4(p->bias + 4 * c + 8);
-                bias.a3 = load4(p->bias + 4 * c + 12);
+                bias.a0 = q8_m4_load4(p->bias + 4 * c);
+                bias.a1 = q8_m4_load4(p->bias + 4 * c + 4);
+                bias.a2 = q8_m4_load4(p->bias + 4 * c + 8);
+                bias.a3 = q8_m4_load4(p->bias + 4 * c + 12);
                 for (k = 0; k < 4; ++k) {
-                    b.multiplier[k] = load4(p->multiplier + 4 * (c + k));
-                    b.shift[k] = load4(p->shift + 4 * (c + k));
+                    b.multiplier[k] = q8_m4_load4(p->multiplier + 4 * (c + k));
+                    b.shift[k] = q8_m4_load4(p->shift + 4 * (c + k));
                 }
                 if (full_windows) {
-                    const int32_t v = load4(p->pad_value + c);
+                    const int32_t v = q8_m4_load4(p->pad_value + c);
                     pad[0] = __sxtab16(neg_zp, v);
-                    pad[1] = sxtab16_odd(neg_zp, v);
+                    pad[1] = q8_m4_sxtab16_odd(neg_zp, v);
                 }
                 fill_tile(buffer, &t, &g, input, c, neg_zp, full_windows ? pad : 0);
                 sum_windows(acc, windows, count, buffer, pairs, bias, g.kernel_w);

@@ -13,29 +13,10 @@
 
 #include "q8_kernels_m4.h"
 
-#if !defined(__ARM_FEATURE_DSP) || !defined(__ARM_FEATURE_SIMD32)
-#error "q8_global_avg_pool_s8_m4.c needs the Armv7E-M DSP extension (-mcpu=cortex-m4)"
-#endif
-
 /* Pixels whose int8 sum fits an int16 lane. */
 enum { RUN = 256 };
 
-/* The 4 bytes at p as one word (an unaligned LDR on the M4). */
-static inline int32_t load4(const void *p) {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/* SXTAB16 of the odd bytes (1 and 3) of w (GCC 12 does not fold a C rotation into the operand). */
-static inline int32_t sxtab16_odd(int32_t a, int32_t w) {
-    int32_t r;
-    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(w));
-    return r;
-}
-
-/* The low and high int16 lanes of a word (SXTH, ASR). */
-static inline int32_t low_lane(int32_t v) { return (int32_t)(((uint32_t)v & 0xFFFFu) ^ 0x8000u) - 0x8000; }
+/* The high int16 lane of a word (ASR). */
 static inline int32_t high_lane(int32_t v) { return q8_asr(v, 16); }
 
 /* The kernel; inlined twice by q8_global_avg_pool_s8_m4, for q8_m4_output's common case and the
@@ -53,12 +34,12 @@ static inline __attribute__((always_inline)) void pool(const q8_requant *r, q8_s
             const int32_t run = pixels - done < RUN ? pixels - done : RUN;
             int32_t even = 0, odd = 0;
             for (px = 0; px < run; ++px, x += channels) {
-                const int32_t w = load4(x);
+                const int32_t w = q8_m4_load4(x);
                 even = __sxtab16(even, w);
-                odd = sxtab16_odd(odd, w);
+                odd = q8_m4_sxtab16_odd(odd, w);
             }
-            s0 += low_lane(even);
-            s1 += low_lane(odd);
+            s0 += q8_m4_low_lane(even);
+            s1 += q8_m4_low_lane(odd);
             s2 += high_lane(even);
             s3 += high_lane(odd);
             done += run;

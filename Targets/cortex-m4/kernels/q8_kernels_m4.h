@@ -8,7 +8,38 @@
 
 #include <arm_acle.h>
 
+#include <string.h>
+
 #include "q8_internal.h"
+
+#if !defined(__ARM_FEATURE_DSP) || !defined(__ARM_FEATURE_SIMD32)
+#error "Targets/cortex-m4/kernels need the Armv7E-M DSP extension (-mcpu=cortex-m4)"
+#endif
+
+/** The 4 bytes at p as one word (memcpy compiles to one unaligned LDR on the M4). */
+static inline int32_t q8_m4_load4(const void *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/**
+ * SXTAB16 of the odd bytes (1 and 3) of w: the instruction's own ROR #8 operand, which GCC 12
+ * does not fold from a C rotation (its arm_acle.h has no __ror either).
+ */
+static inline int32_t q8_m4_sxtab16_odd(int32_t a, int32_t w) {
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(w));
+    return r;
+}
+
+/** The int16 pair (low, high) as one word. */
+static inline int32_t q8_m4_pair(int32_t low, int32_t high) {
+    return (int32_t)(((uint32_t)low & 0xFFFFu) | ((uint32_t)high << 16));
+}
+
+/** The low int16 lane of v, sign-extended (SXTH). */
+static inline int32_t q8_m4_low_lane(int32_t v) { return (int32_t)(((uint32_t)v & 0xFFFFu) ^ 0x8000u) - 0x8000; }
 
 /**
  * The output byte of accumulator acc, exactly q8_requantize_to_s8(acc, multiplier, shift, zp, lo, hi):

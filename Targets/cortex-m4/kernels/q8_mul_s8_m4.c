@@ -13,29 +13,8 @@
 
 #include "q8_kernels_m4.h"
 
-#if !defined(__ARM_FEATURE_DSP) || !defined(__ARM_FEATURE_SIMD32)
-#error "q8_mul_s8_m4.c needs the Armv7E-M DSP extension (-mcpu=cortex-m4)"
-#endif
-
-/* The 4 bytes at p as one word (an unaligned LDR on the M4). */
-static inline int32_t load4(const void *p) {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/* SXTAB16 of the odd bytes (1 and 3) of w (GCC 12 does not fold a C rotation into the operand). */
-static inline int32_t sxtab16_odd(int32_t a, int32_t w) {
-    int32_t r;
-    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(w));
-    return r;
-}
-
-/* The low int16 half of v, sign-extended. */
-static inline int32_t low_half(int32_t v) { return (int32_t)(((uint32_t)v & 0xFFFFu) ^ 0x8000u) - 0x8000; }
-
 /* Product of the low int16 halves of a and b (SMULBB). */
-static inline int32_t mul_bottom(int32_t a, int32_t b) { return low_half(a) * low_half(b); }
+static inline int32_t mul_bottom(int32_t a, int32_t b) { return q8_m4_low_lane(a) * q8_m4_low_lane(b); }
 
 /* Product of the high int16 halves of a and b (SMULTT). */
 static inline int32_t mul_top(int32_t a, int32_t b) { return q8_asr(a, 16) * q8_asr(b, 16); }
@@ -56,9 +35,9 @@ static inline __attribute__((always_inline)) void multiply(const q8_mul_params *
     int32_t px, c;
     for (px = 0; px < pixels; ++px) {
         for (c = 0; c < blocks; c += 4, input += 4, output += 4) {
-            const int32_t x = load4(input), g = load4(gate + c);
-            const int32_t x_even = __sxtab16(neg_input_zp, x), x_odd = sxtab16_odd(neg_input_zp, x);
-            const int32_t g_even = __sxtab16(neg_gate_zp, g), g_odd = sxtab16_odd(neg_gate_zp, g);
+            const int32_t x = q8_m4_load4(input), g = q8_m4_load4(gate + c);
+            const int32_t x_even = __sxtab16(neg_input_zp, x), x_odd = q8_m4_sxtab16_odd(neg_input_zp, x);
+            const int32_t g_even = __sxtab16(neg_gate_zp, g), g_odd = q8_m4_sxtab16_odd(neg_gate_zp, g);
             output[0] = q8_m4_output(mul_bottom(x_even, g_even), multiplier, shift, output_zp, act_min, act_max,
                                      common);
             output[1] = q8_m4_output(mul_bottom(x_odd, g_odd), multiplier, shift, output_zp, act_min, act_max, common);
