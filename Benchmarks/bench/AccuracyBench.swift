@@ -5,6 +5,7 @@ import Models
 import Calibration
 import Pipeline
 import Reports
+import Export
 
 /// One row of the accuracy benchmark: a shared checkpoint with its calibration and evaluation
 /// splits (the splits `../shared/models/peers.json` was measured on).
@@ -63,8 +64,8 @@ func peerFigures(_ name: String) -> (top1: Double, agree: Double)? {
 /// Float vs int8 on the full evaluation split of every shared model, against the best peer.
 func benchAccuracy(models: [String], method: CalibrationMethod, percentile: Double, biasCorrection: Bool, rangeSearch: Bool, calibLimit: Int?, evalLimit: Int?) throws {
     say("accuracy: calibration method \(method.rawValue)\(method == .percentile ? " \(percentile)" : ""), bias correction \(biasCorrection ? "on" : "off"), range search \(rangeSearch ? "on" : "off"), calibration images \(calibLimit.map(String.init) ?? "all of the split"), evaluation images \(evalLimit.map(String.init) ?? "all of the split")")
-    say("| model | float top-1 | int8 top-1 | agreement | best peer int8 top-1 | best peer agreement | top-1 vs peer | agreement vs peer | seconds |")
-    say("|---|---|---|---|---|---|---|---|---|")
+    say("| model | float top-1 | int8 top-1 | agreement | best peer int8 top-1 | best peer agreement | top-1 vs peer | agreement vs peer | seconds | blob bytes | blob ÷ (weights + params) | arena bytes |")
+    say("|---|---|---|---|---|---|---|---|---|---|---|---|")
     var misses = 0
     for m in benchModels where models.isEmpty || models.contains(m.name) {
         let start = Date()
@@ -78,9 +79,10 @@ func benchAccuracy(models: [String], method: CalibrationMethod, percentile: Doub
         let dTop = peer.map { r.int8Top1 - $0.top1 }, dAgree = peer.map { r.agreementTop1 - $0.agree }
         let ok = (dTop ?? 0) >= -0.1 && (dAgree ?? 0) >= 0
         if !ok { misses += 1 }
+        let plan = planMemory(model)
         func f2(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "—" }
         func s2(_ x: Double?) -> String { x.map { String(format: "%+.2f", $0) } ?? "—" }
-        say("| \(m.name) | \(f2(r.floatTop1)) | \(f2(r.int8Top1)) | \(f2(r.agreementTop1)) | \(f2(peer?.top1)) | \(f2(peer?.agree)) | \(s2(dTop)) | \(s2(dAgree))\(ok ? "" : " MISS") | \(Int(Date().timeIntervalSince(start))) |")
+        say("| \(m.name) | \(f2(r.floatTop1)) | \(f2(r.int8Top1)) | \(f2(r.agreementTop1)) | \(f2(peer?.top1)) | \(f2(peer?.agree)) | \(s2(dTop)) | \(s2(dAgree))\(ok ? "" : " MISS") | \(Int(Date().timeIntervalSince(start))) | \(plan.flashBytes) | \(String(format: "%.3f", plan.flashOverhead)) | \(plan.arenaBytes) |")
     }
     say("target (int8 top-1 ≥ best peer − 0.1 and agreement ≥ best peer): \(misses == 0 ? "met for every model" : "\(misses) model(s) miss")")
 }
