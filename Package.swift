@@ -4,7 +4,11 @@
 import PackageDescription
 import Foundation
 
-let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+// The modules that compute are optimized in debug builds too, so that the plain
+// `swift run quantize v3small --calib Calibration/` takes minutes, not hours (range search and
+// bias correction re-run the int8 model many times). Integer results do not depend on it.
+let debugOptimized: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))] + debugOptimized
 // IntEngine's kernels rely on the host's vector instructions (16-bit multiply-adds, AVX-512 VNNI
 // where present); the generic x86-64 baseline is ~3x slower. Release builds target the build machine.
 let hostCPU: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
@@ -18,21 +22,21 @@ let package = Package(
         .executable(name: "quantize", targets: ["quantize"]),
     ],
     targets: [
-        .target(name: "QuantCore"),
+        .target(name: "QuantCore", swiftSettings: debugOptimized),
         .target(name: "ModelIO", dependencies: ["QuantCore"], exclude: ["README.md"]),
-        .target(name: "ImageIO", dependencies: ["QuantCore"], exclude: ["README.md"]),
+        .target(name: "ImageIO", dependencies: ["QuantCore"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "Models", dependencies: ["QuantCore", "ModelIO"], exclude: ["README.md"]),
         .target(name: "FloatEngine", dependencies: ["QuantCore", "Models"], exclude: ["README.md"], swiftSettings: release + floatCPU),
-        .target(name: "Calibration", dependencies: ["QuantCore", "Models", "FloatEngine"], exclude: ["README.md"]),
-        .target(name: "Quantizer", dependencies: ["QuantCore", "Models", "Calibration"], exclude: ["README.md"]),
+        .target(name: "Calibration", dependencies: ["QuantCore", "Models", "FloatEngine"], exclude: ["README.md"], swiftSettings: debugOptimized),
+        .target(name: "Quantizer", dependencies: ["QuantCore", "Models", "Calibration"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "IntEngine", dependencies: ["QuantCore"], exclude: ["README.md"], swiftSettings: release + hostCPU),
-        .target(name: "Reports", dependencies: ["QuantCore", "Models", "FloatEngine", "IntEngine"], exclude: ["README.md"]),
+        .target(name: "Reports", dependencies: ["QuantCore", "Models", "FloatEngine", "IntEngine"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "Export", dependencies: ["QuantCore"], exclude: ["README.md"]),
         .target(name: "CRuntime", path: "Targets/runtime"),
         .target(name: "Pipeline", dependencies: [
             "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer",
             "IntEngine", "Reports", "Export",
-        ], exclude: ["README.md"]),
+        ], exclude: ["README.md"], swiftSettings: debugOptimized),
         .executableTarget(name: "quantize", dependencies: ["Pipeline", "QuantCore", "ModelIO", "ImageIO", "Models", "Export"]),
         .executableTarget(name: "bench", dependencies: [
             "Pipeline", "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer",

@@ -332,7 +332,7 @@ func searchRanges(_ folded: Graph, ranges: [Int: (min: Float, max: Float)], sess
     var ranges = ranges
     var model = try quantize(folded, ranges: ranges, options: options)
     var (cache, best) = run(try IntEngine(model: model), from: 0, base: [])
-    let line = ProgressLine("range search", total: outputValue - 1, enabled: progress)
+    let line = ProgressLine("range search", total: outputValue - 1, unit: "activations", enabled: progress)
     for v in 1..<outputValue {
         defer { line.advance() }
         guard let histogram = session.histograms[v] else { continue }

@@ -10,12 +10,14 @@ public final class ProgressLine: @unchecked Sendable {
     private var lastPrint = Date.distantPast
     private let lock = NSLock()
     private let enabled: Bool
+    private let unit: String
 
-    public init(_ label: String, total: Int, enabled: Bool = true) {
-        self.label = label; self.total = total; self.enabled = enabled
+    /// `unit` names what is counted (plural), e.g. images.
+    public init(_ label: String, total: Int, unit: String = "images", enabled: Bool = true) {
+        self.label = label; self.total = total; self.unit = unit; self.enabled = enabled
     }
 
-    /// Adds `n` finished images.
+    /// Adds `n` finished items.
     public func advance(_ n: Int = 1) {
         lock.lock(); defer { lock.unlock() }
         done += n
@@ -25,7 +27,7 @@ public final class ProgressLine: @unchecked Sendable {
         let elapsed = max(now.timeIntervalSince(start), 1e-6)
         let rate = Double(done) / elapsed
         let eta = rate > 0 ? Double(total - done) / rate : 0
-        let line = String(format: "\r%@: %d/%d images, %.0f images/s, ETA %.0fs   ", label, done, total, rate, eta)
+        let line = String(format: "\r%@: %d/%d %@, %.0f %@/s, ETA %.0fs   ", label, done, total, unit, rate, unit, eta)
         FileHandle.standardError.write(line.data(using: .utf8)!)
         if done == total { FileHandle.standardError.write("\n".data(using: .utf8)!) }
     }
