@@ -8,7 +8,7 @@ import Foundation
 // `swift run quantize v3small --calib Calibration/` takes minutes, not hours (range search and
 // bias correction re-run the int8 model many times). Integer results do not depend on it.
 let debugOptimized: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
-let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))] + debugOptimized
+let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))] + debugOptimized
 // IntEngine's kernels rely on the host's vector instructions (16-bit multiply-adds, AVX-512 VNNI
 // where present); the generic x86-64 baseline is ~3x slower. Release builds target the build machine.
 let hostCPU: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
@@ -26,10 +26,10 @@ let package = Package(
         .target(name: "ModelIO", dependencies: ["QuantCore"], exclude: ["README.md"]),
         .target(name: "ImageIO", dependencies: ["QuantCore"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "Models", dependencies: ["QuantCore", "ModelIO"], exclude: ["README.md"]),
-        .target(name: "FloatEngine", dependencies: ["QuantCore", "Models"], exclude: ["README.md"], swiftSettings: release + floatCPU),
+        .target(name: "FloatEngine", dependencies: ["QuantCore", "Models"], exclude: ["README.md"], swiftSettings: optimized + floatCPU),
         .target(name: "Calibration", dependencies: ["QuantCore", "Models", "FloatEngine"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "Quantizer", dependencies: ["QuantCore", "Models", "Calibration"], exclude: ["README.md"], swiftSettings: debugOptimized),
-        .target(name: "IntEngine", dependencies: ["QuantCore"], exclude: ["README.md"], swiftSettings: release + hostCPU),
+        .target(name: "IntEngine", dependencies: ["QuantCore"], exclude: ["README.md"], swiftSettings: optimized + hostCPU),
         .target(name: "Reports", dependencies: ["QuantCore", "Models", "FloatEngine", "IntEngine"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "Export", dependencies: ["QuantCore"], exclude: ["README.md"]),
         .target(name: "CRuntime", path: "Targets/runtime"),

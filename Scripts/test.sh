@@ -4,7 +4,8 @@
 #  2. the C runtime's own tests (gcc and clang, ASan/UBSan, fuzzed blobs);
 #  3. on the emulated Cortex-M4 (when arm-none-eabi-gcc and qemu-system-arm are installed:
 #     Targets/cortex-m4/install-deps.sh): no soft-float helper in the runtime objects, and the
-#     shipped model, quantized by the main command, gives the host's exact logits on 16 images.
+#     shipped model, quantized by the main command, gives the host's exact logits on 16 images;
+#  4. the plain `swift run quantize …` (debug build) writes the same model bytes as the release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release
@@ -38,6 +39,10 @@ if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/n
     .build/release/quantize v3small --calib Calibration/ --eval-limit 1000 --out "$out" --quiet
     python3 -c "import gzip,sys; d=gzip.open('Evaluation/fashion-mnist/t10k-images-idx3-ubyte.gz').read(); sys.stdout.buffer.write(d[16:16+16*784])" > "$out/images16.raw"
     make -C Targets/cortex-m4 check BLOB="$PWD/$out/model.q8" IMAGES="$PWD/$out/images16.raw"
+    # The plain (debug-build) main command writes the same bytes as the release build.
+    swift run quantize v3small --calib Calibration/ --eval-limit 1000 --out .build/ci-debug-model --quiet
+    cmp "$out/model.q8" .build/ci-debug-model/model.q8 || { echo "FAIL: debug and release builds wrote different models" >&2; exit 1; }
+    echo "ok: debug and release builds write identical models"
 else
     echo "Cortex-M4 checks skipped: arm-none-eabi-gcc or qemu-system-arm missing (Targets/cortex-m4/install-deps.sh)" >&2
     exit 1

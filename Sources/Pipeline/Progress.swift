@@ -1,6 +1,6 @@
 import Foundation
 
-/// A progress line on standard error: `label: done/total, images/s, ETA`, rewritten in place,
+/// A progress line on standard error: `label: done/total images, images/s, ETA` (or another unit), rewritten in place,
 /// at most a few times a second. Thread-safe.
 public final class ProgressLine: @unchecked Sendable {
     private let label: String
@@ -24,12 +24,16 @@ public final class ProgressLine: @unchecked Sendable {
         let now = Date()
         guard enabled, done == total || now.timeIntervalSince(lastPrint) > 0.25 else { return }
         lastPrint = now
-        let elapsed = max(now.timeIntervalSince(start), 1e-6)
-        let rate = Double(done) / elapsed
-        let eta = rate > 0 ? Double(total - done) / rate : 0
-        let line = String(format: "\r%@: %d/%d %@, %.0f %@/s, ETA %.0fs   ", label, done, total, unit, rate, unit, eta)
+        let line = "\r" + text(done: done, seconds: now.timeIntervalSince(start)) + "   "
         FileHandle.standardError.write(line.data(using: .utf8)!)
         if done == total { FileHandle.standardError.write("\n".data(using: .utf8)!) }
+    }
+
+    /// The line's text after `done` items in `seconds`: label, count, rate and ETA, in `unit`.
+    func text(done: Int, seconds: Double) -> String {
+        let rate = Double(done) / max(seconds, 1e-6)
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        return String(format: "%@: %d/%d %@, %.0f %@/s, ETA %.0fs", label, done, total, unit, rate, unit, eta)
     }
 
     /// Seconds since the line was created.
