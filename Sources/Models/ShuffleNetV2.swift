@@ -5,23 +5,28 @@ import QuantCore
 /// in halves, runs the right half through `branch2` (1×1 + ReLU → 3×3 depthwise → 1×1 + ReLU),
 /// concatenates [left, right] and shuffles with 2 groups; a stride-2 unit runs `branch1`
 /// (3×3 depthwise s2 → 1×1 + ReLU) and `branch2` (with a stride-2 depthwise) on the full input.
-/// The width (×0.5, ×1.0, ×1.5, ×2.0) comes from the options or metadata, else from `stage2.0.branch2.0`.
+/// Any width and depth: each stage's width comes from its first unit's `branch1.2` weight (half the
+/// stage width), its unit count from the keys `stageN.U`, and the stem and `conv5` widths from
+/// their weights; the torchvision widths (×0.5 … ×2.0) are only what a missing tensor is expected to be.
 func buildShuffleNetV2(_ dict: StateDict, _ hp: HyperParameters) throws -> Graph {
     let stageWidths: [Double: [Int]] = [0.5: [48, 96, 192], 1.0: [116, 232, 464], 1.5: [176, 352, 704], 2.0: [244, 488, 976]]
-    var alpha = hp.widthMult ?? 1
-    if hp.widthMult == nil, let w = dict.shape("stage2.0.branch2.0.weight"), w.count == 4,
-       let match = stageWidths.first(where: { $0.value[0] == 2 * w[0] }) {
-        alpha = match.key
-    }
-    guard let widths = stageWidths[alpha] else {
-        throw ToolkitError(dict.path, "ShuffleNetV2 width \(alpha) is not supported (0.5, 1.0, 1.5 or 2.0)")
+    let alpha = hp.widthMult ?? 1
+    let tableWidths = stageWidths[alpha] ?? stageWidths[1]!
+    /// Output width of the conv weight `key`, else `expected`.
+    func width(_ key: String, _ expected: Int) -> Int { dict.shape(key).flatMap { $0.count == 4 ? $0[0] : nil } ?? expected }
+    var stages: [(width: Int, repeats: Int)] = []
+    for stage in 0..<3 {
+        let p = "stage\(stage + 2)"
+        var repeats = 0
+        while dict.shape("\(p).\(repeats).branch2.0.weight") != nil { repeats += 1 }
+        stages.append((2 * width("\(p).0.branch1.2.weight", tableWidths[stage] / 2), repeats == 0 ? [4, 8, 4][stage] : repeats))
     }
     var b = GraphBuilder(dict: dict, input: hp.inputShape, eps: 1e-5)
-    var x = try b.convBN("conv1", weight: "conv1.0.weight", bn: "conv1.1", 0, out: 24, kernel: 3, stride: hp.stemStride,
+    var x = try b.convBN("conv1", weight: "conv1.0.weight", bn: "conv1.1", 0, out: width("conv1.0.weight", 24), kernel: 3, stride: hp.stemStride,
                          activation: .relu)
     x = try b.pool("maxpool", x, kernel: 3, stride: 2, pad: 1, average: false)
-    for (stage, (width, repeats)) in zip(widths, [4, 8, 4]).enumerated() {
-        let half = width / 2
+    for (stage, (stageWidth, repeats)) in stages.enumerated() {
+        let half = stageWidth / 2
         for unit in 0..<repeats {
             let p = "stage\(stage + 2).\(unit)"
             let stride = unit == 0 ? 2 : 1
@@ -47,7 +52,7 @@ func buildShuffleNetV2(_ dict: StateDict, _ hp: HyperParameters) throws -> Graph
             x = b.append(p + ".shuffle", .shuffle(groups: 2), [joined], b.shape(joined))
         }
     }
-    x = try b.convBN("conv5", weight: "conv5.0.weight", bn: "conv5.1", x, out: alpha == 2 ? 2048 : 1024, kernel: 1,
+    x = try b.convBN("conv5", weight: "conv5.0.weight", bn: "conv5.1", x, out: width("conv5.0.weight", alpha == 2 ? 2048 : 1024), kernel: 1,
                      activation: .relu)
     x = b.globalAvgPool("mean", x)
     try hp.checkClassifier(dict, "fc.weight")

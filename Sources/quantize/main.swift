@@ -16,7 +16,7 @@ usage: quantize MODEL [--calib PATH] [--weights FILE] [--eval PATH] [--out DIR] 
 Quantizes a float CNN to an integer-only int8 model, reports what it lost against float, and
 writes a flat blob + C header for the C runtime in Targets/.
 
-MODEL is an architecture (v1, v2, v3small, v3large, shufflenet1, shufflenet2, effnet-lite0, or the
+MODEL is an architecture (v1, v2, v3small, v3large, shufflenet1, shufflenet2, effnet-lite0 … effnet-lite4, or the
 full names mobilenet_v3_small, ...) or a checkpoint file (.safetensors, .pth). With an architecture
 name and no --weights, v3small uses the shipped Models/mobilenet_v3_small-fashion.safetensors and
 evaluates on Evaluation/fashion-mnist.
@@ -67,7 +67,7 @@ func modelSpec(_ model: String, _ args: Arguments) throws -> (weights: String, o
         return (defaultWeights, options, true)
     }
     guard FileManager.default.fileExists(atPath: model) else {
-        throw ToolkitError(model, "neither a known architecture (v1, v2, v3small, v3large, shufflenet1, shufflenet2, effnet-lite0) nor an existing checkpoint file")
+        throw ToolkitError(model, "neither a known architecture (v1, v2, v3small, v3large, shufflenet1, shufflenet2, effnet-lite0 … effnet-lite4) nor an existing checkpoint file")
     }
     return (model, options, false)
 }
