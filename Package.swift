@@ -33,13 +33,16 @@ let package = Package(
         .target(name: "Reports", dependencies: ["QuantCore", "Models", "FloatEngine", "IntEngine"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "Export", dependencies: ["QuantCore"], exclude: ["README.md"]),
         .target(name: "CRuntime", path: "Targets/runtime"),
+        .target(name: "Refine", dependencies: [
+            "QuantCore", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer", "IntEngine", "Reports",
+        ], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "Pipeline", dependencies: [
             "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer",
-            "IntEngine", "Reports", "Export",
+            "IntEngine", "Reports", "Export", "Refine",
         ], exclude: ["README.md"], swiftSettings: debugOptimized),
         .executableTarget(name: "quantize", dependencies: ["Pipeline", "QuantCore", "ModelIO", "ImageIO", "Models", "Export"]),
         .executableTarget(name: "bench", dependencies: [
-            "Pipeline", "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer",
+            "Pipeline", "Refine", "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer",
             "IntEngine", "Reports", "Export", "CRuntime",
         ], path: "Benchmarks/bench"),
         .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore"]),
@@ -48,10 +51,10 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "ModelIO", "ImageIO", "FloatEngine", "QuantCore"]),
         .testTarget(name: "IntEngineTests", dependencies: ["IntEngine", "QuantCore"]),
         .testTarget(name: "QuantizerTests", dependencies: [
-            "Pipeline", "Quantizer", "Calibration", "IntEngine", "Models", "ModelIO", "ImageIO", "FloatEngine", "Reports", "QuantCore",
+            "Pipeline", "Refine", "Quantizer", "Calibration", "IntEngine", "Models", "ModelIO", "ImageIO", "FloatEngine", "Reports", "QuantCore",
         ]),
         .testTarget(name: "ExportTests", dependencies: [
-            "Export", "CRuntime", "IntEngine", "QuantCore", "Pipeline", "Models", "ImageIO",
+            "Export", "CRuntime", "IntEngine", "QuantCore", "Pipeline", "Refine", "Models", "ImageIO",
         ]),
         .testTarget(name: "CalibrationReportsTests", dependencies: ["Calibration", "Reports", "QuantCore"]),
     ]

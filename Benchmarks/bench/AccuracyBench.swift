@@ -4,6 +4,7 @@ import ImageIO
 import Models
 import Calibration
 import Pipeline
+import Refine
 import Reports
 import Export
 

@@ -7,6 +7,7 @@ import FloatEngine
 import IntEngine
 import Export
 import Pipeline
+import Refine
 
 /// The models `benchSpeed` measures when none are named.
 private let speedDefaultModels = ["mobilenet_v3_small-cifar10", "mobilenet_v2-cifar10", "efficientnet_lite0-imagenet",

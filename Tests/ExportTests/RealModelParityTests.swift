@@ -5,6 +5,7 @@ import Models
 import IntEngine
 import Export
 import Pipeline
+import Refine
 
 /// Swift-vs-C parity on every shared checkpoint: each model is calibrated (100 images of its
 /// calibration split), written as a blob, and run by the C runtime and by the Swift IntEngine on

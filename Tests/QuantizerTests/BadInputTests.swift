@@ -6,6 +6,7 @@ import ModelIO
 import Models
 @testable import Quantizer
 import Pipeline
+import Refine
 
 /// Bad input to the quantization pipeline: a clear error naming the file, or a documented
 /// conversion — never a crash or a silently wrong model.

@@ -6,6 +6,7 @@ import FloatEngine
 import IntEngine
 import Quantizer
 import Pipeline
+import Refine
 import Reports
 
 /// End-to-end: real checkpoints, real calibration and evaluation images (run in release mode).

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Pipeline
+@testable import QuantCore
 
 /// The progress line names what it counts, its rate and the time left.
 final class ProgressLineTests: XCTestCase {

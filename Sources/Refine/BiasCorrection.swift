@@ -1,0 +1,17 @@
+import QuantCore
+import Models
+import Quantizer
+import ImageIO
+
+/// Layer-by-layer bias correction: in graph order, each convolution (and linear layer) is
+/// converted again with the per-channel means of its input as the int8 model, corrected up to
+/// that layer, really produces them on `images` (`int8Means`), so its bias absorbs the mean error
+/// of its rounded weights and of its int8 input (`QuantizerOptions.int8Means`). Grids do not move.
+func correctBiases(_ model: inout QModel, _ folded: Graph, images: ImageSet, options: QuantizerOptions, threads: Int) throws {
+    var options = options
+    for (i, node) in folded.nodes.enumerated() {
+        switch node.op { case .conv, .linear: break; default: continue }
+        options.int8Means = try int8Means(folded, model, images: images, threads: threads)
+        try reconvertWeighted(&model, graph: folded, node: i, options: options)
+    }
+}

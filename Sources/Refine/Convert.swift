@@ -1,0 +1,32 @@
+import Foundation
+import QuantCore
+import Models
+import Calibration
+import Quantizer
+import ImageIO
+
+/// Folds, calibrates on `calib` and converts: the float graph the int8 model is compared with
+/// layer by layer, and the int8 model. With `rangeSearch`, each activation's range is then
+/// refined against the float logits (`searchRanges`); with `biasCorrection`, every convolution's
+/// bias absorbs the mean error its int8 input and rounded weights cause.
+public func convert(_ graph: Graph, calib: ImageSet, method: CalibrationMethod, percentile: Double = 99.99,
+                    biasCorrection: Bool = true, rangeSearch: Bool = true, threads: Int, progress: Bool) throws -> (folded: Graph, model: QModel) {
+    let folded = try foldGraph(graph)
+    var (ranges, means, session) = try calibrate(folded, images: calib, method: method, percentile: percentile, threads: threads, progress: progress)
+    var meta = ["calibration": method.rawValue, "calibration_images": "\(calib.count)", "calibration_data": calib.source,
+                "bias_correction": "\(biasCorrection)"]
+    var options = QuantizerOptions(metadata: meta, channelMeans: biasCorrection ? means : [:])
+    if rangeSearch {
+        // Every int8 value of every search image is kept: at most ~1 GB of them.
+        let perImage = (0...folded.nodes.count).reduce(0) { $0 + folded.shape($1).count }
+        let images = calib.subset(Array(0..<min(calib.count, 256, max(16, (1 << 30) / perImage))))
+        ranges.ranges = try searchRanges(folded, ranges: ranges.ranges, session: session, levels: rangeSearchLevels,
+                                         images: images, options: options, threads: threads, progress: progress)
+        meta["range_search_images"] = "\(images.count)"
+        options.metadata = meta
+    }
+    var model = try quantize(folded, ranges: ranges.ranges, options: options)
+    if biasCorrection { try correctBiases(&model, folded, images: calib, options: options, threads: threads) }
+    return (folded, model)
+}
+

@@ -1,0 +1,34 @@
+import Foundation
+import QuantCore
+import Models
+import FloatEngine
+import IntEngine
+import ImageIO
+import Reports
+
+/// Per-layer error of the int8 model against the folded float graph on `images`.
+public func layerErrors(_ folded: Graph, _ model: QModel, images: ImageSet, threads: Int) throws -> [LayerError] {
+    let fe = FloatEngine(graph: folded)  // thread-safe: one workspace per worker
+    // IntEngine's single-image runs take its lock, so each worker gets its own engine.
+    let engines = try (0..<workerCount(images.count, threads: threads)).map { _ in try IntEngine(model: model) }
+    let accs = parallelSlices(count: images.count, threads: threads) { w, range -> Result<LayerErrorAccumulator, Error> in
+        var acc = LayerErrorAccumulator(model: model)
+        var failure: Error?
+        for i in range where failure == nil {
+            var floats: [[Float]] = Array(repeating: [], count: model.nodes.count + 1)
+            images.image(i).withUnsafeBufferPointer { px in
+                _ = fe.run(pixels: px) { v, buf in floats[v] = Array(buf) }
+                let input = px.map { Int8(truncatingIfNeeded: Int($0) - 128) }
+                _ = engines[w].run(input: input) { v, q in
+                    guard v > 0, failure == nil else { return }
+                    do { try floats[v].withUnsafeBufferPointer { try acc.add(value: v, float: $0, int8: q) } } catch { failure = error }
+                }
+            }
+        }
+        return failure.map { .failure($0) } ?? .success(acc)
+    }
+    var merged = try accs[0].get()
+    for a in accs.dropFirst() { merged.merge(try a.get()) }
+    return merged.results()
+}
+
