@@ -57,5 +57,7 @@ let package = Package(
             "Export", "CRuntime", "IntEngine", "QuantCore", "Pipeline", "Refine", "Models", "ImageIO",
         ]),
         .testTarget(name: "CalibrationReportsTests", dependencies: ["Calibration", "Reports", "QuantCore"]),
+        // Runs the built `quantize` executable (the command line's own behaviour).
+        .testTarget(name: "CLITests", dependencies: ["quantize"]),
     ]
 )

@@ -81,6 +81,7 @@ public func compareLogits(_ graph: Graph, _ model: QModel, images: ImageSet, thr
 
 /// The main job: calibrate, convert, evaluate float vs int8, report, export.
 public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws -> QuantizeResult {
+    try checkOutputFolder(config.outDir)  // before any work: a bad --out should not cost a calibration
     let graph = try loadGraph(weights: config.weights, options: config.modelOptions)
     log("model: \(graph.name) (\(graph.arch), input \(graph.shape(0)), \(graph.numClasses) classes, \(graph.nodes.count) ops)")
     let calib = try loadImages(config.calib, for: graph, limit: config.calibLimit)
@@ -109,24 +110,17 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     report.extras["arena_bytes"] = "\(plan.arenaBytes)"
     report.extras["memory"] = plan.report()
 
-    let fm = FileManager.default
-    try fm.createDirectory(atPath: config.outDir, withIntermediateDirectories: true)
-    var files: [String] = []
-    func write(_ name: String, _ data: Data) throws {
-        let path = config.outDir + "/" + name
-        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
-            throw ToolkitError(path, "cannot write: \(error.localizedDescription)")
-        }
-        files.append(path)
-    }
-    let symbol = cSymbol(graph.name)
-    let c = cHeaderSource(blob, symbol: symbol)
-    try write("model.q8", Data(blob))
-    try write("model_data.h", Data(c.header.utf8))
-    try write("model_data.c", Data(c.source.utf8))
-    try write("report.md", Data(report.markdown().utf8))
-    try write("report.json", try report.json())
-    try write("memory.md", Data(plan.report().utf8))
+    let c = cHeaderSource(blob, symbol: cSymbol(graph.name))
+    // The whole set is written at once (temporary names, then renamed): never half of it.
+    let outputs: [(name: String, data: Data)] = [
+        ("model.q8", Data(blob)),
+        ("model_data.h", Data(c.header.utf8)),
+        ("model_data.c", Data(c.source.utf8)),
+        ("report.md", Data(report.markdown().utf8)),
+        ("report.json", try report.json()),
+        ("memory.md", Data(plan.report().utf8)),
+    ]
+    let files = try writeOutputFiles(outputs, to: config.outDir)
     return QuantizeResult(graph: graph, folded: folded, model: model, report: report, blob: blob, plan: plan, files: files)
 }
 

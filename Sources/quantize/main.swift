@@ -172,14 +172,11 @@ func runExport(_ argv: [String]) throws {
     let bytes = try readFile(path)
     let model = try readBlob(bytes, path: path)
     let out = args.values["out"] ?? URL(fileURLWithPath: path).deletingLastPathComponent().path
-    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    try checkOutputFolder(out)
     let c = cHeaderSource(bytes, symbol: cSymbol(model.name))
     let plan = planMemory(model)
-    for (name, text) in [("model_data.h", c.header), ("model_data.c", c.source), ("memory.md", plan.report())] {
-        let p = out + "/" + name
-        guard FileManager.default.createFile(atPath: p, contents: Data(text.utf8)) else { throw ToolkitError(p, "cannot write") }
-        print("wrote \(p)")
-    }
+    let outputs = [("model_data.h", c.header), ("model_data.c", c.source), ("memory.md", plan.report())]
+    for p in try writeOutputFiles(outputs.map { ($0.0, Data($0.1.utf8)) }, to: out) { print("wrote \(p)") }
 }
 
 let argv = Array(CommandLine.arguments.dropFirst())
