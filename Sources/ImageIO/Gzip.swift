@@ -4,13 +4,17 @@ import QuantCore
 /// FCOMMENT, FHCRC, whose header CRC-16 is checked) and checks every member's CRC-32 and ISIZE
 /// trailer; concatenated members are decompressed one after another, and zero bytes padding the
 /// end (as some tape and block tools leave) are ignored, as gzip(1) does. `path` names the file in errors.
-public func gunzip(_ data: [UInt8], path: String = "<gzip>") throws -> [UInt8] {
+/// Decompression stops at `maxOutput` bytes in all: more is an error (saying that `declaredBy`
+/// declared that size, when given), so a crafted file cannot make it allocate without bound.
+public func gunzip(_ data: [UInt8], path: String = "<gzip>", maxOutput: Int = maxDecodedBytes,
+                   declaredBy: String? = nil) throws -> [UInt8] {
     try data.withUnsafeBufferPointer { src -> [UInt8] in
         var output: [UInt8] = []
         var pos = 0
         var member = 0
         repeat {
-            let (bytes, end) = try gunzipMember(src, at: pos, path: path, member: member)
+            let limit = InflateLimit(bytes: maxOutput - output.count, declaredBy: declaredBy)
+            let (bytes, end) = try gunzipMember(src, at: pos, path: path, member: member, limit: limit)
             output += bytes
             pos = end
             member += 1
@@ -19,9 +23,20 @@ public func gunzip(_ data: [UInt8], path: String = "<gzip>") throws -> [UInt8] {
     }
 }
 
-/// Decodes the gzip member starting at `start`; returns its bytes and the offset after its trailer.
+/// The first `count` bytes of the gzip data's first member (fewer if it is shorter), without
+/// decompressing the rest; the trailer is not checked. For reading a container's header before
+/// deciding how much to decompress.
+public func gunzipPrefix(_ data: [UInt8], path: String, count: Int) throws -> [UInt8] {
+    try data.withUnsafeBufferPointer { src in
+        try gunzipMember(src, at: 0, path: path, member: 0,
+                         limit: InflateLimit(bytes: count, declaredBy: nil, prefixOnly: true)).bytes
+    }
+}
+
+/// Decodes the gzip member starting at `start`; returns its bytes and the offset after its trailer
+/// (with `limit.prefixOnly`, possibly only the first `limit.bytes` bytes, and `end` meaningless).
 func gunzipMember(_ src: UnsafeBufferPointer<UInt8>, at start: Int, path: String,
-                  member: Int) throws -> (bytes: [UInt8], end: Int) {
+                  member: Int, limit: InflateLimit) throws -> (bytes: [UInt8], end: Int) {
     let what = member == 0 ? "gzip" : "gzip member \(member + 1)"
     func byte(_ i: Int) throws -> Int {
         guard i < src.count else { throw ToolkitError(path, "\(what) header is truncated") }
@@ -59,7 +74,10 @@ func gunzipMember(_ src: UnsafeBufferPointer<UInt8>, at start: Int, path: String
         pos += 2
     }
     guard pos <= src.count else { throw ToolkitError(path, "\(what) header is truncated") }
-    let (bytes, end) = try inflateStream(src, from: pos, path: path, sizeHint: (src.count - pos) * 3)
+    let (bytes, streamEnd) = try inflateStream(src, from: pos, path: path, sizeHint: (src.count - pos) * 3,
+                                               limit: limit, what: what + " data")
+    guard let end = streamEnd else { return (bytes, src.count) }   // a prefix: stopped early
+    if limit.prefixOnly { return (Array(bytes.prefix(limit.bytes)), end) }
     guard end + 8 <= src.count else { throw ToolkitError(path, "\(what) is truncated: CRC-32/ISIZE trailer missing") }
     let storedCRC = UInt32(src[end]) | UInt32(src[end + 1]) << 8 | UInt32(src[end + 2]) << 16 | UInt32(src[end + 3]) << 24
     let storedSize = UInt32(src[end + 4]) | UInt32(src[end + 5]) << 8 | UInt32(src[end + 6]) << 16 | UInt32(src[end + 7]) << 24
@@ -77,4 +95,28 @@ func gunzipMember(_ src: UnsafeBufferPointer<UInt8>, at start: Int, path: String
 func hex(_ value: Int, _ digits: Int) -> String {
     let s = String(value, radix: 16)
     return "0x" + String(repeating: "0", count: max(0, digits - s.count)) + s
+}
+
+/// Decompresses a gzip'd data file, bounded by the size its own header declares: the header of an
+/// IDX or NPY file inside is read first (from a small decompressed prefix), its declared size is
+/// checked against what the compressed bytes could possibly hold (`maxInflatedSize`) and against
+/// `maxDecodedBytes`, and decompression then stops there — a stream holding more is refused, not
+/// truncated. Other contents are bounded by `maxDecodedBytes` alone.
+public func gunzipDataFile(_ data: [UInt8], path: String) throws -> [UInt8] {
+    let head = try gunzipPrefix(data, path: path, count: 1 << 16)
+    let declared: (size: Int, by: String)?
+    if head.count >= 4 && head[0] == 0 && head[1] == 0 && head[2] == 8 && (1...4).contains(head[3]) {   // IDX magic
+        let header = try readIDXHeader(head, path: path)
+        declared = (header.totalSize, "its IDX header (shape \(header.shape))")
+    } else if head.starts(with: [0x93] + Array("NUMPY".utf8)) {
+        let header = try readNPYHeader(head, path: path)
+        declared = (header.totalSize, "its .npy header (shape \(header.shape), '\(header.dtype)')")
+    } else {
+        declared = nil
+    }
+    guard let (size, by) = declared else { return try gunzip(data, path: path) }
+    guard size <= maxInflatedSize(data.count) else {
+        throw ToolkitError(path, "\(by) declares \(size) bytes, but \(data.count) bytes of gzip data cannot hold more than \(maxInflatedSize(data.count)): the header is corrupt")
+    }
+    return try gunzip(data, path: path, maxOutput: size, declaredBy: by)
 }

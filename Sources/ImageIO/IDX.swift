@@ -11,6 +11,18 @@ public struct IDXArray: Sendable, Equatable {
 /// Parses IDX data (already decompressed): magic `00 00 08 nd` (unsigned bytes, `nd` dimensions:
 /// 0x0801 labels, 0x0803 images), then `nd` big-endian 32-bit sizes, then the elements.
 public func readIDX(_ data: [UInt8], path: String) throws -> IDXArray {
+    let header = try readIDXHeader(data, path: path)
+    let (shape, headerSize, expected) = (header.shape, header.headerSize, header.totalSize - header.headerSize)
+    guard data.count - headerSize == expected else {
+        let problem = data.count - headerSize < expected ? "is truncated" : "has trailing bytes"
+        throw ToolkitError(path, "IDX file \(problem): shape \(shape) needs \(expected) bytes of data, found \(data.count - headerSize)")
+    }
+    return IDXArray(shape: shape, bytes: Array(data[headerSize...]))
+}
+
+/// The header of IDX data (at least its first 4 + 4 × rank bytes): the shape, the header size and
+/// the total size (header + elements) it declares, which is at most `maxDecodedBytes`.
+public func readIDXHeader(_ data: [UInt8], path: String) throws -> (shape: [Int], headerSize: Int, totalSize: Int) {
     guard data.count >= 4 else { throw ToolkitError(path, "IDX file is truncated (\(data.count) bytes, no header)") }
     let magic = bigEndianUInt32(data, 0)
     guard data[0] == 0, data[1] == 0 else {
@@ -24,12 +36,8 @@ public func readIDX(_ data: [UInt8], path: String) throws -> IDXArray {
     let headerSize = 4 + 4 * rank
     guard data.count >= headerSize else { throw ToolkitError(path, "IDX file is truncated inside its header") }
     let shape = (0..<rank).map { bigEndianUInt32(data, 4 + 4 * $0) }
-    guard let expected = checkedProduct(shape), expected <= 1 << 40 else {
-        throw ToolkitError(path, "IDX shape \(shape) is impossibly large (corrupt header)")
+    guard let elements = checkedProduct(shape), elements <= maxDecodedBytes - headerSize else {
+        throw ToolkitError(path, "IDX header declares shape \(shape), more than \(maxDecodedBytes) bytes: corrupt header, or a file too large to read at once")
     }
-    guard data.count - headerSize == expected else {
-        let problem = data.count - headerSize < expected ? "is truncated" : "has trailing bytes"
-        throw ToolkitError(path, "IDX file \(problem): shape \(shape) needs \(expected) bytes of data, found \(data.count - headerSize)")
-    }
-    return IDXArray(shape: shape, bytes: Array(data[headerSize...]))
+    return (shape, headerSize, headerSize + elements)
 }

@@ -42,7 +42,7 @@ func loadImageFile(_ path: String, limit: Int?) throws -> ImageSet {
     var bytes = try readFileBytes(path)
     var logical = path
     if bytes.starts(with: [0x1F, 0x8B]) {
-        bytes = try gunzip(bytes, path: path)
+        bytes = try gunzipDataFile(bytes, path: path)
         if logical.hasSuffix(".gz") { logical.removeLast(3) }
     }
     let name = (logical as NSString).lastPathComponent
@@ -96,7 +96,7 @@ func imageSet(fromIDX idx: IDXArray, path: String, logicalName: String, limit: I
         return set
     }
     var bytes = try readFileBytes(labelsPath)
-    if bytes.starts(with: [0x1F, 0x8B]) { bytes = try gunzip(bytes, path: labelsPath) }
+    if bytes.starts(with: [0x1F, 0x8B]) { bytes = try gunzipDataFile(bytes, path: labelsPath) }
     let labels = try readIDX(bytes, path: labelsPath)
     guard labels.shape == [total] else {
         throw ToolkitError(labelsPath, "labels file has shape \(labels.shape) but \(path) holds \(total) images")

@@ -1,31 +1,76 @@
 import QuantCore
 
+/// The most bytes any decompression in ImageIO produces, whatever a header claims: 1 GiB. A
+/// container declaring more (an IDX or NPY header, a PNG's size) is refused before inflating.
+public let maxDecodedBytes = 1 << 30
+
+/// DEFLATE cannot expand data more than 1032:1 (a 258-byte match costs at least 2 bits), so a
+/// stream of `n` bytes inflates to at most this many; a header claiming more is lying.
+public func maxInflatedSize(_ compressedBytes: Int) -> Int { compressedBytes * 1032 + 1024 }
+
 /// Decompresses a raw DEFLATE stream (RFC 1951: stored, fixed-Huffman and dynamic-Huffman blocks).
 /// `path` names the file in errors. Bytes after the final block are ignored; use `gunzip` or
-/// `zlibDecompress` for the wrapped formats, which check what follows.
-public func inflate(_ data: [UInt8], path: String = "<deflate>") throws -> [UInt8] {
-    try data.withUnsafeBufferPointer { try inflateStream($0, from: 0, path: path, sizeHint: data.count * 3).output }
+/// `zlibDecompress` for the wrapped formats, which check what follows. More than `maxOutput`
+/// bytes of output is an error.
+public func inflate(_ data: [UInt8], path: String = "<deflate>", maxOutput: Int = maxDecodedBytes) throws -> [UInt8] {
+    try data.withUnsafeBufferPointer {
+        try inflateStream($0, from: 0, path: path, sizeHint: data.count * 3,
+                          limit: InflateLimit(bytes: maxOutput, declaredBy: nil)).output
+    }
 }
 
-/// Inflates the DEFLATE stream starting at `start` in `src`. Returns the output and the offset
-/// just past the stream's last byte (where a gzip or zlib trailer starts).
-func inflateStream(_ src: UnsafeBufferPointer<UInt8>, from start: Int, path: String,
-                   sizeHint: Int) throws -> (output: [UInt8], end: Int) {
-    // DEFLATE cannot expand data more than about 1032:1, which bounds a size hint from a header.
-    let capacity = min(max(sizeHint, 1024), (src.count - start) * 1032 + 1024)
-    var inflater = Inflater(src: src, pos: start, path: path, capacity: capacity)
+/// How much output a stream may produce, and what happens beyond it.
+struct InflateLimit {
+    /// The most output bytes.
+    var bytes: Int
+    /// What declared the size ("its IDX header", "the PNG header (28x28, 8 bits per pixel)"), for
+    /// the error; nil for the general `maxDecodedBytes` bound.
+    var declaredBy: String?
+    /// Stop quietly at `bytes` (return a prefix, trailer unchecked) instead of throwing.
+    var prefixOnly = false
+
+    /// The error for a stream that inflates past the limit.
+    func error(_ path: String, _ what: String) -> ToolkitError {
+        if let by = declaredBy {
+            return ToolkitError(path, "\(what) inflates to more than the \(bytes) bytes \(by) declares: the file is corrupt or crafted (the excess is refused, not ignored)")
+        }
+        return ToolkitError(path, "\(what) inflates to more than \(bytes) bytes, the most this toolkit decompresses from one file")
+    }
+}
+
+/// Thrown inside the inflater when the output would pass its limit.
+struct InflateLimitReached: Error {}
+
+/// Inflates the DEFLATE stream starting at `start` in `src`, producing at most `limit.bytes`
+/// bytes. Returns the output and the offset just past the stream's last byte (where a gzip or
+/// zlib trailer starts); with `limit.prefixOnly`, stops at the limit and returns the first
+/// `limit.bytes` bytes (or the whole output if shorter) and `end` nil when it stopped early.
+func inflateStream(_ src: UnsafeBufferPointer<UInt8>, from start: Int, path: String, sizeHint: Int,
+                   limit: InflateLimit, what: String = "deflate data") throws -> (output: [UInt8], end: Int?) {
+    // In prefix mode the output may overshoot by one block before the limit is noticed.
+    let outputLimit = limit.prefixOnly ? limit.bytes + 65536 : limit.bytes
+    let capacity = max(0, min(max(1024, min(sizeHint, maxInflatedSize(src.count - start))), outputLimit))
+    var inflater = Inflater(src: src, pos: start, path: path, capacity: capacity, limit: outputLimit)
     defer { inflater.out.deallocate() }
     var isFinal = false
-    while !isFinal {
-        isFinal = try inflater.take(1) == 1
-        switch try inflater.take(2) {
-        case 0: try inflater.storedBlock()
-        case 1: try inflater.huffmanBlock(literals: fixedLiteralTable, distances: fixedDistanceTable)
-        case 2:
-            let (literals, distances) = try inflater.readDynamicTables()
-            try inflater.huffmanBlock(literals: literals, distances: distances)
-        default: throw ToolkitError(path, "deflate data: invalid block type 3")
+    do {
+        while !isFinal {
+            isFinal = try inflater.take(1) == 1
+            switch try inflater.take(2) {
+            case 0: try inflater.storedBlock()
+            case 1: try inflater.huffmanBlock(literals: fixedLiteralTable, distances: fixedDistanceTable)
+            case 2:
+                let (literals, distances) = try inflater.readDynamicTables()
+                try inflater.huffmanBlock(literals: literals, distances: distances)
+            default: throw ToolkitError(path, "\(what): invalid block type 3")
+            }
         }
+    } catch is InflateLimitReached {
+        guard limit.prefixOnly else { throw limit.error(path, what) }
+        return (Array(UnsafeBufferPointer(start: inflater.out, count: min(inflater.outCount, limit.bytes))), nil)
+    }
+    if limit.prefixOnly && inflater.outCount > limit.bytes {
+        return (Array(UnsafeBufferPointer(start: inflater.out, count: limit.bytes)), nil)
     }
     let output = Array(UnsafeBufferPointer(start: inflater.out, count: inflater.outCount))
     return (output, inflater.pos - inflater.bitCount / 8)
@@ -110,7 +155,7 @@ let distanceExtra: [Int] = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7
 let codeLengthOrder: [Int] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
 
 /// The decoder state: an LSB-first bit buffer over the input and a growable output buffer
-/// (deallocated by `inflateStream`).
+/// (deallocated by `inflateStream`) that never grows past `limit` bytes.
 struct Inflater {
     let src: UnsafeBufferPointer<UInt8>
     var pos: Int
@@ -120,12 +165,15 @@ struct Inflater {
     var out: UnsafeMutablePointer<UInt8>
     var outCount = 0
     var outCapacity: Int
+    /// The most output bytes; growing past it throws `InflateLimitReached`.
+    let limit: Int
 
-    init(src: UnsafeBufferPointer<UInt8>, pos: Int, path: String, capacity: Int) {
+    init(src: UnsafeBufferPointer<UInt8>, pos: Int, path: String, capacity: Int, limit: Int) {
         self.src = src
         self.pos = pos
         self.path = path
-        out = .allocate(capacity: capacity)
+        self.limit = limit
+        out = .allocate(capacity: max(1, capacity))
         outCapacity = capacity
     }
 
@@ -185,10 +233,11 @@ struct Inflater {
         throw ToolkitError(path, "deflate data: invalid Huffman code")
     }
 
-    /// Makes room for `extra` more output bytes.
-    @inline(__always) mutating func reserve(_ extra: Int) {
+    /// Makes room for `extra` more output bytes; throws `InflateLimitReached` past `limit`.
+    @inline(__always) mutating func reserve(_ extra: Int) throws {
         if outCount + extra <= outCapacity { return }
-        let newCapacity = max(outCapacity * 2, outCount + extra)
+        guard outCount + extra <= limit else { throw InflateLimitReached() }
+        let newCapacity = min(max(outCapacity * 2, outCount + extra), limit)
         let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         grown.update(from: out, count: outCount)
         out.deallocate()
@@ -212,7 +261,7 @@ struct Inflater {
         }
         pos += 4
         guard pos + len <= src.count else { throw truncated() }
-        reserve(len)
+        try reserve(len)
         if len > 0, let base = src.baseAddress {
             (out + outCount).update(from: base + pos, count: len)
         }
@@ -273,7 +322,7 @@ struct Inflater {
         while true {
             let sym = try decode(literals)
             if sym < 256 {
-                reserve(1)
+                try reserve(1)
                 out[outCount] = UInt8(truncatingIfNeeded: sym)
                 outCount += 1
                 continue
@@ -288,7 +337,7 @@ struct Inflater {
             guard distance <= outCount else {
                 throw ToolkitError(path, "deflate data: distance \(distance) reaches before the start of the output")
             }
-            reserve(length)
+            try reserve(length)
             var d = out + outCount
             var s = d - distance
             if distance >= length {

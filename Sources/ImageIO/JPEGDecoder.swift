@@ -166,6 +166,13 @@ struct JPEGDecoder {
             offset += 64 * c.blocksPerLine * c.blocksPerColumn
             components[i] = c
         }
+        // Every 8x8 block costs at least 2 bits of entropy-coded data (a DC and an end-of-block
+        // code), so the bytes left in the file bound the size before anything is allocated.
+        let blocks = components.reduce(0) { $0 + (($1.plane.width + 7) / 8) * (($1.plane.height + 7) / 8) }
+        let left = data.count - s.upperBound
+        guard blocks <= 4 * left else {
+            throw error("JPEG frame header declares \(width)x\(height) (\(blocks) blocks of 8x8), but the \(left) bytes after it can code at most \(4 * left): the file is truncated or the header corrupt")
+        }
         planes = [UInt8](repeating: 0, count: offset)
     }
 

@@ -16,6 +16,31 @@ public struct NPYArray: Sendable, Equatable {
 /// length (2 bytes in v1, 4 in v2/v3), a Python-literal header dict, then the raw elements.
 /// Supported dtypes: `|u1` (uint8) and `<f4` (little-endian float32), C order only.
 public func readNPY(_ data: [UInt8], path: String) throws -> NPYArray {
+    let header = try readNPYHeader(data, path: path)
+    let (shape, count, dataStart) = (header.shape, header.count, header.dataStart)
+    let body = data.count - dataStart
+    switch header.dtype {
+    case "|u1", "u1", "<u1":
+        guard body == count else { throw npySizeError(path, shape, count, body) }
+        return NPYArray(shape: shape, values: .uint8(Array(data[dataStart...])))
+    case "<f4":
+        guard body == 4 * count else { throw npySizeError(path, shape, 4 * count, body) }
+        var values = [Float](repeating: 0, count: count)
+        values.withUnsafeMutableBytes { dst in
+            data.withUnsafeBytes { src in
+                dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[dataStart...]))
+            }
+        }
+        return NPYArray(shape: shape, values: .float32(values))
+    default:
+        throw ToolkitError(path, ".npy dtype '\(header.dtype)' is not supported (only '|u1' uint8 and '<f4' float32)")
+    }
+}
+
+/// The header of `.npy` data (the data itself may be absent): dtype, shape, element count, where
+/// the elements start, and the total size (header + elements) it declares, at most `maxDecodedBytes`.
+public func readNPYHeader(_ data: [UInt8], path: String) throws
+    -> (dtype: String, shape: [Int], count: Int, dataStart: Int, totalSize: Int) {
     let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
     guard data.count >= 10, data.starts(with: magic) else { throw ToolkitError(path, "not a .npy file (magic \\x93NUMPY missing)") }
     let major = Int(data[6])
@@ -25,6 +50,7 @@ public func readNPY(_ data: [UInt8], path: String) throws -> NPYArray {
     case 2, 3: lengthBytes = 4
     default: throw ToolkitError(path, ".npy format version \(major).\(data[7]) is not supported (1, 2 or 3)")
     }
+    guard data.count >= 8 + lengthBytes else { throw ToolkitError(path, ".npy header is truncated") }
     var headerLength = 0
     for i in 0..<lengthBytes { headerLength |= Int(data[8 + i]) << (8 * i) }
     let dataStart = 8 + lengthBytes + headerLength
@@ -49,26 +75,11 @@ public func readNPY(_ data: [UInt8], path: String) throws -> NPYArray {
         guard let dim = Int(trimmed), dim >= 0 else { throw ToolkitError(path, ".npy shape has a bad dimension: \(shapeText)") }
         shape.append(dim)
     }
-    guard let count = checkedProduct(shape), count <= 1 << 40 else {
-        throw ToolkitError(path, ".npy shape \(shapeText) is impossibly large (corrupt header)")
+    let itemSize = dtype == "<f4" ? 4 : 1
+    guard let count = checkedProduct(shape), count <= (maxDecodedBytes - dataStart) / itemSize else {
+        throw ToolkitError(path, ".npy header declares shape \(shapeText) of '\(dtype)', more than \(maxDecodedBytes) bytes: corrupt header, or a file too large to read at once")
     }
-    let body = data.count - dataStart
-    switch dtype {
-    case "|u1", "u1", "<u1":
-        guard body == count else { throw npySizeError(path, shape, count, body) }
-        return NPYArray(shape: shape, values: .uint8(Array(data[dataStart...])))
-    case "<f4":
-        guard body == 4 * count else { throw npySizeError(path, shape, 4 * count, body) }
-        var values = [Float](repeating: 0, count: count)
-        values.withUnsafeMutableBytes { dst in
-            data.withUnsafeBytes { src in
-                dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[dataStart...]))
-            }
-        }
-        return NPYArray(shape: shape, values: .float32(values))
-    default:
-        throw ToolkitError(path, ".npy dtype '\(dtype)' is not supported (only '|u1' uint8 and '<f4' float32)")
-    }
+    return (dtype, shape, count, dataStart, dataStart + count * itemSize)
 }
 
 /// The error for a data section whose size does not match the header.

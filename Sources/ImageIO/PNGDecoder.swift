@@ -69,7 +69,13 @@ public func decodePNG(_ data: [UInt8], path: String) throws -> DecodedImage {
         let (w, rows) = p.size(h.width, h.height)
         if w > 0 && rows > 0 { expected += rows * (1 + h.rowBytes(w)) }
     }
-    var raw = try zlibDecompress(compressed, path: path, sizeHint: expected + 1)
+    // The header declares exactly how many bytes the image data inflates to: a size the IDAT
+    // chunks cannot hold is refused before inflating, and a stream holding more is refused at that size.
+    let declaredBy = "the PNG header (\(h.width)x\(h.height), \(h.bitsPerPixel) bits per pixel\(h.interlaced ? ", Adam7" : ""), plus a filter byte per row)"
+    guard expected <= maxInflatedSize(compressed.count) else {
+        throw ToolkitError(path, "\(declaredBy) declares \(expected) bytes of image data, but \(compressed.count) bytes of IDAT data cannot hold more than \(maxInflatedSize(compressed.count)): the header is corrupt or the file truncated")
+    }
+    var raw = try zlibDecompress(compressed, path: path, sizeHint: expected, maxOutput: expected, declaredBy: declaredBy)
     guard raw.count >= expected else {
         throw ToolkitError(path, "PNG image data is truncated: \(h.width)x\(h.height) needs \(expected) bytes after decompression, found \(raw.count)")
     }

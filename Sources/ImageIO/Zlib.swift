@@ -1,8 +1,10 @@
 import QuantCore
 
 /// Decompresses a zlib stream (RFC 1950): checks the header (method 8, window ≤ 32 KiB, FCHECK,
-/// no preset dictionary) and the Adler-32 of the output. `path` names the file in errors.
-public func zlibDecompress(_ data: [UInt8], path: String = "<zlib>", sizeHint: Int = 0) throws -> [UInt8] {
+/// no preset dictionary) and the Adler-32 of the output. `path` names the file in errors. More than
+/// `maxOutput` bytes of output is an error (saying that `declaredBy` declared that size, when given).
+public func zlibDecompress(_ data: [UInt8], path: String = "<zlib>", sizeHint: Int = 0,
+                           maxOutput: Int = maxDecodedBytes, declaredBy: String? = nil) throws -> [UInt8] {
     guard data.count >= 2 else { throw ToolkitError(path, "zlib stream is truncated (no header)") }
     let cmf = Int(data[0]), flg = Int(data[1])
     guard cmf & 0x0F == 8, cmf >> 4 <= 7 else {
@@ -12,8 +14,9 @@ public func zlibDecompress(_ data: [UInt8], path: String = "<zlib>", sizeHint: I
     guard flg & 0x20 == 0 else { throw ToolkitError(path, "zlib stream needs a preset dictionary (not supported)") }
     return try data.withUnsafeBufferPointer { src -> [UInt8] in
         let hint = sizeHint > 0 ? sizeHint : data.count * 3
-        let (bytes, end) = try inflateStream(src, from: 2, path: path, sizeHint: hint)
-        guard end + 4 <= src.count else { throw ToolkitError(path, "zlib stream is truncated: Adler-32 missing") }
+        let (bytes, streamEnd) = try inflateStream(src, from: 2, path: path, sizeHint: hint,
+                                                   limit: InflateLimit(bytes: maxOutput, declaredBy: declaredBy), what: "zlib data")
+        guard let end = streamEnd, end + 4 <= src.count else { throw ToolkitError(path, "zlib stream is truncated: Adler-32 missing") }
         let stored = UInt32(src[end]) << 24 | UInt32(src[end + 1]) << 16 | UInt32(src[end + 2]) << 8 | UInt32(src[end + 3])
         let computed = adler32(bytes)
         guard stored == computed else {

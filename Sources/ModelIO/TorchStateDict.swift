@@ -79,8 +79,19 @@ func materializeCheckpoint(_ entries: StateDictEntries, format: String, _ file: 
     var tensors: [String: Tensor] = [:]
     var dtypes: [String: String] = [:]
     var names: [String] = []
+    // Tensors may share a storage or broadcast it (zero strides), so their total size is bounded
+    // here, not by the file: at most the storages' elements plus `maxBroadcastElements`.
+    var rootElements: [String: Int] = [:]
+    for (_, ref) in entries.tensors { rootElements[ref.storage.key] = ref.storage.rootCount }
+    var budget = rootElements.values.reduce(maxBroadcastElements) { let (sum, overflow) = $0.addingReportingOverflow($1); return overflow ? Int.max : sum }
     for (name, ref) in entries.tensors {
         let storage = ref.storage
+        let count = try elementCount(ref.shape, file, "tensor '\(name)'")
+        budget -= count
+        // (A single tensor far past its storage gets `stridedCopy`'s more specific error.)
+        guard budget >= 0 || count > max(ref.storage.count, maxBroadcastElements) else {
+            throw ToolkitError(file, "tensor '\(name)': the tensors hold more elements than their storages plus \(maxBroadcastElements) (shared or broadcast storages); refused to avoid unbounded memory")
+        }
         if converted[storage.key] == nil {
             let raw = try storageBytes(storage)
             converted[storage.key] = (storage, storage.dtype.toFloat(raw, count: storage.rootCount))

@@ -167,6 +167,22 @@ final class BadInputTests: XCTestCase {
         assertToolkitError(hugePath, ["'w'", "4228250625 elements", "storage '0'"]) { _ = try loadCheckpoint(hugePath) }
     }
 
+    func testManyTensorsSharingOneBroadcastStorageAreBounded() throws {
+        // One zero-stride tensor of 255x255x128 elements (33 MB of floats from 12 bytes), memoized
+        // and named 20 times: before, 20 copies (670 MB) were made; the total is now bounded.
+        var p = PickleBytes()
+        p.emptyOrderedDict()
+        p.mark()
+        p.string("w0")
+        p.tensor(numel: 3, offset: 0, size: [255, 255, 128], stride: [0, 0, 0])
+        p.bytes += [0x71, 0]   // BINPUT 0
+        for i in 1..<20 { p.string("w\(i)"); p.bytes += [0x68, 0] }   // BINGET 0
+        p.op(0x75)   // SETITEMS
+        p.stop()
+        let path = try write(TestFiles.zip([("m/data.pkl", p.bytes), ("m/data/0", twelveBytes)]), name: "shared.pth")
+        assertToolkitError(path, ["'w2'", "more elements than their storages"]) { _ = try loadCheckpoint(path) }
+    }
+
     func testMalformedPickles() throws {
         func check(_ pickle: [UInt8], _ fragments: [String], _ name: String) throws {
             let path = try write(TestFiles.zip([("m/data.pkl", pickle)]), name: name)
