@@ -31,6 +31,8 @@ public struct QuantizeConfig: Sendable {
     public var outDir: String
     public var threads: Int = 2
     public var progress: Bool = true
+    /// The command line as typed, for the report's reproducibility section.
+    public var commandLine: [String] = []
 
     public init(weights: String, modelOptions: ModelOptions, calib: String, eval: String, outDir: String) {
         self.weights = weights; self.modelOptions = modelOptions; self.calib = calib; self.eval = eval; self.outDir = outDir
@@ -45,6 +47,8 @@ public struct QuantizeResult {
     public var report: AccuracyReport
     public var blob: [UInt8]
     public var plan: MemoryPlan
+    /// Each activation's calibration histogram with its int8 range (drawn in report.html).
+    public var histograms: [ActivationHistogram]
     /// Files written, in the order they were written.
     public var files: [String]
 }
@@ -88,8 +92,9 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     log("calibration: \(calib.count) images from \(config.calib)")
     for note in calib.notes { log("  note: \(note)") }
 
+    var session: CalibrationSession?
     let (folded, model) = try convert(graph, calib: calib, method: config.method, rangeSearch: config.rangeSearch,
-                                      threads: config.threads, progress: config.progress)
+                                      threads: config.threads, progress: config.progress) { session = $0 }
     log("converted: \(model.nodes.count) integer ops")
 
     let layerSet = calib.subset(Array(0..<min(config.layerImages, calib.count)))
@@ -102,13 +107,28 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
 
     let blob = try writeBlob(model)
     let plan = planMemory(model)
+    var isFolder: ObjCBool = false
+    let evalHasFiles = FileManager.default.fileExists(atPath: config.eval, isDirectory: &isFolder) && isFolder.boolValue
     var report = try AccuracyReport.make(floatLogits: floatLogits, int8Logits: intLogits, labels: eval.labels,
-                                         classNames: eval.classNames, model: graph.name, dataset: config.eval,
+                                         classNames: eval.classNames, imageFiles: evalHasFiles ? eval.names : [],
+                                         model: graph.name, dataset: config.eval,
                                          calibrationMethod: config.method.rawValue, calibrationImages: calib.count,
                                          layers: layers)
-    report.extras["blob_bytes"] = "\(blob.count)"
-    report.extras["arena_bytes"] = "\(plan.arenaBytes)"
+    report.blobBytes = blob.count
+    report.arenaBytes = plan.arenaBytes
     report.extras["memory"] = plan.report()
+    report.calibration = CalibrationSettings(
+        method: config.method.rawValue, percentile: config.method == .percentile ? 99.99 : nil, images: calib.count,
+        source: config.calib, rangeSearchImages: model.metadata["range_search_images"].flatMap { Int($0) },
+        biasCorrection: true, layerErrorImages: layerSet.count)
+    let pre = graph.preprocessing
+    report.preprocessing = PreprocessingInfo(height: pre.height, width: pre.width, channels: pre.channels,
+                                             mean: pre.mean.map { Double("\($0)") ?? Double($0) },
+                                             std: pre.std.map { Double("\($0)") ?? Double($0) })
+    report.run = RunInfo(commandLine: config.commandLine, toolVersion: toolkitVersion, gitCommit: gitCommit(),
+                         inputs: try [config.weights, config.calib, config.eval].map(inputDigest))
+    let histograms = session.map { activationHistograms($0, model: model) } ?? []
+    let thumbnails = try changedThumbnails(report, images: eval)
 
     let c = cHeaderSource(blob, symbol: cSymbol(graph.name))
     // The whole set is written at once (temporary names, then renamed): never half of it.
@@ -118,10 +138,11 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
         ("model_data.c", Data(c.source.utf8)),
         ("report.md", Data(report.markdown().utf8)),
         ("report.json", try report.json()),
+        ("report.html", Data(report.html(histograms: histograms, thumbnails: thumbnails).utf8)),
         ("memory.md", Data(plan.report().utf8)),
     ]
     let files = try writeOutputFiles(outputs, to: config.outDir)
-    return QuantizeResult(graph: graph, folded: folded, model: model, report: report, blob: blob, plan: plan, files: files)
+    return QuantizeResult(graph: graph, folded: folded, model: model, report: report, blob: blob, plan: plan, histograms: histograms, files: files)
 }
 
 /// A C identifier from a model name (`mobilenet_v3_small-fashion` → `mobilenet_v3_small_fashion`).

@@ -8,11 +8,14 @@ import ImageIO
 /// Folds, calibrates on `calib` and converts: the float graph the int8 model is compared with
 /// layer by layer, and the int8 model. With `rangeSearch`, each activation's range is then
 /// refined against the float logits (`searchRanges`); with `biasCorrection`, every convolution's
-/// bias absorbs the mean error its int8 input and rounded weights cause.
+/// bias absorbs the mean error its int8 input and rounded weights cause. `onCalibrated` gets the
+/// calibration histograms (for the report's charts).
 public func convert(_ graph: Graph, calib: ImageSet, method: CalibrationMethod, percentile: Double = 99.99,
-                    biasCorrection: Bool = true, rangeSearch: Bool = true, threads: Int, progress: Bool) throws -> (folded: Graph, model: QModel) {
+                    biasCorrection: Bool = true, rangeSearch: Bool = true, threads: Int, progress: Bool,
+                    onCalibrated: ((CalibrationSession) -> Void)? = nil) throws -> (folded: Graph, model: QModel) {
     let folded = try foldGraph(graph)
     var (ranges, means, session) = try calibrate(folded, images: calib, method: method, percentile: percentile, threads: threads, progress: progress)
+    onCalibrated?(session)
     var meta = ["calibration": method.rawValue, "calibration_images": "\(calib.count)", "calibration_data": calib.source,
                 "bias_correction": "\(biasCorrection)"]
     var options = QuantizerOptions(metadata: meta, channelMeans: biasCorrection ? means : [:])

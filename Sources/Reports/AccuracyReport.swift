@@ -25,12 +25,47 @@ public struct AccuracyReport: Sendable, Codable, Equatable {
     public var wrongToCorrect: Int
     /// The most frequent (float class → int8 class) moves, most frequent first.
     public var confusion: [Confusion]
+    /// Top-1 of float and int8 for each class that has evaluation images, by class index.
+    public var perClass: [ClassAccuracy]
+    /// Every image whose int8 top-1 class differs from the float one, in evaluation order.
+    public var changed: [ChangedImage]
     /// Per-layer error, by value id.
     public var layers: [LayerError]
     /// Names of the layers with the lowest SQNR, worst first.
     public var worstLayers: [String]
-    /// Free-form additions (blob size, arena bytes, an MCU fit table in Markdown, ...).
+    /// Free-form additions (an MCU fit table in Markdown, ...).
     public var extras: [String: String]
+    /// Size of the int8 model blob and of its activation arena, in bytes (nil: not exported).
+    public var blobBytes: Int?
+    public var arenaBytes: Int?
+    /// How the activation ranges were chosen (nil: not recorded).
+    public var calibration: CalibrationSettings?
+    /// How the float input is made from pixels (nil: not recorded).
+    public var preprocessing: PreprocessingInfo?
+    /// What is needed to reproduce the run: command line, tool version, input digests.
+    public var run: RunInfo?
+
+    /// Float and int8 top-1 on the images of one class.
+    public struct ClassAccuracy: Sendable, Codable, Equatable {
+        public var classIndex: Int
+        public var name: String?
+        /// Evaluation images labelled with this class.
+        public var images: Int
+        /// Percentages of those images that float / int8 classify correctly.
+        public var floatTop1: Double
+        public var int8Top1: Double
+    }
+
+    /// One image whose class changed between float and int8.
+    public struct ChangedImage: Sendable, Codable, Equatable {
+        /// Position in the evaluation set (0-based, in the order the set was read).
+        public var index: Int
+        /// File name inside the evaluation folder, when the data set is a folder of files.
+        public var file: String?
+        public var label: Int
+        public var floatClass: Int
+        public var int8Class: Int
+    }
 
     /// One (float class → int8 class) move with its number of images.
     public struct Confusion: Sendable, Codable, Equatable {
@@ -51,8 +86,9 @@ public struct AccuracyReport: Sendable, Codable, Equatable {
     /// Builds the report from the logits of the same images (one row per image, same order as
     /// `labels`). `classNames` may be empty or shorter than the class count (names are optional).
     /// Throws when the counts of rows, labels or classes do not line up.
+    /// `imageFiles`, when not empty, names each image's file (one per row).
     public static func make(floatLogits: [[Float]], int8Logits: [[Int8]], labels: [Int], classNames: [String] = [],
-                            model: String, dataset: String, calibrationMethod: String, calibrationImages: Int,
+                            imageFiles: [String] = [], model: String, dataset: String, calibrationMethod: String, calibrationImages: Int,
                             layers: [LayerError] = [], extras: [String: String] = [:],
                             worstCount: Int = 5, confusionCount: Int = 10) throws -> AccuracyReport {
         let n = floatLogits.count
@@ -69,6 +105,8 @@ public struct AccuracyReport: Sendable, Codable, Equatable {
 
         var f1 = 0, f5 = 0, q1 = 0, q5 = 0, agree = 0, c2w = 0, w2c = 0
         var moves: [Pair: Int] = [:]
+        var changed: [ChangedImage] = []
+        var perClass = [(images: Int, float: Int, int8: Int)](repeating: (0, 0, 0), count: classes)
         for i in 0..<n {
             let label = labels[i]
             let ft = topK(floatLogits[i], 5), qt = topK(int8Logits[i], 5)
@@ -77,10 +115,17 @@ public struct AccuracyReport: Sendable, Codable, Equatable {
             if qTop == label { q1 += 1 }
             if ft.contains(label) { f5 += 1 }
             if qt.contains(label) { q5 += 1 }
+            if label >= 0 && label < classes {
+                perClass[label].images += 1
+                if fTop == label { perClass[label].float += 1 }
+                if qTop == label { perClass[label].int8 += 1 }
+            }
             if fTop == qTop {
                 agree += 1
             } else {
                 moves[Pair(from: fTop, to: qTop), default: 0] += 1
+                changed.append(ChangedImage(index: i, file: i < imageFiles.count ? imageFiles[i] : nil,
+                                            label: label, floatClass: fTop, int8Class: qTop))
                 if fTop == label { c2w += 1 }
                 if qTop == label { w2c += 1 }
             }
@@ -96,7 +141,12 @@ public struct AccuracyReport: Sendable, Codable, Equatable {
             evaluationImages: n, numClasses: classes,
             floatTop1: percent(f1), floatTop5: percent(f5), int8Top1: percent(q1), int8Top5: percent(q5),
             agreementTop1: percent(agree), disagreements: n - agree, correctToWrong: c2w, wrongToCorrect: w2c,
-            confusion: Array(confusion), layers: layers,
+            confusion: Array(confusion),
+            perClass: perClass.enumerated().filter { $0.element.images > 0 }.map { c, k in
+                ClassAccuracy(classIndex: c, name: name(c), images: k.images,
+                              floatTop1: 100 * Double(k.float) / Double(k.images), int8Top1: 100 * Double(k.int8) / Double(k.images))
+            },
+            changed: changed, layers: layers,
             worstLayers: lowestSQNR(layers, worstCount).map(\.name), extras: extras)
     }
 

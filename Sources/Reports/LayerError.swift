@@ -102,3 +102,40 @@ public struct LayerInfo: Sendable, Equatable {
         }
     }
 }
+
+extension LayerError {
+    enum CodingKeys: String, CodingKey {
+        case name, op, shape, valueId, scale, zeroPoint, sqnrDB, cosine, maxAbsError, meanAbsError, floatRMS
+        case rangeMin, rangeMax, clippedFraction, channelRangeRatio, sqnrDropDB, count
+    }
+
+    /// JSON keeps numbers as numbers: an SQNR of +infinity (int8 equals float exactly) is written
+    /// as `null`, and so is a drop of ±infinity; everything else is a plain number.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name); try c.encode(op, forKey: .op); try c.encode(shape, forKey: .shape)
+        try c.encode(valueId, forKey: .valueId); try c.encode(scale, forKey: .scale); try c.encode(zeroPoint, forKey: .zeroPoint)
+        if sqnrDB.isFinite { try c.encode(sqnrDB, forKey: .sqnrDB) } else { try c.encodeNil(forKey: .sqnrDB) }
+        try c.encode(cosine, forKey: .cosine); try c.encode(maxAbsError, forKey: .maxAbsError)
+        try c.encode(meanAbsError, forKey: .meanAbsError); try c.encode(floatRMS, forKey: .floatRMS)
+        try c.encode(rangeMin, forKey: .rangeMin); try c.encode(rangeMax, forKey: .rangeMax)
+        try c.encode(clippedFraction, forKey: .clippedFraction); try c.encode(channelRangeRatio, forKey: .channelRangeRatio)
+        if let d = sqnrDropDB, d.isFinite { try c.encode(d, forKey: .sqnrDropDB) } else { try c.encodeNil(forKey: .sqnrDropDB) }
+        try c.encode(count, forKey: .count)
+    }
+
+    /// Reads what `encode(to:)` writes (`sqnrDB: null` is +infinity).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name), op: try c.decode(String.self, forKey: .op),
+                  shape: try c.decode(String.self, forKey: .shape), valueId: try c.decode(Int.self, forKey: .valueId),
+                  scale: try c.decode(Double.self, forKey: .scale), zeroPoint: try c.decode(Int32.self, forKey: .zeroPoint),
+                  sqnrDB: try c.decodeIfPresent(Double.self, forKey: .sqnrDB) ?? .infinity,
+                  cosine: try c.decode(Double.self, forKey: .cosine), maxAbsError: try c.decode(Double.self, forKey: .maxAbsError),
+                  meanAbsError: try c.decode(Double.self, forKey: .meanAbsError), floatRMS: try c.decode(Double.self, forKey: .floatRMS),
+                  rangeMin: try c.decode(Double.self, forKey: .rangeMin), rangeMax: try c.decode(Double.self, forKey: .rangeMax),
+                  clippedFraction: try c.decode(Double.self, forKey: .clippedFraction),
+                  channelRangeRatio: try c.decode(Double.self, forKey: .channelRangeRatio),
+                  sqnrDropDB: try c.decodeIfPresent(Double.self, forKey: .sqnrDropDB), count: try c.decode(Int.self, forKey: .count))
+    }
+}

@@ -39,6 +39,28 @@ extension AccuracyReport {
             md += "\n"
         }
 
+        if !perClass.isEmpty {
+            md += "## Accuracy per class\n\n| class | images | float top-1 | int8 top-1 | change (points) |\n|---|---:|---:|---:|---:|\n"
+            for k in perClass {
+                md += "| \(classLabel(k.classIndex, k.name)) | \(k.images) | \(Fmt.pct(k.floatTop1)) | \(Fmt.pct(k.int8Top1)) | \(Fmt.delta(k.int8Top1 - k.floatTop1)) |\n"
+            }
+            md += "\n"
+        }
+
+        if !changed.isEmpty {
+            let shown = changed.prefix(AccuracyReport.markdownChangedLimit)
+            md += "## Images whose class changed\n\n"
+            md += shown.count < changed.count ? "The first \(shown.count) of \(changed.count) (all are in report.json).\n\n" : ""
+            let files = changed.contains { $0.file != nil }
+            md += "| index |\(files ? " file |" : "") label | float | int8 |\n|---:|\(files ? "---|" : "")---|---|---|\n"
+            for ch in shown {
+                md += "| \(ch.index) |\(files ? " \(ch.file ?? "") |" : "") \(className(ch.label)) | \(className(ch.floatClass)) | \(className(ch.int8Class)) |\n"
+            }
+            md += "\n"
+        }
+
+        md += settingsMarkdown()
+
         if !layers.isEmpty {
             md += "## Per-layer error\n\n"
             md += "Float range: smallest and largest float value seen. Clipped: float values outside the int8 grid. "
@@ -98,6 +120,41 @@ extension AccuracyReport {
     }
 
     private func classLabel(_ c: Int, _ name: String?) -> String { name.map { "\(c) \($0)" } ?? "\(c)" }
+
+    /// A class index with its name when the per-class table knows it.
+    private func className(_ c: Int) -> String { classLabel(c, perClass.first { $0.classIndex == c }?.name) }
+
+    /// At most this many images whose class changed are listed in report.md.
+    static let markdownChangedLimit = 500
+
+    /// Calibration settings, preprocessing, sizes and what is needed to reproduce the run.
+    private func settingsMarkdown() -> String {
+        var md = "## Settings and reproducibility\n\n"
+        if let c = calibration {
+            md += "- **calibration**: `\(c.method)`\(c.percentile.map { " (\(Fmt.num($0))th percentile)" } ?? ""), \(c.images) images from `\(c.source)`\n"
+            md += "- **range search**: " + (c.rangeSearchImages.map { "on, \($0) calibration images" } ?? "off") + "\n"
+            md += "- **bias correction**: \(c.biasCorrection ? "on, layer by layer" : "off")\n"
+            md += "- **per-layer error measured on**: \(c.layerErrorImages) calibration images\n"
+        } else {
+            md += "- **calibration**: `\(calibrationMethod)`, \(calibrationImages) images\n"
+        }
+        if let p = preprocessing {
+            md += "- **preprocessing**: \(p.width)×\(p.height)×\(p.channels) (width × height × channels), "
+            md += "x = (pixel / 255 − mean) / std, mean \(p.mean.map(Fmt.num).joined(separator: ", ")), std \(p.std.map(Fmt.num).joined(separator: ", "))"
+            if !p.sources.isEmpty { md += " (" + p.sources.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ") + ")" }
+            md += "\n"
+        }
+        if let b = blobBytes { md += "- **blob bytes**: \(b)\n" }
+        if let a = arenaBytes { md += "- **arena bytes**: \(a)\n" }
+        if let r = run {
+            md += "- **command line**: `\(r.commandLine.joined(separator: " "))`\n"
+            md += "- **tool**: quantize \(r.toolVersion), git commit \(r.gitCommit)\n"
+            for d in r.inputs {
+                md += "- **SHA-256 of `\(d.path)`**: `\(d.sha256)` (\(d.files) file\(d.files == 1 ? "" : "s"), \(d.bytes) bytes; `\(d.how)`)\n"
+            }
+        }
+        return md + "\n"
+    }
 }
 
 extension LayerError {

@@ -96,6 +96,7 @@ func runMain(_ argv: [String]) throws {
     config.evalLimit = try args.int("eval-limit")
     config.threads = try args.int("threads") ?? 2
     config.progress = !args.flags.contains("quiet")
+    config.commandLine = CommandLine.arguments
     let result = try runQuantize(config, log: log)
     print("")
     print(result.report.consoleTable())
@@ -182,6 +183,8 @@ func runExport(_ argv: [String]) throws {
 let argv = Array(CommandLine.arguments.dropFirst())
 do {
     switch argv.first {
+    case "--version", "version":
+        print("quantize \(toolkitVersion), git commit \(gitCommit())")
     case "inspect": try runInspect(Array(argv.dropFirst()))
     case "eval-float": try runEvalFloat(Array(argv.dropFirst()))
     case "export": try runExport(Array(argv.dropFirst()))

@@ -81,7 +81,7 @@ final class OutputFolderCLITests: XCTestCase {
             return s
         }
         let new = snapshot(base + "/new")
-        XCTAssertEqual(new.count, 6)
+        XCTAssertEqual(new.count, 7)  // model.q8, model_data.h/.c, report.md/.json/.html, memory.md
         var outcomes: Set<String> = []
         for attempt in 0..<3 {
             let out = base + "/run\(attempt)"

@@ -129,6 +129,88 @@ final class AccuracyReportTests: XCTestCase {
         XCTAssertTrue(md.contains("### fit\n\n| mcu | fits |"))
     }
 
+    /// Per-class top-1 (labels 2, 1, 3, 5, 0, 0) and the list of images whose class changed.
+    func testPerClassAccuracyAndChangedImages() throws {
+        let r = try AccuracyReport.make(floatLogits: floatLogits, int8Logits: int8Logits, labels: labels, classNames: names,
+                                        imageFiles: ["a.png", "b.png", "c.png", "d.png", "e.png", "f.png"],
+                                        model: "tiny", dataset: "hand-made", calibrationMethod: "mse", calibrationImages: 3)
+        XCTAssertEqual(r.perClass.map(\.classIndex), [0, 1, 2, 3, 5])  // class 4 has no image
+        XCTAssertEqual(r.perClass.map(\.images), [2, 1, 1, 1, 1])
+        XCTAssertEqual(r.perClass.map(\.floatTop1), [0, 0, 100, 100, 0])
+        XCTAssertEqual(r.perClass.map(\.int8Top1), [0, 0, 100, 0, 100])
+        XCTAssertEqual(r.perClass[3].name, "cat")
+        XCTAssertEqual(r.changed.map(\.index), [2, 3, 4, 5])
+        XCTAssertEqual(r.changed.map(\.file), ["c.png", "d.png", "e.png", "f.png"])
+        XCTAssertEqual(r.changed.map { [$0.label, $0.floatClass, $0.int8Class] }, [[3, 3, 2], [5, 4, 5], [0, 1, 2], [0, 1, 2]])
+        XCTAssertEqual(r.changed.count, r.disagreements)
+        XCTAssertNil(try makeReport().changed.first?.file)
+        let md = r.markdown()
+        XCTAssertTrue(md.contains("| 3 cat | 1 | 100.00% | 0.00% | -100.00 |"))
+        XCTAssertTrue(md.contains("| 2 | c.png | 3 cat | 3 cat | 2 bird |"))
+        XCTAssertTrue(md.contains("| 4 | e.png | 0 plane | 1 car | 2 bird |"))
+    }
+
+    /// report.json has no number written as a string: an exact layer's SQNR is null, sizes are numbers.
+    func testJSONKeepsNumbersAsNumbers() throws {
+        var r = try makeReport(layers: sampleLayers())
+        r.blobBytes = 123456
+        r.arenaBytes = 2048
+        r.run = RunInfo(commandLine: ["quantize", "v3small"], toolVersion: "0.1.0", gitCommit: "unknown",
+                        inputs: [InputDigest(path: "m.safetensors", sha256: String(repeating: "ab", count: 32), bytes: 10, files: 1, how: "sha256sum FILE")])
+        let data = try r.json()
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(object["blobBytes"] as? Int, 123456)
+        XCTAssertEqual(object["arenaBytes"] as? Int, 2048)
+        let layers = try XCTUnwrap(object["layers"] as? [[String: Any]])
+        XCTAssertTrue(layers[3]["sqnrDB"] is NSNull)
+        XCTAssertEqual(layers[1]["sqnrDB"] as? Double, 12.5)
+        /// Every leaf that is a string must be text, never a number in disguise.
+        func strings(_ x: Any, _ path: String) -> [String] {
+            if let d = x as? [String: Any] { return d.flatMap { strings($0.value, path + "." + $0.key) } }
+            if let a = x as? [Any] { return a.flatMap { strings($0, path + "[]") } }
+            if let s = x as? String, Double(s) != nil || ["inf", "-inf", "nan"].contains(s) { return [path + " = " + s] }
+            return []
+        }
+        XCTAssertEqual(strings(object, ""), [])
+        XCTAssertEqual(try AccuracyReport.decode(data), r)
+    }
+
+    /// The page: every chart present once, one histogram chart per histogram, thumbnails as data
+    /// URIs, names escaped, nothing fetched and no script.
+    func testHTMLHasEveryChartAndNothingExternal() throws {
+        var r = try makeReport(layers: sampleLayers())
+        r.model = "tiny<b>&"
+        r.calibration = CalibrationSettings(method: "percentile", percentile: 99.99, images: 3, source: "calib/", rangeSearchImages: 3,
+                                            biasCorrection: true, layerErrorImages: 3)
+        r.preprocessing = PreprocessingInfo(height: 32, width: 32, channels: 3, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25])
+        let hists = [1, 2].map { v in
+            ActivationHistogram(valueId: v, lo: -2, hi: 6, counts: [1, 0, 5, 100, 7], floatMin: -2, floatMax: 6, gridMin: -1, gridMax: 5)
+        }
+        let png: [UInt8] = [0x89, 0x50, 0x4e, 0x47, 1, 2, 3]
+        let html = r.html(histograms: hists, thumbnails: [Thumbnail(index: 2, png: png), Thumbnail(index: 4, png: png)])
+        for id in reportChartIds + ["hist-1", "hist-2"] {
+            XCTAssertEqual(html.components(separatedBy: "id=\"\(id)\"").count, 2, id)
+        }
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, reportChartIds.count + hists.count)
+        XCTAssertEqual(html.components(separatedBy: "src=\"data:image/png;base64,\(Data(png).base64EncodedString())\"").count - 1, 2)
+        XCTAssertTrue(html.contains("2 of 4 shown"))
+        XCTAssertTrue(html.contains("tiny&lt;b&gt;&amp;"))
+        XCTAssertFalse(html.contains("tiny<b>"))
+        XCTAssertFalse(html.lowercased().contains("<script"))
+        XCTAssertFalse(html.contains("src=\"http"))
+        XCTAssertFalse(html.contains("href=\"http"))
+        XCTAssertTrue(html.contains("99.99th percentile"))
+        XCTAssertTrue(html.contains("32×32×3"))
+        // The red clipped areas appear on the sides where the float values leave the int8 range.
+        XCTAssertTrue(html.contains("fill=\"#d62728\" fill-opacity"))
+        // No disagreement: the confusion chart says so instead of drawing an empty matrix.
+        let same = try AccuracyReport.make(floatLogits: floatLogits, int8Logits: floatLogits.map { $0.map { Int8($0) } }, labels: labels,
+                                           model: "m", dataset: "d", calibrationMethod: "mse", calibrationImages: 1)
+        let quiet = same.html()
+        XCTAssertTrue(quiet.contains("no disagreements"))
+        XCTAssertEqual(quiet.components(separatedBy: "<svg").count - 1, reportChartIds.count)
+    }
+
     func testConsoleTableIsCompact() throws {
         let r = try makeReport(layers: sampleLayers())
         let t = r.consoleTable()
