@@ -5,7 +5,8 @@
 #  3. on the emulated Cortex-M4 (when arm-none-eabi-gcc and qemu-system-arm are installed:
 #     Targets/cortex-m4/install-deps.sh): no soft-float helper in the runtime objects, and the
 #     shipped model, quantized by the main command, gives the host's exact logits on 16 images;
-#  4. the plain `swift run quantize …` (debug build) writes the same model bytes as the release build.
+#  4. the plain `swift run quantize …` (debug build) writes the same model bytes as the release build;
+#  5. the default model's report.html rendered by headless Chromium (Scripts/check-report-html.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release
@@ -38,6 +39,8 @@ if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/n
     make -C Targets/cortex-m4 test-kernels
     out=.build/ci-default-model
     .build/release/quantize v3small --calib Calibration/ --eval-limit 1000 --out "$out" --quiet
+    # report.html in a real browser: every chart in Chromium's DOM, a non-blank screenshot with the charts drawn.
+    bash Scripts/check-report-html.sh "$out"
     python3 -c "import gzip,sys; d=gzip.open('Evaluation/fashion-mnist/t10k-images-idx3-ubyte.gz').read(); sys.stdout.buffer.write(d[16:16+16*784])" > "$out/images16.raw"
     make -C Targets/cortex-m4 check BLOB="$PWD/$out/model.q8" IMAGES="$PWD/$out/images16.raw"
     # The plain (debug-build) main command writes the same bytes as the release build.

@@ -203,7 +203,7 @@ extension AccuracyReport {
             c.rect(x0 + dx * 0.12, y(k.floatTop1), dx * 0.36, y(0) - y(k.floatTop1), fill: floatColor, title: tip)
             c.rect(x0 + dx * 0.52, y(k.int8Top1), dx * 0.36, y(0) - y(k.int8Top1), fill: int8Color, title: tip)
             let delta = k.int8Top1 - k.floatTop1
-            if shown.count <= 20 {
+            if shown.count <= 20 && abs(delta) >= 0.005 {
                 c.text(x0 + dx / 2, y(Swift.max(k.floatTop1, k.int8Top1)) - 4, Fmt.delta(delta), size: 10, anchor: "middle",
                        fill: delta < 0 ? badColor : delta > 0 ? goodColor : "#666")
             }
@@ -227,7 +227,9 @@ extension AccuracyReport {
         let names = Dictionary(perClass.compactMap { k in k.name.map { (k.classIndex, $0) } }, uniquingKeysWith: { a, _ in a })
         func label(_ k: Int) -> String { String((names[k].map { "\(k) \($0)" } ?? "\(k)").prefix(20)) }
         let cell = classes.count > 12 ? 24.0 : 36.0
-        let left = 150.0, top = 110.0
+        // Room for the rotated column labels (10 px text, 50°) and the row labels.
+        let longest = Double(classes.map { label($0).count }.max() ?? 1)
+        let left = 20 + 6 * longest, top = 24 + 6 * longest * 0.77
         var c = SVGChart(width: Swift.max(left + cell * Double(classes.count) + 40, 400), height: top + cell * Double(classes.count) + 30)
         guard !classes.isEmpty else {
             var empty = SVGChart(width: 400, height: 40)
@@ -314,8 +316,8 @@ extension AccuracyReport {
         for g in [hist.gridMin, hist.gridMax] { c.line(x(g), top - 2, x(g), top + plotH, stroke: int8Color, width: 1.5, dash: "4 2") }
         c.text(left, top + plotH + 13, Fmt.num(hist.lo), size: 9, fill: "#666")
         c.text(left + plotW, top + plotH + 13, Fmt.num(hist.hi), size: 9, anchor: "end", fill: "#666")
-        var sub = "int8 range [\(Fmt.num(hist.gridMin)), \(Fmt.num(hist.gridMax))]"
-        if let l = layer { sub += ", SQNR \(Fmt.dB(l.sqnrDB)) dB" + (l.clippedFraction > 0 ? ", \(Fmt.share(l.clippedFraction)) clipped" : "") }
+        var sub = "int8 [\(Fmt.num(hist.gridMin)), \(Fmt.num(hist.gridMax))]"
+        if let l = layer { sub += " · \(Fmt.dB(l.sqnrDB)) dB" + (l.clippedFraction > 0 ? " · \(Fmt.share(l.clippedFraction)) clipped" : "") }
         c.text(left, 24, sub, size: 9, fill: int8Color)
         let tip = "\(title): float [\(Fmt.num(hist.floatMin)), \(Fmt.num(hist.floatMax))], int8 grid [\(Fmt.num(hist.gridMin)), \(Fmt.num(hist.gridMax))]"
         return "<div class=\"hist\" title=\"\(esc(tip))\">" + c.svg(id: "hist-\(hist.valueId)", label: title) + "</div>\n"
