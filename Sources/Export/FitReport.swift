@@ -22,9 +22,11 @@ public struct MCUTarget: Sendable, Equatable {
 
 extension MemoryPlan {
     /// A Markdown report: the plan's figures and a table saying whether the model fits each target
-    /// (RAM = arena + scratch + input + output buffers; flash = the blob).
-    public func report(targets: [MCUTarget] = MCUTarget.standard) -> String {
-        var s = """
+    /// (RAM = arena + scratch + input + output buffers; flash = the blob). With `model`, it starts
+    /// with a heading naming the model (what `memory.md` holds).
+    public func report(model: String? = nil, targets: [MCUTarget] = MCUTarget.standard) -> String {
+        var s = model.map { "# Memory plan: \($0)\n\n" } ?? ""
+        s += """
             | figure | bytes |
             |---|---:|
             | arena (activations, planned) | \(arenaBytes) |

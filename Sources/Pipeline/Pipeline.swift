@@ -130,7 +130,7 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     let histograms = session.map { activationHistograms($0, model: model) } ?? []
     let thumbnails = try changedThumbnails(report, images: eval)
 
-    let c = cHeaderSource(blob, symbol: cSymbol(graph.name))
+    let c = cHeaderSource(blob, symbol: cSymbol(graph.name), model: model)
     // The whole set is written at once (temporary names, then renamed): never half of it.
     let outputs: [(name: String, data: Data)] = [
         ("model.q8", Data(blob)),
@@ -139,7 +139,7 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
         ("report.md", Data(report.markdown().utf8)),
         ("report.json", try report.json()),
         ("report.html", Data(report.html(histograms: histograms, thumbnails: thumbnails).utf8)),
-        ("memory.md", Data(plan.report().utf8)),
+        ("memory.md", Data(plan.report(model: graph.name).utf8)),
     ]
     let files = try writeOutputFiles(outputs, to: config.outDir)
     return QuantizeResult(graph: graph, folded: folded, model: model, report: report, blob: blob, plan: plan, histograms: histograms, files: files)

@@ -9,6 +9,7 @@ import Pipeline
 
 let mainHelp = """
 usage: quantize MODEL [--calib PATH] [--weights FILE] [--eval PATH] [--out DIR] [--method M] [options]
+       quantize --version
        quantize inspect FILE
        quantize eval-float MODEL [--weights FILE] --data PATH
        quantize export MODEL.q8 [--out DIR]
@@ -27,13 +28,26 @@ evaluates on Evaluation/fashion-mnist.
   --weights FILE     the float checkpoint
   --eval PATH        labelled evaluation images (same formats); float vs int8 is measured on it
                      (default for the shipped model: Evaluation/fashion-mnist)
-  --out DIR          where model.q8, model_data.h/.c, report.md/.json, memory.md go (default: out/NAME)
+  --out DIR          where model.q8, model_data.h/.c, report.md, report.json, report.html and memory.md
+                     go (default: out/NAME)
   --method M         calibration observer: minmax, percentile, mse, entropy (default: percentile, 99.99th; see README)
   --no-range-search  keep the observer's ranges (default: refine each against the float logits)
   --calib-limit N    use the first N calibration images       --eval-limit N   first N evaluation images
   --threads N        worker threads (default: 2)              --quiet          no progress lines
   --classes N --in-channels N --input-size N --stem-stride N --width MULT --groups N
   --mean A,B,C --std A,B,C   override what the checkpoint's metadata or shapes say
+
+Labelled evaluation data (--eval; calibration needs no labels) comes in one of these layouts:
+  DIR/CLASS/IMAGE    one sub-folder per class, named after the class (README, "Evaluation data",
+                     says how folders are matched to the model's classes)
+  DIR/IMAGE + DIR/labels.csv
+                     labels.csv has a header row with at least the columns file,label: file is the
+                     image's name in DIR, label the class index (0-based); an optional name column
+                     gives the class names
+  FILE.bin           a CIFAR-10 binary batch (labels inside; class names from batches.meta.txt)
+  IDX images file    (.gz too) with its *labels-idx1-ubyte[.gz] file beside it (class names from
+                     classes.txt beside it, one per line)
+  FILE.npy           images only: no labels, so usable for calibration
 """
 
 /// Where the shipped default model and data live (relative to the package root).
@@ -174,9 +188,9 @@ func runExport(_ argv: [String]) throws {
     let model = try readBlob(bytes, path: path)
     let out = args.values["out"] ?? URL(fileURLWithPath: path).deletingLastPathComponent().path
     try checkOutputFolder(out)
-    let c = cHeaderSource(bytes, symbol: cSymbol(model.name))
+    let c = cHeaderSource(bytes, symbol: cSymbol(model.name), model: model)
     let plan = planMemory(model)
-    let outputs = [("model_data.h", c.header), ("model_data.c", c.source), ("memory.md", plan.report())]
+    let outputs = [("model_data.h", c.header), ("model_data.c", c.source), ("memory.md", plan.report(model: model.name))]
     for p in try writeOutputFiles(outputs.map { ($0.0, Data($0.1.utf8)) }, to: out) { print("wrote \(p)") }
 }
 

@@ -1,5 +1,6 @@
 import XCTest
 import QuantCore
+import CRuntime
 @testable import Export
 
 /// Writing, reading back and the C header emitter.
@@ -82,8 +83,9 @@ final class BlobRoundTripTests: XCTestCase {
     }
 
     func testCHeaderSource() throws {
-        let blob = try writeBlob(TestModels.everyOp(seed: 5))
-        let (header, source) = cHeaderSource(blob, symbol: "model-data")
+        let model = TestModels.everyOp(seed: 5)
+        let blob = try writeBlob(model)
+        let (header, source) = cHeaderSource(blob, symbol: "model-data", model: model)
         XCTAssertTrue(header.contains("extern const uint8_t model_data[\(blob.count)];"))
         XCTAssertTrue(header.contains("extern const size_t model_data_size;"))
         XCTAssertTrue(source.contains("__attribute__((aligned(16)))"))
@@ -96,10 +98,12 @@ final class BlobRoundTripTests: XCTestCase {
         XCTAssertEqual(cIdentifier(""), "_")
     }
 
-    /// The generated files compile as C99 and the array they define is the blob, 16-byte aligned.
+    /// The generated files compile as C99 and the array they define is the blob, 16-byte aligned;
+    /// the header's size macros are what the C runtime computes from the blob.
     func testCHeaderCompiles() throws {
-        let blob = try writeBlob(TestModels.everyOp(seed: 5))
-        let (header, source) = cHeaderSource(blob, symbol: "model_data")
+        let model = TestModels.everyOp(seed: 5)
+        let blob = try writeBlob(model)
+        let (header, source) = cHeaderSource(blob, symbol: "model_data", model: model)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("export-cheader-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -113,6 +117,8 @@ final class BlobRoundTripTests: XCTestCase {
                 unsigned long sum = 0; size_t i;
                 for (i = 0; i < model_data_size; ++i) sum = sum * 31u + model_data[i];
                 printf("%lu %lu %d\\n", (unsigned long)model_data_size, sum, (int)((uintptr_t)model_data % 16u));
+                printf("%lu %d %d %d %lu %d\\n", (unsigned long)MODEL_DATA_ARENA_SIZE, MODEL_DATA_INPUT_HEIGHT, MODEL_DATA_INPUT_WIDTH,
+                       MODEL_DATA_INPUT_CHANNELS, (unsigned long)MODEL_DATA_INPUT_SIZE, MODEL_DATA_NUM_CLASSES);
                 return 0;
             }
             """
@@ -126,7 +132,12 @@ final class BlobRoundTripTests: XCTestCase {
         let out = try run(exe, [])
         var sum: UInt = 0
         for byte in blob { sum = sum &* 31 &+ UInt(byte) }
-        XCTAssertEqual(out.output.trimmingCharacters(in: .whitespacesAndNewlines), "\(blob.count) \(sum) 0")
+        var m = q8_model()
+        let status = blob.withUnsafeBufferPointer { q8_model_init(&m, $0.baseAddress, $0.count) }
+        XCTAssertEqual(status, Q8_OK)
+        let s = model.input.shape
+        XCTAssertEqual(out.output.trimmingCharacters(in: .whitespacesAndNewlines),
+                       "\(blob.count) \(sum) 0\n\(q8_arena_size(&m)) \(s.h) \(s.w) \(s.c) \(q8_input_size(&m)) \(model.numClasses)")
     }
 
     private func run(_ path: String, _ args: [String]) throws -> (status: Int32, output: String) {

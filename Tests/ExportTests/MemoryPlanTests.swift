@@ -78,6 +78,9 @@ final class MemoryPlanTests: XCTestCase {
         var huge = plan
         huge.flashBytes = 3 << 20
         XCTAssertFalse(huge.report().contains("| yes |"))
+        // memory.md names its model.
+        XCTAssertFalse(report.contains("# Memory plan"))
+        XCTAssertTrue(plan.report(model: "mbv2-0.35").hasPrefix("# Memory plan: mbv2-0.35\n\n| figure | bytes |"))
         print(report)
     }
 }
