@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "QuantCore", swiftSettings: debugOptimized),
         .target(name: "ModelIO", dependencies: ["QuantCore"], exclude: ["README.md"]),
         .target(name: "ImageIO", dependencies: ["QuantCore"], exclude: ["README.md"], swiftSettings: debugOptimized),
-        .target(name: "Models", dependencies: ["QuantCore", "ModelIO"], exclude: ["README.md"]),
+        .target(name: "Models", dependencies: ["QuantCore", "ModelIO"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "FloatEngine", dependencies: ["QuantCore", "Models"], exclude: ["README.md"], swiftSettings: optimized + floatCPU),
         .target(name: "Calibration", dependencies: ["QuantCore", "Models", "FloatEngine"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "Quantizer", dependencies: ["QuantCore", "Models", "Calibration"], exclude: ["README.md"], swiftSettings: debugOptimized),

@@ -80,7 +80,7 @@ private func prepareConv(_ conv: Conv2D, input: Shape3) -> Step.Kernel {
     let (weight, bias) = foldedConv(conv)
     let (lo, hi) = bounds(conv.activation)
     let k = conv.kernel
-    let rows = conv.geometry(input.h), cols = conv.geometry(input.w)
+    let rows = conv.geometry(rows: input.h), cols = conv.geometry(cols: input.w)
     let depthwise = conv.groups == conv.inChannels && conv.groups == conv.outChannels && conv.groups > 1
     if depthwise && conv.padValue == nil {
         return .depthwise(DepthwiseConv(channels: conv.outChannels, kernel: k, stride: conv.stride, padTop: rows.padBefore,

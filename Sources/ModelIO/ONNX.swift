@@ -34,6 +34,12 @@ public struct ONNXNode: Sendable {
     public var outputs: [String] = []
     public var attributes: [String: ONNXAttribute] = [:]
 
+    public init(name: String = "", opType: String = "", domain: String = "", inputs: [String] = [], outputs: [String] = [],
+                attributes: [String: ONNXAttribute] = [:]) {
+        self.name = name; self.opType = opType; self.domain = domain; self.inputs = inputs; self.outputs = outputs
+        self.attributes = attributes
+    }
+
     /// `name (OpType)` for messages; nodes without a name are named after their first output.
     public var label: String { "node \(name.isEmpty ? (outputs.first ?? "?") : name) (\(opType))" }
 }

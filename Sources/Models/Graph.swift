@@ -11,6 +11,9 @@ public struct Graph: Sendable {
     public var preprocessing: Preprocessing
     public var nodes: [Node]
     public var numClasses: Int
+    /// What the user should know about how the graph was read (assumed preprocessing, folded
+    /// normalization); printed by the CLI.
+    public var notes: [String] = []
 
     public init(name: String, arch: String, preprocessing: Preprocessing, nodes: [Node], numClasses: Int) {
         self.name = name; self.arch = arch; self.preprocessing = preprocessing; self.nodes = nodes; self.numClasses = numClasses
@@ -67,8 +70,15 @@ public enum Op: Sendable {
 /// A clamp fused into the op before it.
 public enum Activation: String, Sendable { case none, relu, relu6 }
 
-/// Symmetric padding (k−1)/2 on every side, or TensorFlow "SAME" (extra pixel bottom/right).
-public enum Padding: String, Sendable { case symmetric, tfSame }
+/// Symmetric padding (k−1)/2 on every side, TensorFlow "SAME" (extra pixel bottom/right), or
+/// explicit pixel counts per side (ONNX `pads`, possibly asymmetric; each in 0..<kernel).
+public enum Padding: Sendable, Equatable {
+    case symmetric, tfSame
+    case explicit(top: Int, left: Int, bottom: Int, right: Int)
+}
+
+/// Which axis a window slides along: rows (height) or columns (width).
+public enum Axis: Sendable { case rows, cols }
 
 /// Batch-norm statistics, applied as `(x − mean) / sqrt(var + eps) × gamma + beta`.
 public struct BatchNorm: Sendable {
@@ -99,14 +109,18 @@ public struct Conv2D: Sendable {
         self.batchNorm = batchNorm; self.activation = activation; self.padValue = padValue
     }
 
-    /// Output size and leading padding for an input size along one axis.
-    public func geometry(_ inSize: Int) -> (out: Int, padBefore: Int) {
-        convGeometry(inSize, kernel: kernel, stride: stride, padding: padding)
+    /// Output size and leading padding for the input height (`rows:`) or width (`cols:`).
+    public func geometry(rows inSize: Int) -> (out: Int, padBefore: Int) {
+        convGeometry(inSize, kernel: kernel, stride: stride, padding: padding, axis: .rows)
+    }
+    public func geometry(cols inSize: Int) -> (out: Int, padBefore: Int) {
+        convGeometry(inSize, kernel: kernel, stride: stride, padding: padding, axis: .cols)
     }
 }
 
-/// Output size and leading padding of a k-wide window with the given stride and padding mode.
-public func convGeometry(_ inSize: Int, kernel: Int, stride: Int, padding: Padding) -> (out: Int, padBefore: Int) {
+/// Output size and leading padding of a k-wide window with the given stride and padding mode,
+/// along `axis` (only explicit padding differs between the axes).
+public func convGeometry(_ inSize: Int, kernel: Int, stride: Int, padding: Padding, axis: Axis) -> (out: Int, padBefore: Int) {
     switch padding {
     case .symmetric:
         let p = (kernel - 1) / 2
@@ -115,6 +129,9 @@ public func convGeometry(_ inSize: Int, kernel: Int, stride: Int, padding: Paddi
         let out = (inSize + stride - 1) / stride
         let total = max((out - 1) * stride + kernel - inSize, 0)
         return (out, total / 2)
+    case .explicit(let top, let left, let bottom, let right):
+        let (before, after) = axis == .rows ? (top, bottom) : (left, right)
+        return ((inSize + before + after - kernel) / stride + 1, before)
     }
 }
 

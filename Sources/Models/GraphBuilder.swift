@@ -44,7 +44,7 @@ struct GraphBuilder {
         let batchNorm = try bnPrefix.map { try dict.batchNorm($0, channels: out, eps: eps) }
         let layer = Conv2D(inChannels: inShape.c, outChannels: out, kernel: kernel, stride: stride, groups: groups,
                            padding: padding, weight: weight, bias: bias, batchNorm: batchNorm, activation: activation)
-        let rows = layer.geometry(inShape.h), cols = layer.geometry(inShape.w)
+        let rows = layer.geometry(rows: inShape.h), cols = layer.geometry(cols: inShape.w)
         guard rows.out >= 1, cols.out >= 1 else {
             throw ToolkitError(dict.path, "`\(name)`: the input is too small (\(inShape) reaches this layer)")
         }

@@ -53,8 +53,9 @@ public struct QuantizeResult {
     public var files: [String]
 }
 
-/// Loads the checkpoint and builds its float graph.
+/// Loads the checkpoint (or ONNX file) and builds its float graph.
 public func loadGraph(weights: String, options: ModelOptions) throws -> Graph {
+    if isONNXFile(weights) { return try loadONNXGraph(weights, options: options) }
     let checkpoint = try loadCheckpoint(weights)
     let name = URL(fileURLWithPath: weights).deletingPathExtension().lastPathComponent
     return try buildGraph(checkpoint, name: name, options: options)
@@ -88,6 +89,7 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     try checkOutputFolder(config.outDir)  // before any work: a bad --out should not cost a calibration
     let graph = try loadGraph(weights: config.weights, options: config.modelOptions)
     log("model: \(graph.name) (\(graph.arch), input \(graph.shape(0)), \(graph.numClasses) classes, \(graph.nodes.count) ops)")
+    for note in graph.notes { log(note) }
     let calib = try loadImages(config.calib, for: graph, limit: config.calibLimit)
     log("calibration: \(calib.count) images from \(config.calib)")
     for note in calib.notes { log("  note: \(note)") }

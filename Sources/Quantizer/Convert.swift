@@ -171,8 +171,8 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
     let k = conv.kernel
     let cinG = conv.inChannels / conv.groups
     let perOut = cinG * k * k
-    let gy = convGeometry(inShape.h, kernel: k, stride: conv.stride, padding: conv.padding)
-    let gx = convGeometry(inShape.w, kernel: k, stride: conv.stride, padding: conv.padding)
+    let gy = convGeometry(inShape.h, kernel: k, stride: conv.stride, padding: conv.padding, axis: .rows)
+    let gx = convGeometry(inShape.w, kernel: k, stride: conv.stride, padding: conv.padding, axis: .cols)
     // Share of the output positions whose window puts tap ky (kx) inside the input: the mean
     // output shift of a tap is weighted by how often it sees the input rather than padding.
     let coverY = tapCoverage(gy, inSize: inShape.h, kernel: k, stride: conv.stride)

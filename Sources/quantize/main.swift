@@ -18,7 +18,9 @@ Quantizes a float CNN to an integer-only int8 model, reports what it lost agains
 writes a flat blob + C header for the C runtime in Targets/.
 
 MODEL is an architecture (v1, v2, v3small, v3large, shufflenet1, shufflenet2, effnet-lite0 … effnet-lite4, or the
-full names mobilenet_v3_small, ...) or a checkpoint file (.safetensors, .pth). With an architecture
+full names mobilenet_v3_small, ...), a checkpoint file (.safetensors, .pth) or an ONNX file (.onnx:
+any CNN built from the supported ops; pass its --mean/--std, `quantize inspect F.onnx` lists what
+maps to what). With an architecture
 name and no --weights, v3small uses the shipped Models/mobilenet_v3_small-fashion.safetensors and
 evaluates on Evaluation/fashion-mnist.
 
@@ -123,7 +125,7 @@ func runMain(_ argv: [String]) throws {
 func runInspect(_ argv: [String]) throws {
     let args = try Arguments(argv, valued: modelFlags)
     if args.flags.contains("help") || args.positionals.count != 1 {
-        print("usage: quantize inspect FILE\n\nA checkpoint (.safetensors/.pth): its tensors, metadata, totals and the graph built from it.\nA data set (folder, .bin, IDX, .npy, image): count, size, channels, label histogram.\nA quantized model (.q8): its ops and memory plan.")
+        print("usage: quantize inspect FILE\n\nA checkpoint (.safetensors/.pth): its tensors, metadata, totals and the graph built from it.\nAn ONNX file (.onnx): its op types, what each becomes (or why it is unsupported), the imported graph.\nA data set (folder, .bin, IDX, .npy, image): count, size, channels, label histogram.\nA quantized model (.q8): its ops and memory plan.")
         return
     }
     let path = args.positionals[0]
@@ -134,6 +136,10 @@ func runInspect(_ argv: [String]) throws {
         let model = try readBlob(bytes, path: path)
         print(modelSummary(model))
         print(planMemory(model).report())
+        return
+    }
+    if !isDir.boolValue, isONNXFile(path) {
+        try inspectONNX(path, options: try modelSpec(path, args).options)
         return
     }
     if !isDir.boolValue, let head = try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 8), isCheckpoint(path, head) {
@@ -170,6 +176,7 @@ func runEvalFloat(_ argv: [String]) throws {
     }
     let spec = try modelSpec(args.positionals[0], args)
     let graph = try loadGraph(weights: spec.weights, options: spec.options)
+    for note in graph.notes { print(note) }
     let images = try loadImages(data, for: graph, limit: try args.int("limit"))
     for note in images.notes { print("note: \(note)") }
     let result = evaluateFloat(graph, images: images, threads: try args.int("threads") ?? 2, progress: !args.flags.contains("quiet"))

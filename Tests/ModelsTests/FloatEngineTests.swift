@@ -19,7 +19,7 @@ struct TestRandom {
 /// Plain-loop reference of one convolution on an HWC input (batch norm applied after the sum,
 /// as PyTorch does; padding stands for `padValue`).
 func referenceConv(_ x: [Float], _ s: Shape3, _ conv: Conv2D) -> [Float] {
-    let (oh, top) = conv.geometry(s.h), (ow, left) = conv.geometry(s.w)
+    let (oh, top) = conv.geometry(rows: s.h), (ow, left) = conv.geometry(cols: s.w)
     let cg = conv.inChannels / conv.groups, og = conv.outChannels / conv.groups, k = conv.kernel
     var out = [Float](repeating: 0, count: oh * ow * conv.outChannels)
     for oy in 0..<oh {
@@ -63,7 +63,7 @@ final class FloatEngineTests: XCTestCase {
 
     /// Runs one conv through the engine on random pixels and compares it with `referenceConv`.
     func checkConv(_ conv: Conv2D, _ s: Shape3, _ rng: inout TestRandom, file: StaticString = #filePath, line: UInt = #line) {
-        let (oh, _) = conv.geometry(s.h), (ow, _) = conv.geometry(s.w)
+        let (oh, _) = conv.geometry(rows: s.h), (ow, _) = conv.geometry(cols: s.w)
         let graph = Graph(name: "conv", arch: "test", preprocessing: identityPreprocessing(s),
                           nodes: [Node(name: "c", op: .conv(conv), inputs: [0], shape: Shape3(oh, ow, conv.outChannels))],
                           numClasses: oh * ow * conv.outChannels)

@@ -158,11 +158,11 @@ final class ConversionTests: XCTestCase {
 
     /// A tap's share of output positions that see the input rather than padding.
     func testTapCoverageCountsPaddedPositions() {
-        let on1x1 = tapCoverage(convGeometry(1, kernel: 3, stride: 1, padding: .symmetric), inSize: 1, kernel: 3, stride: 1)
+        let on1x1 = tapCoverage(convGeometry(1, kernel: 3, stride: 1, padding: .symmetric, axis: .rows), inSize: 1, kernel: 3, stride: 1)
         XCTAssertEqual(on1x1, [0, 1, 0])
-        let on4 = tapCoverage(convGeometry(4, kernel: 3, stride: 1, padding: .symmetric), inSize: 4, kernel: 3, stride: 1)
+        let on4 = tapCoverage(convGeometry(4, kernel: 3, stride: 1, padding: .symmetric, axis: .rows), inSize: 4, kernel: 3, stride: 1)
         XCTAssertEqual(on4, [0.75, 1, 0.75])
-        let stride2 = tapCoverage(convGeometry(4, kernel: 3, stride: 2, padding: .symmetric), inSize: 4, kernel: 3, stride: 2)
+        let stride2 = tapCoverage(convGeometry(4, kernel: 3, stride: 2, padding: .symmetric, axis: .rows), inSize: 4, kernel: 3, stride: 2)
         XCTAssertEqual(stride2, [0.5, 1, 1])  // outputs 0, 1 read rows −1…1 and 1…3
     }
 }
