@@ -45,6 +45,8 @@ let package = Package(
             "Pipeline", "Refine", "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer",
             "IntEngine", "Reports", "Export", "CRuntime",
         ], path: "Benchmarks/bench"),
+        .executableTarget(name: "fuzz", dependencies: ["QuantCore", "ModelIO", "ImageIO", "Export"],
+                          path: "Fuzz", exclude: ["README.md"]),
         .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore"]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "QuantCore"], exclude: ["Fixtures"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "QuantCore"], exclude: ["Fixtures"]),

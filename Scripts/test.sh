@@ -5,8 +5,9 @@
 #  3. on the emulated Cortex-M4 (when arm-none-eabi-gcc and qemu-system-arm are installed:
 #     Targets/cortex-m4/install-deps.sh): no soft-float helper in the runtime objects, and the
 #     shipped model, quantized by the main command, gives the host's exact logits on 16 images;
-#  4. the plain `swift run quantize …` (debug build) writes the same model bytes as the release build;
+#  4. the plain `swift run quantize …` (debug build) writes the same model bytes as the release build.
 #  5. the default model's report.html rendered by headless Chromium (Scripts/check-report-html.sh).
+#  6. a 60-second run of the fuzz harness over every file reader (Fuzz/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release
@@ -34,6 +35,9 @@ test ! -e "$bad/pwned" || { echo "FAIL: the pickle ran code" >&2; exit 1; }
 expect_error "$bad/empty" .build/release/quantize v3small --calib "$bad/empty"
 expect_error "nonexistent.png" .build/release/quantize inspect "$bad/nonexistent.png"
 rm -rf "$bad"
+# Every file reader against mutated input for 60 s (Fuzz/README.md): no crash, hang, other error
+# type, or peak memory over 200 MB. The 10^6-input runs are made outside CI.
+.build/release/fuzz --seconds 60
 if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null; then
     make -C Targets/cortex-m4 check-float
     make -C Targets/cortex-m4 test-kernels

@@ -39,7 +39,14 @@ let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "ppm", "pgm", "pnm"]
 
 /// Reads a container file (CIFAR batch, IDX, NPY) or a single image, without conversion.
 func loadImageFile(_ path: String, limit: Int?) throws -> ImageSet {
-    var bytes = try readFileBytes(path)
+    try imageSet(fromFileBytes: readFileBytes(path), path: path, limit: limit)
+}
+
+/// The images of a container file (CIFAR batch, IDX, NPY, gzip'd or not) or single image whose
+/// bytes are `bytes`, read as `loadImageSet` reads the file at `path` (files beside it give labels
+/// and class names), without conversion.
+public func imageSet(fromFileBytes bytes: [UInt8], path: String, limit: Int?) throws -> ImageSet {
+    var bytes = bytes
     var logical = path
     if bytes.starts(with: [0x1F, 0x8B]) {
         bytes = try gunzipDataFile(bytes, path: path)

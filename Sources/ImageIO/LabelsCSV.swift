@@ -9,7 +9,12 @@ struct LabelsCSV {
     var classNames: [String]
 
     init(path: String) throws {
-        let text = String(decoding: try readFileBytes(path), as: UTF8.self)
+        try self.init(bytes: readFileBytes(path), path: path)
+    }
+
+    /// Parses the contents of a labels file; `path` names it in errors.
+    init(bytes: [UInt8], path: String) throws {
+        let text = String(decoding: bytes, as: UTF8.self)
         var rows = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map { line -> [String] in
             parseCSVLine(String(line.hasSuffix("\r") ? line.dropLast() : line))
         }.filter { !($0.count == 1 && $0[0].isEmpty) }
@@ -79,4 +84,11 @@ extension String {
         while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
         return String(s)
     }
+}
+
+/// Parses the contents of a `labels.csv` (see `LabelsCSV`): file name → label, and label → class
+/// name ([] without a `name` column). `path` names the file in errors.
+public func readLabelsCSV(_ bytes: [UInt8], path: String) throws -> (labels: [String: Int], classNames: [String]) {
+    let csv = try LabelsCSV(bytes: bytes, path: path)
+    return (csv.labels, csv.classNames)
 }

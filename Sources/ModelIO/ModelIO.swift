@@ -64,7 +64,13 @@ public func loadCheckpoint(_ path: String) throws -> Checkpoint {
     } catch {
         throw ToolkitError(path, "cannot read checkpoint: \(error.localizedDescription)")
     }
-    return try data.withUnsafeBytes { raw in
+    return try readCheckpoint(data, path: path)
+}
+
+/// Reads a checkpoint from its bytes, detecting the format as `loadCheckpoint` does; `path` names
+/// it in errors.
+public func readCheckpoint(_ data: Data, path: String) throws -> Checkpoint {
+    try data.withUnsafeBytes { raw in
         let bytes = ByteView(raw: raw, file: path)
         if raw.count >= 9, raw[8] == UInt8(ascii: "{"), let length = try? bytes.u64(0, "header length"),
            length <= UInt64(raw.count - 8) {
