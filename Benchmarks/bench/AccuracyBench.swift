@@ -17,6 +17,9 @@ struct BenchModel {
     var eval: String
     /// ImageNet sample: one folder, split by label (label % 10 == 0 calibrates).
     var splitByLabel = false
+    /// ONNX rows: the checkpoint row the same model comes from (its mean/std are passed to the
+    /// import, and its int8 figures are what the ONNX row must match within 0.1).
+    var twin: String? = nil
 }
 
 let benchModels: [BenchModel] = {
@@ -41,8 +44,26 @@ let benchModels: [BenchModel] = {
                                calib: SharedData.path("datasets/imagenet-sample/val224"),
                                eval: SharedData.path("datasets/imagenet-sample/val224"), splitByLabel: true))
     }
+    // The shared float ONNX exports, one per architecture, quantized with the same defaults.
+    for (onnx, twin) in [("mobilenet_v1_025-cifar10", "mobilenet_v1_025-cifar10"), ("mobilenet_v2-cifar10", "mobilenet_v2-cifar10"),
+                         ("mobilenet_v3_small-cifar10", "mobilenet_v3_small-cifar10"), ("mobilenet_v3_small-fashion", "mobilenet_v3_small-fashion"),
+                         ("shufflenet_v1_g3-cifar10", "shufflenet_v1_g3-cifar10"), ("shufflenet_v2_x1_0-cifar10", "shufflenet_v2_x1_0-cifar10"),
+                         ("efficientnet_lite0-imagenet", "efficientnet_lite0-imagenet")] {
+        let t = rows.first { $0.name == twin }!
+        rows.append(BenchModel(name: onnx + ".onnx", weights: SharedData.path("models/onnx/\(onnx).float.onnx"),
+                               calib: t.calib, eval: t.eval, splitByLabel: t.splitByLabel, twin: twin))
+    }
     return rows
 }()
+
+/// The float graph of a benchmark row; ONNX rows get the mean / std of their checkpoint twin.
+func benchGraph(_ m: BenchModel) throws -> Graph {
+    guard let twin = m.twin, let t = benchModels.first(where: { $0.name == twin }) else {
+        return try loadGraph(weights: m.weights, options: ModelOptions())
+    }
+    let pre = try loadGraph(weights: t.weights, options: ModelOptions()).preprocessing
+    return try loadGraph(weights: m.weights, options: ModelOptions(mean: pre.mean, std: pre.std))
+}
 
 /// Calibration and evaluation images of a benchmark model, converted to its input.
 func benchData(_ m: BenchModel, _ graph: Graph, calibLimit: Int?, evalLimit: Int?) throws -> (calib: ImageSet, eval: ImageSet) {
@@ -76,19 +97,21 @@ func benchAccuracy(models: [String], method: CalibrationMethod, percentile: Doub
     say("| model | float top-1 | int8 top-1 | agreement | best peer int8 top-1 | best peer agreement | top-1 vs peer | agreement vs peer | seconds | blob bytes | blob ÷ (weights + params) | arena bytes |")
     say("|---|---|---|---|---|---|---|---|---|---|---|---|")
     var misses = 0
+    var measured: [String: (float: Double, top1: Double, agree: Double)] = [:]
     for m in benchModels where models.isEmpty || models.contains(m.name) {
         guard FileManager.default.fileExists(atPath: m.weights) else {
             say("| \(m.name) | not measured: \(m.weights) is missing (Scripts/fetch-lite-checkpoints.sh fetches it) |")
             continue
         }
         let start = Date()
-        let graph = try loadGraph(weights: m.weights, options: ModelOptions())
+        let graph = try benchGraph(m)
         let (calib, eval) = try benchData(m, graph, calibLimit: calibLimit, evalLimit: evalLimit)
         let (_, model) = try convert(graph, calib: calib, method: method, percentile: percentile, biasCorrection: biasCorrection, rangeSearch: rangeSearch, threads: 2, progress: false)
         let (f, q) = try compareLogits(graph, model, images: eval, threads: 2, progress: false)
         let r = try AccuracyReport.make(floatLogits: f, int8Logits: q, labels: eval.labels, model: m.name, dataset: m.eval,
                                         calibrationMethod: method.rawValue, calibrationImages: calib.count)
-        let peer = peerFigures(m.name)
+        let peer = peerFigures(m.twin ?? m.name)
+        measured[m.name] = (r.floatTop1, r.int8Top1, r.agreementTop1)
         let dTop = peer.map { r.int8Top1 - $0.top1 }, dAgree = peer.map { r.agreementTop1 - $0.agree }
         let ok = (dTop ?? 0) >= -0.1 && (dAgree ?? 0) >= 0
         if !ok { misses += 1 }
@@ -98,6 +121,20 @@ func benchAccuracy(models: [String], method: CalibrationMethod, percentile: Doub
         say("| \(m.name) | \(f2(r.floatTop1)) | \(f2(r.int8Top1)) | \(f2(r.agreementTop1)) | \(f2(peer?.top1)) | \(f2(peer?.agree)) | \(s2(dTop)) | \(s2(dAgree))\(ok ? "" : " MISS") | \(Int(Date().timeIntervalSince(start))) | \(plan.flashBytes) | \(String(format: "%.3f", plan.flashOverhead)) | \(plan.arenaBytes) |")
     }
     say("target (int8 top-1 ≥ best peer − 0.1 and agreement ≥ best peer): \(misses == 0 ? "met for every model" : "\(misses) model(s) miss")")
+    // ONNX rows against the same model quantized from its checkpoint.
+    let pairs = benchModels.compactMap { m in m.twin.flatMap { t in measured[m.name].flatMap { o in measured[t].map { (m.name, o, $0) } } } }
+    guard !pairs.isEmpty else { return }
+    say("")
+    say("| ONNX model | float top-1 | int8 top-1 | agreement | checkpoint int8 top-1 | checkpoint agreement | Δ top-1 | Δ agreement |")
+    say("|---|---|---|---|---|---|---|---|")
+    var far = 0
+    for (name, o, c) in pairs {
+        let ok = abs(o.top1 - c.top1) <= 0.1 && abs(o.agree - c.agree) <= 0.1
+        if !ok { far += 1 }
+        say(String(format: "| %@ | %.2f | %.2f | %.2f | %.2f | %.2f | %+.2f | %+.2f%@ |", name, o.float, o.top1, o.agree, c.top1, c.agree,
+                   o.top1 - c.top1, o.agree - c.agree, ok ? "" : " MISS"))
+    }
+    say("ONNX vs checkpoint (int8 top-1 and agreement within 0.1): \(far == 0 ? "met for every pair" : "\(far) pair(s) miss")")
 }
 
 /// Prints at once (benchmark output is often redirected to a file and watched).
