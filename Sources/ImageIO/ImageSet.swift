@@ -16,6 +16,11 @@ public struct ImageSet: Sendable {
     public var source: String
     /// What was done to the data on the way in (conversions, resizes, assumptions).
     public var notes: [String]
+    /// What makes the labels doubtful (e.g. class folders numbered in sorted order though their
+    /// names are not the model's class names), for the caller to show as warnings.
+    public var warnings: [String] = []
+    /// The channel counts the images had before conversion (alpha not counted), most frequent first.
+    public var sourceChannels: [Int] = []
 
     public init(height: Int, width: Int, channels: Int, pixels: [UInt8], labels: [Int], names: [String],
                 classNames: [String] = [], source: String, notes: [String] = []) {
@@ -51,9 +56,12 @@ public struct ImageSet: Sendable {
         var picked: [UInt8] = []
         picked.reserveCapacity(indices.count * imageSize)
         for i in indices { picked += image(i) }
-        return ImageSet(height: height, width: width, channels: channels, pixels: picked,
-                        labels: indices.map { labels[$0] }, names: indices.map { names[$0] },
-                        classNames: classNames, source: source, notes: notes)
+        var set = ImageSet(height: height, width: width, channels: channels, pixels: picked,
+                           labels: indices.map { labels[$0] }, names: indices.map { names[$0] },
+                           classNames: classNames, source: source, notes: notes)
+        set.sourceChannels = sourceChannels
+        set.warnings = warnings
+        return set
     }
 
     /// A few lines for `quantize inspect`: source, count, size, channels, label histogram, notes.
@@ -88,6 +96,11 @@ public struct ImageSetOptions: Sendable {
     public var channels: Int?
     /// Read at most this many images (the first ones in the set's deterministic order).
     public var limit: Int?
+    /// The model's class count and class names (label order; may be empty): class sub-folders are
+    /// then matched to the model's classes (`classFolderLabels`). Without a count, the sorted
+    /// folders are labels 0…n−1.
+    public var classCount: Int?
+    public var classNames: [String] = []
 
     public init(height: Int? = nil, width: Int? = nil, channels: Int? = nil, limit: Int? = nil) {
         self.height = height

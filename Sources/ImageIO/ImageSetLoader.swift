@@ -175,7 +175,7 @@ func loadImageFolder(_ folder: String, options: ImageSetOptions) throws -> Image
     }
     let top = try listing(folder)
     var paths: [String] = [], names: [String] = [], labels: [Int] = [], classNames: [String] = []
-    var notes: [String] = []
+    var notes: [String] = [], folderWarnings: [String] = []
     var csvPath = folder + "/labels.csv"
     if !fm.fileExists(atPath: csvPath) && top.folders.isEmpty {
         let beside = (folder as NSString).deletingLastPathComponent + "/labels.csv"
@@ -198,14 +198,23 @@ func loadImageFolder(_ folder: String, options: ImageSetOptions) throws -> Image
         guard top.files.isEmpty else {
             throw ToolkitError(folder, "folder holds both image files (\(top.files[0]), …) and class sub-folders; use one layout")
         }
-        for (label, sub) in top.folders.enumerated() {
+        let matched = try classFolderLabels(top.folders, in: folder, classNames: options.classNames, classCount: options.classCount)
+        for (sub, label) in zip(top.folders, matched.labels) {
             for file in try listing(folder + "/" + sub).files {
                 paths.append(folder + "/" + sub + "/" + file)
                 names.append(sub + "/" + file)
                 labels.append(label)
             }
         }
-        classNames = top.folders
+        if let note = matched.note { notes.append(note) }
+        if let warning = matched.warning { folderWarnings.append(warning) }
+        if options.classCount == nil {
+            classNames = top.folders
+        } else if let count = options.classCount {
+            // The model's classes, named by the model or else by the folders.
+            classNames = options.classNames.count == count ? options.classNames : [String](repeating: "", count: count)
+            for (sub, label) in zip(top.folders, matched.labels) where classNames[label].isEmpty { classNames[label] = sub }
+        }
     } else {
         for file in top.files {
             paths.append(folder + "/" + file)
@@ -224,8 +233,10 @@ func loadImageFolder(_ folder: String, options: ImageSetOptions) throws -> Image
         labels = Array(labels.prefix(limit))
     }
     let images = try decodeAll(paths)
-    return try assemble(images, paths: paths, names: names, labels: labels, classNames: classNames,
-                        source: folder, notes: notes, options: options)
+    var set = try assemble(images, paths: paths, names: names, labels: labels, classNames: classNames,
+                           source: folder, notes: notes, options: options)
+    set.warnings = folderWarnings
+    return set
 }
 
 /// Decodes the image files at `paths`, on all cores; the first failure (in path order) is thrown.
@@ -253,7 +264,11 @@ final class ResultBox: @unchecked Sendable {
 func conform(_ set: ImageSet, options: ImageSetOptions) throws -> ImageSet {
     let h = options.height ?? options.width ?? set.height, w = options.width ?? options.height ?? set.width
     let c = options.channels ?? (set.channels == 2 ? 1 : set.channels == 4 ? 3 : set.channels)
-    if h == set.height && w == set.width && c == set.channels { return set }
+    if h == set.height && w == set.width && c == set.channels {
+        var set = set
+        set.sourceChannels = [alphaFreeChannels(set.channels)]
+        return set
+    }
     let images = (0..<set.count).map { set.decodedImage($0) }
     return try assemble(images, paths: set.names.map { "\(set.source) (\($0))" }, names: set.names, labels: set.labels,
                         classNames: set.classNames, source: set.source, notes: set.notes, options: options)
@@ -271,8 +286,9 @@ func assemble(_ images: [DecodedImage], paths: [String], names: [String], labels
     let c = options.channels ?? alphaFree
     var pixels: [UInt8] = []
     pixels.reserveCapacity(images.count * h * w * c)
-    var resized: [String: Int] = [:], converted: [String: Int] = [:]
+    var resized: [String: Int] = [:], converted: [String: Int] = [:], sourceChannels: [Int: Int] = [:]
     for (i, var image) in images.enumerated() {
+        sourceChannels[alphaFreeChannels(image.channels), default: 0] += 1
         if targetH == nil && (image.width != w || image.height != h) {
             throw ToolkitError(paths[i], "image is \(image.width)x\(image.height) but \(paths[0]) is \(w)x\(h); "
                                + "give a target size to resize every image")
@@ -307,6 +323,11 @@ func assemble(_ images: [DecodedImage], paths: [String], names: [String], labels
         }
         notes.append("\(total) image\(total == 1 ? "" : "s") resized from \(from) to \(w)x\(h) (bilinear, scaled to cover, then centre-cropped)")
     }
-    return ImageSet(height: h, width: w, channels: c, pixels: pixels, labels: labels, names: names,
-                    classNames: classNames, source: source, notes: notes)
+    var set = ImageSet(height: h, width: w, channels: c, pixels: pixels, labels: labels, names: names,
+                       classNames: classNames, source: source, notes: notes)
+    set.sourceChannels = sourceChannels.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.map(\.key)
+    return set
 }
+
+/// Channels without alpha: gray+alpha is gray, RGBA is RGB.
+func alphaFreeChannels(_ c: Int) -> Int { c == 2 ? 1 : c == 4 ? 3 : c }

@@ -68,7 +68,7 @@ public func canonicalArch(_ shortName: String) -> String? {
 /// mean/std. Missing, unexpected or misshapen tensors are errors naming the key and both shapes.
 public func buildGraph(_ checkpoint: Checkpoint, name: String, options: ModelOptions = .init()) throws -> Graph {
     let dict = StateDict(checkpoint)
-    let arch = try resolveArch(checkpoint, options)
+    let (arch, archSource) = try resolveArch(checkpoint, options)
     let hp = try HyperParameters(checkpoint, arch: arch, options: options)
     var graph: Graph
     switch arch {
@@ -81,11 +81,18 @@ public func buildGraph(_ checkpoint: Checkpoint, name: String, options: ModelOpt
     }
     try dict.checkAllUsed(arch: arch)
     graph.name = name
+    graph.classNames = hp.classNames
+    graph.settings = [ModelSetting("architecture", arch, archSource)] + hp.settings
     return graph
 }
 
 /// The architecture: `options.arch`, else metadata `arch`, else recognized from the key layout.
-private func resolveArch(_ checkpoint: Checkpoint, _ options: ModelOptions) throws -> String {
+private func resolveArch(_ checkpoint: Checkpoint, _ options: ModelOptions) throws -> (String, String) {
+    let source = options.arch != nil ? "command line" : checkpoint.metadata["arch"] != nil ? "metadata arch" : "tensor names"
+    return (try resolveArchName(checkpoint, options), source)
+}
+
+private func resolveArchName(_ checkpoint: Checkpoint, _ options: ModelOptions) throws -> String {
     let keys = checkpoint.tensors
     /// A Lite checkpoint is named after the variant its blocks match (`efficientnet_lite` if none).
     func liteName() -> String { liteVariant(StateDict(checkpoint))?.name ?? "efficientnet_lite" }
@@ -124,6 +131,10 @@ struct HyperParameters {
     var widthMult: Double?
     var groups: Int?
     var mean: [Float], std: [Float]
+    /// Class names in label order when known, else [].
+    var classNames: [String] = []
+    /// Each setting with where it came from (see `ModelSetting`).
+    var settings: [ModelSetting] = []
     let path: String
 
     /// Keys of the stem weight and the classifier weight per architecture (for shape inference).
@@ -163,20 +174,35 @@ struct HyperParameters {
         let stemShape = HyperParameters.stemKey(arch).flatMap { checkpoint.tensors[$0]?.shape }
         let classifierShape = HyperParameters.classifierKey(arch).flatMap { checkpoint.tensors[$0]?.shape }
 
+        /// The first present value of `candidates`, recording its source as setting `name`.
+        var found: [ModelSetting] = []
+        func pick<T>(_ name: String, _ candidates: [(T?, String)], _ show: (T) -> String) -> T? {
+            for (value, source) in candidates { if let value { found.append(ModelSetting(name, show(value), source)); return value } }
+            return nil
+        }
         numClassesGiven = options.numClasses != nil
-        guard let classes = try options.numClasses ?? metaInt("num_classes") ?? classifierShape?.first else {
+        guard let classes = try pick("classes", [(options.numClasses, "--classes"), (metaInt("num_classes"), "metadata num_classes"),
+                                                 (classifierShape?.first, "classifier shape")], String.init) else {
             throw ToolkitError(path, "missing classifier tensor `\(HyperParameters.classifierKey(arch) ?? "")`")
         }
         numClasses = classes
-        guard let channels = try options.inChannels ?? metaInt("in_channels") ?? stemShape.flatMap({ $0.count == 4 ? $0[1] : nil }) else {
+        guard let channels = try pick("input channels", [(options.inChannels, "--in-channels"), (metaInt("in_channels"), "metadata in_channels"),
+                                                         (stemShape.flatMap({ $0.count == 4 ? $0[1] : nil }), "stem shape")], String.init) else {
             throw ToolkitError(path, "missing stem tensor `\(HyperParameters.stemKey(arch) ?? "")`")
         }
         inChannels = channels
         let imagenet = classes == 1000
+        let dataset = meta["dataset"]
+        // What the class and channel counts suggest the model was trained on, when nothing says it.
+        let guess = imagenet ? "convention: 1000 classes = ImageNet" : channels == 1 ? "convention: 1 channel = Fashion-MNIST-like"
+                                                                     : "convention: CIFAR-10-like"
         // EfficientNet-Lite variants were trained at their own sizes (Lite0 224 … Lite4 300).
         let liteSize = liteVariants.first { $0.name == arch }?.inputSize
-        inputSize = try options.inputSize ?? metaInt("input_size") ?? liteSize ?? (imagenet ? 224 : channels == 1 ? 28 : 32)
-        stemStride = try options.stemStride ?? metaInt("stem_stride") ?? (imagenet ? 2 : 1)
+        let defaultSize = imagenet ? 224 : channels == 1 ? 28 : 32
+        inputSize = try pick("input size", [(options.inputSize, "--input-size"), (metaInt("input_size"), "metadata input_size"),
+                                            (liteSize, "convention: \(arch) input size"), (defaultSize, guess)], { "\($0)x\($0)" }) ?? defaultSize
+        stemStride = try pick("stem stride", [(options.stemStride, "--stem-stride"), (metaInt("stem_stride"), "metadata stem_stride"),
+                                              (imagenet ? 2 : 1, guess)], String.init) ?? 1
         if let w = options.widthMult {
             widthMult = w
         } else if let text = meta["width_mult"] {
@@ -184,18 +210,43 @@ struct HyperParameters {
             widthMult = w
         }
         groups = try options.groups ?? metaInt("groups")
-        let (defaultMean, defaultStd) = HyperParameters.defaultNormalization(arch: arch, imagenet: imagenet, channels: channels)
-        mean = try options.mean ?? metaFloats("mean") ?? defaultMean
-        std = try options.std ?? metaFloats("std") ?? defaultStd
+        let (defaultMean, defaultStd, normalization) = HyperParameters.defaultNormalization(arch: arch, imagenet: imagenet, channels: channels)
+        let list: ([Float]) -> String = { "[" + $0.map { String(format: "%g", $0) }.joined(separator: ", ") + "]" }
+        mean = try pick("mean", [(options.mean, "--mean"), (metaFloats("mean"), "metadata mean"), (defaultMean, normalization)], list) ?? defaultMean
+        std = try pick("std", [(options.std, "--std"), (metaFloats("std"), "metadata std"), (defaultStd, normalization)], list) ?? defaultStd
+        settings = found
+        if let names = meta["class_names"] ?? meta["classes"] {
+            classNames = HyperParameters.nameList(names)
+            settings.append(ModelSetting("class names", HyperParameters.preview(classNames), meta["class_names"] != nil ? "metadata class_names" : "metadata classes"))
+        } else if let dataset, let names = datasetClassNames(dataset), names.count == classes {
+            classNames = names
+            settings.append(ModelSetting("class names", HyperParameters.preview(names), "metadata dataset = \(dataset)"))
+        } else if dataset == nil, imagenet {
+            classNames = imagenetWnids
+            settings.append(ModelSetting("class names", HyperParameters.preview(imagenetWnids), "convention: 1000 classes = ImageNet synsets"))
+        }
         try validate()
     }
 
-    /// Mean / std of the data set the model was evidently trained on.
-    private static func defaultNormalization(arch: String, imagenet: Bool, channels: Int) -> ([Float], [Float]) {
-        if isEfficientNetLite(arch) { return ([Float](repeating: 127 / 255, count: channels), [Float](repeating: 128 / 255, count: channels)) }
-        if imagenet && channels == 3 { return ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]) }
-        if channels == 3 { return ([0.4914, 0.4822, 0.4465], [0.247, 0.2435, 0.2616]) }
-        return ([Float](repeating: 0.286, count: channels), [Float](repeating: 0.353, count: channels))
+    /// Mean / std of the data set the model was evidently trained on, and which convention that is.
+    private static func defaultNormalization(arch: String, imagenet: Bool, channels: Int) -> ([Float], [Float], String) {
+        if isEfficientNetLite(arch) {
+            return ([Float](repeating: 127 / 255, count: channels), [Float](repeating: 128 / 255, count: channels), "convention: EfficientNet-Lite, (pixel − 127) / 128")
+        }
+        if imagenet && channels == 3 { return ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225], "convention: ImageNet mean/std (1000 classes)") }
+        if channels == 3 { return ([0.4914, 0.4822, 0.4465], [0.247, 0.2435, 0.2616], "convention: CIFAR-10 mean/std (3 channels)") }
+        return ([Float](repeating: 0.286, count: channels), [Float](repeating: 0.353, count: channels), "convention: Fashion-MNIST mean/std")
+    }
+
+    /// Names from a JSON array (`["cat", "dog"]`) or a comma-separated list.
+    static func nameList(_ text: String) -> [String] {
+        if let data = text.data(using: .utf8), let names = try? JSONSerialization.jsonObject(with: data) as? [String] { return names }
+        return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// The first few names and the count.
+    static func preview(_ names: [String]) -> String {
+        names.prefix(3).joined(separator: ", ") + (names.count > 3 ? ", … (\(names.count))" : "")
     }
 
     private func validate() throws {

@@ -14,6 +14,12 @@ public struct Graph: Sendable {
     /// What the user should know about how the graph was read (assumed preprocessing, folded
     /// normalization); printed by the CLI.
     public var notes: [String] = []
+    /// The model's class names in label order when known (metadata `class_names`, or the data set
+    /// named by metadata `dataset`, or ImageNet's WordNet ids for 1000 classes); otherwise empty.
+    public var classNames: [String] = []
+    /// What the model was built and is fed with (architecture, classes, input size, channels, stem
+    /// stride, mean/std, class names), each with where it came from.
+    public var settings: [ModelSetting] = []
 
     public init(name: String, arch: String, preprocessing: Preprocessing, nodes: [Node], numClasses: Int) {
         self.name = name; self.arch = arch; self.preprocessing = preprocessing; self.nodes = nodes; self.numClasses = numClasses
@@ -23,6 +29,19 @@ public struct Graph: Sendable {
     public func shape(_ v: Int) -> Shape3 {
         v == 0 ? Shape3(preprocessing.height, preprocessing.width, preprocessing.channels) : nodes[v - 1].shape
     }
+}
+
+/// One setting of a built model, with its source: a flag (`--input-size`), metadata
+/// (`metadata input_size`), the tensor shapes, or a convention (`convention: ...`, a guess).
+public struct ModelSetting: Sendable, Equatable, Codable {
+    public var name: String
+    public var value: String
+    public var source: String
+    public init(_ name: String, _ value: String, _ source: String) { self.name = name; self.value = value; self.source = source }
+    /// Whether the value was guessed from a convention rather than stated by a flag, metadata or the tensors.
+    public var isConvention: Bool { source.hasPrefix("convention") }
+    /// `name: value (source)`.
+    public var line: String { "\(name): \(value) (\(source))" }
 }
 
 /// How uint8 pixels become the float input: `x = (pixel / 255 − mean[c]) / std[c]`.

@@ -222,6 +222,14 @@ struct ONNXImporter {
             : "ASSUMED (ONNX files carry no normalization; pass --mean/--std, default mean 0, std 1)"
         graph.notes.append("preprocessing: x = (pixel/255 − mean) / std, mean \(list(pre.mean)), std \(list(pre.std)) — \(source)"
                            + (inputAffineFolded ? "; the graph's own input normalization is folded into it" : ""))
+        let shapeSource = "ONNX input shape" + (options.inputSize != nil || options.inChannels != nil ? " (flags where it is dynamic)" : "")
+        let normSource = options.mean != nil || options.std != nil ? "--mean/--std" : model.metadata["mean"] != nil || model.metadata["std"] != nil
+            ? "metadata_props" : "convention: ONNX files carry no normalization (mean 0, std 1)"
+        graph.settings = [ModelSetting("architecture", "onnx", "ONNX graph"), ModelSetting("classes", "\(classes)", "ONNX output shape"),
+                          ModelSetting("input channels", "\(pre.channels)", shapeSource),
+                          ModelSetting("input size", "\(pre.height)x\(pre.width)", shapeSource),
+                          ModelSetting("mean", list(pre.mean), normSource + (inputAffineFolded ? ", with the graph's own normalization folded in" : "")),
+                          ModelSetting("std", list(pre.std), normSource + (inputAffineFolded ? ", with the graph's own normalization folded in" : ""))]
         return graph
     }
 

@@ -61,13 +61,16 @@ public func loadGraph(weights: String, options: ModelOptions) throws -> Graph {
     return try buildGraph(checkpoint, name: name, options: options)
 }
 
-/// Loads images converted to the graph's input size and channel count.
+/// Loads images converted to the graph's input size and channel count; class folders are matched
+/// to the graph's classes (see `loadImageSet`).
 public func loadImages(_ path: String, for graph: Graph, limit: Int?) throws -> ImageSet {
     var options = ImageSetOptions()
     options.height = graph.preprocessing.height
     options.width = graph.preprocessing.width
     options.channels = graph.preprocessing.channels
     options.limit = limit
+    options.classCount = graph.numClasses
+    options.classNames = graph.classNames
     let set = try loadImageSet(path, options: options)
     guard set.count > 0 else { throw ToolkitError(path, "no images") }
     return set
@@ -90,23 +93,31 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     let graph = try loadGraph(weights: config.weights, options: config.modelOptions)
     log("model: \(graph.name) (\(graph.arch), input \(graph.shape(0)), \(graph.numClasses) classes, \(graph.nodes.count) ops)")
     for note in graph.notes { log(note) }
+    for s in graph.settings { log("  \(s.line)") }
+    var warnings: [String] = []
+    func warn(_ w: [String]) { for line in w { log("warning: \(line)") }; warnings += w }
     let calib = try loadImages(config.calib, for: graph, limit: config.calibLimit)
     log("calibration: \(calib.count) images from \(config.calib)")
     for note in calib.notes { log("  note: \(note)") }
+    warn(dataWarnings(calib, graph: graph, role: "calibration"))
+    // The evaluation data is read and checked before the long conversion.
+    let eval = try loadImages(config.eval, for: graph, limit: config.evalLimit)
+    try requireLabels(eval, path: config.eval)
+    log("evaluation: \(eval.count) images from \(config.eval)")
+    for note in eval.notes { log("  note: \(note)") }
+    warn(dataWarnings(eval, graph: graph, role: "evaluation"))
 
     var session: CalibrationSession?
-    let (folded, model) = try convert(graph, calib: calib, method: config.method, rangeSearch: config.rangeSearch,
+    var (folded, model) = try convert(graph, calib: calib, method: config.method, rangeSearch: config.rangeSearch,
                                       threads: config.threads, progress: config.progress) { session = $0 }
     log("converted: \(model.nodes.count) integer ops")
 
     let layerSet = calib.subset(Array(0..<min(config.layerImages, calib.count)))
     let layers = try layerErrors(folded, model, images: layerSet, threads: config.threads)
 
-    let eval = try loadImages(config.eval, for: graph, limit: config.evalLimit)
-    for note in eval.notes { log("  note: \(note)") }
     let (floatLogits, intLogits) = try compareLogits(graph, model, images: eval, threads: config.threads, progress: config.progress)
-    log("evaluation: \(eval.count) images from \(config.eval)")
 
+    for s in graph.settings { model.metadata["model." + s.name.replacingOccurrences(of: " ", with: "_")] = "\(s.value) (\(s.source))" }
     let blob = try writeBlob(model)
     let plan = planMemory(model)
     var isFolder: ObjCBool = false
@@ -118,6 +129,9 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
                                          layers: layers)
     report.blobBytes = blob.count
     report.arenaBytes = plan.arenaBytes
+    if let w = chanceWarning(floatTop1: report.floatTop1, classes: graph.numClasses) { warn([w]) }
+    report.settings = graph.settings
+    report.warnings = warnings
     report.extras["memory"] = plan.report()
     report.calibration = CalibrationSettings(
         method: config.method.rawValue, percentile: config.method == .percentile ? 99.99 : nil, images: calib.count,
@@ -126,7 +140,9 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     let pre = graph.preprocessing
     report.preprocessing = PreprocessingInfo(height: pre.height, width: pre.width, channels: pre.channels,
                                              mean: pre.mean.map { Double("\($0)") ?? Double($0) },
-                                             std: pre.std.map { Double("\($0)") ?? Double($0) })
+                                             std: pre.std.map { Double("\($0)") ?? Double($0) },
+                                             sources: Dictionary(graph.settings.filter { ["input size", "input channels", "stem stride", "mean", "std"].contains($0.name) }
+                                                                .map { ($0.name, $0.source) }, uniquingKeysWith: { a, _ in a }))
     report.run = RunInfo(commandLine: config.commandLine, toolVersion: toolkitVersion, gitCommit: gitCommit(),
                          inputs: try [config.weights, config.calib, config.eval].map(inputDigest))
     let histograms = session.map { activationHistograms($0, model: model) } ?? []

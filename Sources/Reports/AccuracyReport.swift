@@ -1,5 +1,6 @@
 import Foundation
 import QuantCore
+import Models
 
 /// What int8 quantization cost a model: float vs int8 accuracy on the same images, how often the
 /// two agree, which classes the disagreements move between, and the per-layer error.
@@ -66,6 +67,12 @@ public struct AccuracyReport: Sendable, Codable, Equatable {
         public var floatClass: Int
         public var int8Class: Int
     }
+    /// What the model was built and fed with (input size, channels, stem stride, mean/std, ...),
+    /// each with where it came from: a flag, the metadata, the tensors, or a convention.
+    public var settings: [ModelSetting] = []
+    /// What makes these figures doubtful (data that does not fit the model, near-chance accuracy,
+    /// very few calibration images, ...), in plain words.
+    public var warnings: [String] = []
 
     /// One (float class → int8 class) move with its number of images.
     public struct Confusion: Sendable, Codable, Equatable {

@@ -17,6 +17,7 @@ extension AccuracyReport {
         if !worst.isEmpty {
             t += "lowest SQNR: " + worst.map { "\($0.name) \(Fmt.dB($0.sqnrDB)) dB" }.joined(separator: ", ") + "\n"
         }
+        for w in warnings { t += "warning: \(w)\n" }
         return t
     }
 }

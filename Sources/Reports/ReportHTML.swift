@@ -56,6 +56,10 @@ extension AccuracyReport {
 
             """
         h += "<h1>Int8 report: \(esc(model))</h1>\n<p class=\"muted\">evaluated on <code>\(esc(dataset))</code></p>\n"
+        if !warnings.isEmpty {  // doubts about every figure below come first
+            h += "<div id=\"warnings\" style=\"border:2px solid #c62828;background:#fdecea;padding:8px 12px;margin:12px 0\">"
+                + warnings.map { "<p><b>warning:</b> \(esc($0))</p>" }.joined() + "</div>\n"
+        }
         h += summaryCards()
         h += "<p>\(esc(summarySentence().replacingOccurrences(of: "`", with: "")))</p>\n"
 

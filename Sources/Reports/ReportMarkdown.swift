@@ -5,11 +5,23 @@ extension AccuracyReport {
     /// the disagreements, the per-layer table and the extras.
     public func markdown() -> String {
         var md = "# Int8 accuracy report: \(model) on \(dataset)\n\n"
+        if !warnings.isEmpty {
+            md += "## Warnings\n\n" + warnings.map { "- **warning:** \($0)\n" }.joined() + "\n"
+        }
         md += "## Summary\n\n" + summarySentence() + "\n\n"
         md += "| | float | int8 | change (points) |\n|---|---:|---:|---:|\n"
         md += "| top-1 | \(Fmt.pct(floatTop1)) | \(Fmt.pct(int8Top1)) | \(Fmt.delta(int8Top1 - floatTop1)) |\n"
         md += "| top-5 | \(Fmt.pct(floatTop5)) | \(Fmt.pct(int8Top5)) | \(Fmt.delta(int8Top5 - floatTop5)) |\n"
         md += "| agreement with float (top-1) | | \(Fmt.pct(agreementTop1)) | |\n\n"
+
+        if !settings.isEmpty {
+            md += "## Model and preprocessing\n\n"
+            md += "Where each setting came from: a command-line flag, the checkpoint's metadata or tensors, or a "
+            md += "convention (a guess from the class and channel counts; check it, or give the flag).\n\n"
+            md += "| setting | value | from |\n|---|---|---|\n"
+            for s in settings { md += "| \(s.name) | \(s.value) | \(s.isConvention ? "**\(s.source)**" : s.source) |\n" }
+            md += "\n"
+        }
 
         if !layers.isEmpty {
             md += "## Where the error enters\n\n"

@@ -135,6 +135,10 @@ func runInspect(_ argv: [String]) throws {
         let bytes = try readFile(path)
         let model = try readBlob(bytes, path: path)
         print(modelSummary(model))
+        if !model.metadata.isEmpty {
+            print("metadata:")
+            for key in model.metadata.keys.sorted() { print("  \(key) = \(model.metadata[key] ?? "")") }
+        }
         print(planMemory(model).report())
         return
     }
@@ -177,11 +181,15 @@ func runEvalFloat(_ argv: [String]) throws {
     let spec = try modelSpec(args.positionals[0], args)
     let graph = try loadGraph(weights: spec.weights, options: spec.options)
     for note in graph.notes { print(note) }
+    for s in graph.settings { print("  \(s.line)") }
     let images = try loadImages(data, for: graph, limit: try args.int("limit"))
     for note in images.notes { print("note: \(note)") }
+    try requireLabels(images, path: data)
+    for w in dataWarnings(images, graph: graph, role: "evaluation") { print("warning: \(w)") }
     let result = evaluateFloat(graph, images: images, threads: try args.int("threads") ?? 2, progress: !args.flags.contains("quiet"))
     print(String(format: "%@ on %@: top-1 %.2f%%, top-5 %.2f%% (%d images, %.1f images/s)",
                  graph.name, data, result.top1, result.top5, images.count, result.imagesPerSecond))
+    if let w = chanceWarning(floatTop1: result.top1, classes: graph.numClasses) { print("warning: \(w)") }
 }
 
 func runExport(_ argv: [String]) throws {
