@@ -60,6 +60,6 @@ let package = Package(
         ]),
         .testTarget(name: "CalibrationReportsTests", dependencies: ["Calibration", "Reports", "QuantCore"]),
         // Runs the built `quantize` executable (the command line's own behaviour).
-        .testTarget(name: "CLITests", dependencies: ["quantize"]),
+        .testTarget(name: "CLITests", dependencies: ["quantize"], exclude: ["Fixtures"]),
     ]
 )

@@ -32,7 +32,8 @@ final class PickleList {
     var items: [PickleValue] = []
 }
 
-/// A pickled dict (or `OrderedDict`) with string keys, in insertion order; a reference type like `PickleList`.
+/// A pickled dict (or `OrderedDict`) with string keys (integer keys as their decimal text), in
+/// insertion order; a reference type like `PickleList`.
 final class PickleDict {
     private(set) var keys: [String] = []
     private(set) var values: [String: PickleValue] = [:]
@@ -384,8 +385,12 @@ private struct PickleMachine {
         guard case .dict(let dict) = target else { throw fail("SETITEM on something that is not a dict") }
         guard items.count % 2 == 0 else { throw fail("SETITEMS with an odd number of values") }
         for i in stride(from: 0, to: items.count, by: 2) {
-            guard case .string(let key) = items[i] else { throw fail("dict key is not a string") }
-            dict.set(key, items[i + 1])
+            // Integer keys (an optimizer's per-parameter state) are kept as their decimal text.
+            switch items[i] {
+            case .string(let key): dict.set(key, items[i + 1])
+            case .int(let key): dict.set(String(key), items[i + 1])
+            default: throw fail("dict key is neither a string nor an integer")
+            }
         }
     }
 

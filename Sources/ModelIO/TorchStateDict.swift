@@ -37,7 +37,8 @@ func byteCount(_ storage: StorageRef, _ file: String) throws -> Int {
 
 /// The tensors of an unpickled state dict, in insertion order, plus its scalar entries as metadata.
 /// Nested dicts (e.g. `{"state_dict": {...}}`) are flattened with dotted names.
-/// Non-tensor scalars (an epoch number, say) become metadata.
+/// Non-tensor scalars (an epoch number, say) become metadata; lists and tuples (an optimizer's
+/// `param_groups`) are skipped.
 struct StateDictEntries {
     var tensors: [(name: String, tensor: TensorRef)] = []
     var metadata: [String: String] = [:]
@@ -65,7 +66,9 @@ struct StateDictEntries {
             case .bool(let v): metadata[name] = v ? "True" : "False"
             case .string(let v): metadata[name] = v
             case .none: metadata[name] = "None"
-            default: throw ToolkitError(file, "entry '\(name)' is neither a tensor, a dict nor a scalar")
+            // Lists and the like hold no state-dict tensors (an optimizer's `param_groups`, say): skipped.
+            case .list, .tuple, .bytes, .bigInt: continue
+            default: throw ToolkitError(file, "entry '\(name)' is neither a tensor, a dict, a list nor a scalar")
             }
         }
     }

@@ -20,6 +20,8 @@ public struct ModelOptions: Sendable {
     /// Normalization applied to `pixel / 255`, one value per input channel.
     public var mean: [Float]?
     public var std: [Float]?
+    /// A tensor-name prefix to remove (`module.`, `state_dict.`; "" for none); nil: found from the names.
+    public var prefix: String?
 
     public init(arch: String? = nil, numClasses: Int? = nil, inChannels: Int? = nil, inputSize: Int? = nil,
                 stemStride: Int? = nil, widthMult: Double? = nil, groups: Int? = nil, mean: [Float]? = nil,
@@ -67,23 +69,29 @@ public func canonicalArch(_ shortName: String) -> String? {
 /// CIFAR-10 (32×32, 3 channels) or Fashion-MNIST (28×28, 1 channel) with stem stride 1 and their
 /// mean/std. Missing, unexpected or misshapen tensors are errors naming the key and both shapes.
 public func buildGraph(_ checkpoint: Checkpoint, name: String, options: ModelOptions = .init()) throws -> Graph {
+    let (checkpoint, layoutNotes) = try normalizeKeyLayout(checkpoint, forced: options.prefix)
     let dict = StateDict(checkpoint)
     let (arch, archSource) = try resolveArch(checkpoint, options)
     let hp = try HyperParameters(checkpoint, arch: arch, options: options)
-    var graph: Graph
-    switch arch {
-    case "mobilenet_v1": graph = try buildMobileNetV1(dict, hp)
-    case "mobilenet_v2": graph = try buildMobileNetV2(dict, hp)
-    case "mobilenet_v3_small", "mobilenet_v3_large": graph = try buildMobileNetV3(dict, hp, large: arch == "mobilenet_v3_large")
-    case "shufflenet_v1": graph = try buildShuffleNetV1(dict, hp)
-    case "shufflenet_v2": graph = try buildShuffleNetV2(dict, hp)
-    default: graph = try buildEfficientNetLite(dict, hp)
-    }
+    var graph = try buildArchitecture(dict, arch: arch, hp)
     try dict.checkAllUsed(arch: arch)
+    graph.notes = layoutNotes + graph.notes
     graph.name = name
     graph.classNames = hp.classNames
     graph.settings = [ModelSetting("architecture", arch, archSource)] + hp.settings
     return graph
+}
+
+/// Runs the builder of `arch` on `dict`.
+func buildArchitecture(_ dict: StateDict, arch: String, _ hp: HyperParameters) throws -> Graph {
+    switch arch {
+    case "mobilenet_v1": return try buildMobileNetV1(dict, hp)
+    case "mobilenet_v2": return try buildMobileNetV2(dict, hp)
+    case "mobilenet_v3_small", "mobilenet_v3_large": return try buildMobileNetV3(dict, hp, large: arch == "mobilenet_v3_large")
+    case "shufflenet_v1": return try buildShuffleNetV1(dict, hp)
+    case "shufflenet_v2": return try buildShuffleNetV2(dict, hp)
+    default: return try buildEfficientNetLite(dict, hp)
+    }
 }
 
 /// The architecture: `options.arch`, else metadata `arch`, else recognized from the key layout.
@@ -115,7 +123,7 @@ private func resolveArchName(_ checkpoint: Checkpoint, _ options: ModelOptions) 
     }
     if keys["stage2.0.branch1.0.weight"] != nil { return "shufflenet_v2" }
     if keys["stage2.0.conv1.weight"] != nil { return "shufflenet_v1" }
-    throw ToolkitError(checkpoint.path, "cannot tell the architecture from the tensor names; name it (known: \(knownArchitectures.joined(separator: ", ")))")
+    throw unknownLayoutError(checkpoint, options: options)
 }
 
 /// The resolved hyper-parameters every builder reads.

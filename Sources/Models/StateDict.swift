@@ -16,11 +16,17 @@ final class StateDict {
         names = checkpoint.names.isEmpty ? checkpoint.tensors.keys.sorted() : checkpoint.names
     }
 
+    /// Tensors read so far, and every key asked for (read or not), in order.
+    var readCount: Int { used.count }
+    func wasRead(_ key: String) -> Bool { used.contains(key) }
+    private(set) var expectedKeys: [String] = []
+
     /// The shape of `key`, if present (does not mark it as read).
     func shape(_ key: String) -> [Int]? { tensors[key]?.shape }
 
     /// The values of `key`, which must have exactly `shape`.
     func take(_ key: String, _ shape: [Int]) throws -> [Float] {
+        expectedKeys.append(key)
         guard let tensor = tensors[key] else {
             throw ToolkitError(path, "missing tensor `\(key)` (expected shape \(format(shape)))")
         }

@@ -38,6 +38,8 @@ evaluates on Evaluation/fashion-mnist.
   --threads N        worker threads (default: 2)              --quiet          no progress lines
   --classes N --in-channels N --input-size N --stem-stride N --width MULT --groups N
   --mean A,B,C --std A,B,C   override what the checkpoint's metadata or shapes say
+  --prefix P         remove this tensor-name prefix (`module.`, `state_dict.`; '' for none); by
+                     default wrappers and prefixes around a known layout are found and removed
 
 Labelled evaluation data (--eval; calibration needs no labels) comes in one of these layouts:
   DIR/CLASS/IMAGE    one sub-folder per class, named after the class (README, "Evaluation data",
@@ -55,7 +57,7 @@ Labelled evaluation data (--eval; calibration needs no labels) comes in one of t
 /// Where the shipped default model and data live (relative to the package root).
 let defaultWeights = "Models/mobilenet_v3_small-fashion.safetensors"
 let defaultEval = "Evaluation/fashion-mnist/t10k-images-idx3-ubyte.gz"
-let modelFlags: Set<String> = ["weights", "classes", "in-channels", "input-size", "stem-stride", "width", "groups", "mean", "std"]
+let modelFlags: Set<String> = ["weights", "classes", "in-channels", "input-size", "stem-stride", "width", "groups", "mean", "std", "prefix"]
 
 /// Log lines go straight to standard output (unbuffered, so they interleave with the progress lines).
 func log(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
@@ -70,6 +72,7 @@ func modelSpec(_ model: String, _ args: Arguments) throws -> (weights: String, o
     options.groups = try args.int("groups")
     options.mean = try args.floats("mean")
     options.std = try args.floats("std")
+    options.prefix = args.values["prefix"]
     if let w = args.values["width"] {
         guard let m = Double(w), m > 0 else { throw ToolkitError("--width", "expected a positive number, got '\(w)'") }
         options.widthMult = m
@@ -152,7 +155,9 @@ func runInspect(_ argv: [String]) throws {
         let options = try modelSpec(path, args).options
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         do {
-            print(try buildGraph(checkpoint, name: name, options: options).summary())
+            let graph = try buildGraph(checkpoint, name: name, options: options)
+            for note in graph.notes { print(note) }
+            print(graph.summary())
         } catch {
             print("graph: not built: \(error)")
         }
