@@ -340,7 +340,7 @@ extension AccuracyReport {
         }
         if let p = preprocessing {
             let how = p.sources.isEmpty ? "" : " <span class=\"muted\">(" + esc(p.sources.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")) + ")</span>"
-            row("preprocessing", esc("\(p.width)×\(p.height)×\(p.channels), x = (pixel / 255 − mean) / std, mean \(p.mean.map(Fmt.num)), std \(p.std.map(Fmt.num))") + how)
+            row("preprocessing", esc("\(p.width)×\(p.height)×\(p.channels), x = (pixel / 255 − mean) / std, mean \(p.mean.map(Fmt.num).joined(separator: ", ")), std \(p.std.map(Fmt.num).joined(separator: ", "))") + how)
         }
         if let r = run {
             row("command line", "<code>" + esc(r.commandLine.joined(separator: " ")) + "</code>")

@@ -200,7 +200,7 @@ final class AccuracyReportTests: XCTestCase {
         XCTAssertFalse(html.contains("src=\"http"))
         XCTAssertFalse(html.contains("href=\"http"))
         XCTAssertTrue(html.contains("99.99th percentile"))
-        XCTAssertTrue(html.contains("32×32×3"))
+        XCTAssertTrue(html.contains("32×32×3, x = (pixel / 255 − mean) / std, mean 0.5, 0.5, 0.5, std 0.25, 0.25, 0.25"))
         // The red clipped areas appear on the sides where the float values leave the int8 range.
         XCTAssertTrue(html.contains("fill=\"#d62728\" fill-opacity"))
         // No disagreement: the confusion chart says so instead of drawing an empty matrix.
