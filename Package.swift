@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "ExportTests", dependencies: [
             "Export", "CRuntime", "IntEngine", "QuantCore", "Pipeline", "Refine", "Models", "ImageIO",
         ]),
-        .testTarget(name: "CalibrationReportsTests", dependencies: ["Calibration", "Reports", "QuantCore"]),
+        .testTarget(name: "CalibrationReportsTests", dependencies: ["Calibration", "Reports", "QuantCore", "Models"]),
         // Runs the built `quantize` executable (the command line's own behaviour).
         .testTarget(name: "CLITests", dependencies: ["quantize"], exclude: ["Fixtures"]),
     ]

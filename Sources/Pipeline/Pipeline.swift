@@ -137,12 +137,6 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
         method: config.method.rawValue, percentile: config.method == .percentile ? 99.99 : nil, images: calib.count,
         source: config.calib, rangeSearchImages: model.metadata["range_search_images"].flatMap { Int($0) },
         biasCorrection: true, layerErrorImages: layerSet.count)
-    let pre = graph.preprocessing
-    report.preprocessing = PreprocessingInfo(height: pre.height, width: pre.width, channels: pre.channels,
-                                             mean: pre.mean.map { Double("\($0)") ?? Double($0) },
-                                             std: pre.std.map { Double("\($0)") ?? Double($0) },
-                                             sources: Dictionary(graph.settings.filter { ["input size", "input channels", "stem stride", "mean", "std"].contains($0.name) }
-                                                                .map { ($0.name, $0.source) }, uniquingKeysWith: { a, _ in a }))
     report.run = RunInfo(commandLine: config.commandLine, toolVersion: toolkitVersion, gitCommit: gitCommit(),
                          inputs: try [config.weights, config.calib, config.eval].map(inputDigest))
     let histograms = session.map { activationHistograms($0, model: model) } ?? []

@@ -41,8 +41,6 @@ public struct AccuracyReport: Sendable, Codable, Equatable {
     public var arenaBytes: Int?
     /// How the activation ranges were chosen (nil: not recorded).
     public var calibration: CalibrationSettings?
-    /// How the float input is made from pixels (nil: not recorded).
-    public var preprocessing: PreprocessingInfo?
     /// What is needed to reproduce the run: command line, tool version, input digests.
     public var run: RunInfo?
 

@@ -51,6 +51,7 @@ extension AccuracyReport {
             svg.chart{max-width:100%;height:auto;display:block;margin:6px 0} .key span{display:inline-block;width:12px;height:12px;margin:0 4px -1px 12px}
             .grid{display:flex;flex-wrap:wrap;gap:8px} .hist{width:262px} .hist svg{margin:0}
             figure{margin:0;width:112px;font-size:11px;text-align:center} figure img{width:96px;height:96px;image-rendering:pixelated;border:1px solid #ccc;object-fit:contain;background:#fff}
+            .warn{background:#fff4e5;border:1px solid #f0b36b;border-radius:4px;padding:6px 12px;margin:10px 0} .warn ul{margin:4px 0}
             .big{font-size:26px;font-weight:600} .cards{display:flex;gap:28px;flex-wrap:wrap;margin:10px 0}
             </style></head><body>
 
@@ -59,6 +60,9 @@ extension AccuracyReport {
         if !warnings.isEmpty {  // doubts about every figure below come first
             h += "<div id=\"warnings\" style=\"border:2px solid #c62828;background:#fdecea;padding:8px 12px;margin:12px 0\">"
                 + warnings.map { "<p><b>warning:</b> \(esc($0))</p>" }.joined() + "</div>\n"
+        }
+        if !warnings.isEmpty {
+            h += "<div class=\"warn\" id=\"warnings\"><b>Warnings</b><ul>\n" + warnings.map { "<li>\(esc($0))</li>\n" }.joined() + "</ul></div>\n"
         }
         h += summaryCards()
         h += "<p>\(esc(summarySentence().replacingOccurrences(of: "`", with: "")))</p>\n"
@@ -338,10 +342,6 @@ extension AccuracyReport {
         } else {
             row("calibration", esc("\(calibrationMethod), \(calibrationImages) images"))
         }
-        if let p = preprocessing {
-            let how = p.sources.isEmpty ? "" : " <span class=\"muted\">(" + esc(p.sources.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")) + ")</span>"
-            row("preprocessing", esc("\(p.width)×\(p.height)×\(p.channels), x = (pixel / 255 − mean) / std, mean \(p.mean.map(Fmt.num).joined(separator: ", ")), std \(p.std.map(Fmt.num).joined(separator: ", "))") + how)
-        }
         if let r = run {
             row("command line", "<code>" + esc(r.commandLine.joined(separator: " ")) + "</code>")
             row("tool", esc("\(r.toolVersion), commit \(r.gitCommit)"))
@@ -349,7 +349,17 @@ extension AccuracyReport {
                 row("SHA-256 " + d.path, "<code>\(d.sha256)</code> <span class=\"muted\">(\(d.files) file\(d.files == 1 ? "" : "s"), \(d.bytes) bytes; \(esc(d.how)))</span>")
             }
         }
-        return s + "</table>\n"
+        s += "</table>\n"
+        if !settings.isEmpty {
+            s += "<h3>Model and preprocessing</h3>\n<p class=\"muted\">x = (pixel / 255 − mean) / std. Where each setting came from: "
+            s += "a flag, the checkpoint's metadata or tensors, or a <b>convention</b> (a guess: check it, or give the flag).</p>\n"
+            s += "<table id=\"model-settings\"><tr><th>setting</th><th>value</th><th>from</th></tr>\n"
+            for m in settings {
+                s += "<tr><td>\(esc(m.name))</td><td>\(esc(m.value))</td><td>\(m.isConvention ? "<b>\(esc(m.source))</b>" : esc(m.source))</td></tr>\n"
+            }
+            s += "</table>\n"
+        }
+        return s
     }
 
     // MARK: - Axes

@@ -139,7 +139,8 @@ extension AccuracyReport {
     /// At most this many images whose class changed are listed in report.md.
     static let markdownChangedLimit = 500
 
-    /// Calibration settings, preprocessing, sizes and what is needed to reproduce the run.
+    /// Calibration settings, sizes and what is needed to reproduce the run (the model and
+    /// preprocessing settings have their own section).
     private func settingsMarkdown() -> String {
         var md = "## Settings and reproducibility\n\n"
         if let c = calibration {
@@ -149,12 +150,6 @@ extension AccuracyReport {
             md += "- **per-layer error measured on**: \(c.layerErrorImages) calibration images\n"
         } else {
             md += "- **calibration**: `\(calibrationMethod)`, \(calibrationImages) images\n"
-        }
-        if let p = preprocessing {
-            md += "- **preprocessing**: \(p.width)×\(p.height)×\(p.channels) (width × height × channels), "
-            md += "x = (pixel / 255 − mean) / std, mean \(p.mean.map(Fmt.num).joined(separator: ", ")), std \(p.std.map(Fmt.num).joined(separator: ", "))"
-            if !p.sources.isEmpty { md += " (" + p.sources.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ") + ")" }
-            md += "\n"
         }
         if let b = blobBytes { md += "- **blob bytes**: \(b)\n" }
         if let a = arenaBytes { md += "- **arena bytes**: \(a)\n" }

@@ -21,23 +21,6 @@ public struct CalibrationSettings: Sendable, Codable, Equatable {
     }
 }
 
-/// How uint8 pixels become the model's float input: `x = (pixel / 255 − mean[c]) / std[c]` on an
-/// image of `height`×`width`×`channels`, and where each figure came from.
-public struct PreprocessingInfo: Sendable, Codable, Equatable {
-    public var height: Int
-    public var width: Int
-    public var channels: Int
-    public var mean: [Double]
-    public var std: [Double]
-    /// Where the figures came from ("checkpoint metadata", "--mean flag", "convention", ...), by
-    /// figure name; empty when not known.
-    public var sources: [String: String]
-
-    public init(height: Int, width: Int, channels: Int, mean: [Double], std: [Double], sources: [String: String] = [:]) {
-        self.height = height; self.width = width; self.channels = channels; self.mean = mean; self.std = std; self.sources = sources
-    }
-}
-
 /// The SHA-256 of an input file, or of a folder's files.
 public struct InputDigest: Sendable, Codable, Equatable {
     /// The path as given on the command line.

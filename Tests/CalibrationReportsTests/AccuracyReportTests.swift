@@ -1,5 +1,6 @@
 import XCTest
 import QuantCore
+import Models
 import Reports
 
 final class AccuracyReportTests: XCTestCase {
@@ -182,7 +183,8 @@ final class AccuracyReportTests: XCTestCase {
         r.model = "tiny<b>&"
         r.calibration = CalibrationSettings(method: "percentile", percentile: 99.99, images: 3, source: "calib/", rangeSearchImages: 3,
                                             biasCorrection: true, layerErrorImages: 3)
-        r.preprocessing = PreprocessingInfo(height: 32, width: 32, channels: 3, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25])
+        r.settings = [ModelSetting("input size", "32x32", "metadata input_size"), ModelSetting("mean", "0.5, 0.5, 0.5", "convention: ImageNet")]
+        r.warnings = ["float top-1 is near chance <10%>"]
         let hists = [1, 2].map { v in
             ActivationHistogram(valueId: v, lo: -2, hi: 6, counts: [1, 0, 5, 100, 7], floatMin: -2, floatMax: 6, gridMin: -1, gridMax: 5)
         }
@@ -200,7 +202,9 @@ final class AccuracyReportTests: XCTestCase {
         XCTAssertFalse(html.contains("src=\"http"))
         XCTAssertFalse(html.contains("href=\"http"))
         XCTAssertTrue(html.contains("99.99th percentile"))
-        XCTAssertTrue(html.contains("32×32×3, x = (pixel / 255 − mean) / std, mean 0.5, 0.5, 0.5, std 0.25, 0.25, 0.25"))
+        XCTAssertTrue(html.contains("<tr><td>input size</td><td>32x32</td><td>metadata input_size</td></tr>"))
+        XCTAssertTrue(html.contains("<tr><td>mean</td><td>0.5, 0.5, 0.5</td><td><b>convention: ImageNet</b></td></tr>"))
+        XCTAssertTrue(html.contains("<li>float top-1 is near chance &lt;10%&gt;</li>"))
         // The red clipped areas appear on the sides where the float values leave the int8 range.
         XCTAssertTrue(html.contains("fill=\"#d62728\" fill-opacity"))
         // No disagreement: the confusion chart says so instead of drawing an empty matrix.
