@@ -26,6 +26,9 @@ public struct AccuracyReport: Sendable, Codable, Equatable {
     public var wrongToCorrect: Int
     /// The most frequent (float class → int8 class) moves, most frequent first.
     public var confusion: [Confusion]
+    /// Class names in label order as the evaluation data or the model named them ([] when unknown;
+    /// a name may be missing for the last classes).
+    public var classNames: [String]
     /// Top-1 of float and int8 for each class that has evaluation images, by class index.
     public var perClass: [ClassAccuracy]
     /// Every image whose int8 top-1 class differs from the float one, in evaluation order.
@@ -84,6 +87,9 @@ public struct AccuracyReport: Sendable, Codable, Equatable {
             self.floatName = floatName; self.int8Name = int8Name; self.count = count
         }
     }
+
+    /// The name of class `c`, when known and not empty.
+    public func className(_ c: Int) -> String? { c >= 0 && c < classNames.count && !classNames[c].isEmpty ? classNames[c] : nil }
 
     /// Disagreements where both float and int8 are wrong.
     public var wrongToWrong: Int { disagreements - correctToWrong - wrongToCorrect }
@@ -146,7 +152,7 @@ public struct AccuracyReport: Sendable, Codable, Equatable {
             evaluationImages: n, numClasses: classes,
             floatTop1: percent(f1), floatTop5: percent(f5), int8Top1: percent(q1), int8Top5: percent(q5),
             agreementTop1: percent(agree), disagreements: n - agree, correctToWrong: c2w, wrongToCorrect: w2c,
-            confusion: Array(confusion),
+            confusion: Array(confusion), classNames: classNames,
             perClass: perClass.enumerated().filter { $0.element.images > 0 }.map { c, k in
                 ClassAccuracy(classIndex: c, name: name(c), images: k.images,
                               floatTop1: 100 * Double(k.float) / Double(k.images), int8Top1: 100 * Double(k.int8) / Double(k.images))

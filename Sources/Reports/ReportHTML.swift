@@ -188,18 +188,21 @@ extension AccuracyReport {
         var shown = perClass
         var note = ""
         if shown.count > AccuracyReport.chartClassLimit {
-            shown = Array(shown.sorted { a, b in
+            // Too many to draw: the classes whose int8 accuracy differs from float, largest change first.
+            let moved = shown.filter { $0.int8Top1 != $0.floatTop1 }
+            shown = Array(moved.sorted { a, b in
                 let da = abs(a.int8Top1 - a.floatTop1), db = abs(b.int8Top1 - b.floatTop1)
                 return da != db ? da > db : a.classIndex < b.classIndex
             }.prefix(AccuracyReport.chartClassLimit)).sorted { $0.classIndex < $1.classIndex }
-            note = "<p class=\"muted\">\(perClass.count) classes have evaluation images; the \(shown.count) whose accuracy "
-                + "changed most are drawn (all are in report.json).</p>\n"
+            note = "<p class=\"muted\">\(perClass.count) classes have evaluation images, \(moved.count) of them with a different "
+                + "int8 accuracy; " + (shown.count < moved.count ? "the \(shown.count) that changed most are drawn" : "those are drawn")
+                + " (every class is in report.json and report.md).</p>\n"
         }
         var c = SVGChart(width: 1060, height: 300)
         let (left, top, plotW, plotH) = (50.0, 10.0, 990.0, 200.0)
         guard !shown.isEmpty else {
-            c.text(left, top + 20, "no labelled evaluation images")
-            return c.svg(id: "chart-classes", label: "accuracy per class")
+            c.text(left, top + 20, perClass.isEmpty ? "no labelled evaluation images" : "no class changed accuracy")
+            return c.svg(id: "chart-classes", label: "accuracy per class") + note
         }
         func y(_ v: Double) -> Double { top + plotH * (1 - v / 100) }
         axes(&c, left: left, top: top, plotW: plotW, plotH: plotH, yMin: 0, yMax: 100, step: 20, unit: "%")
@@ -232,8 +235,7 @@ extension AccuracyReport {
         }
         let classes = Array(involvement.sorted { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }
             .prefix(AccuracyReport.chartClassLimit / 2).map(\.key)).sorted()
-        let names = Dictionary(perClass.compactMap { k in k.name.map { (k.classIndex, $0) } }, uniquingKeysWith: { a, _ in a })
-        func label(_ k: Int) -> String { String((names[k].map { "\(k) \($0)" } ?? "\(k)").prefix(20)) }
+        func label(_ k: Int) -> String { String((className(k).map { "\(k) \($0)" } ?? "\(k)").prefix(20)) }
         let cell = classes.count > 12 ? 24.0 : 36.0
         // Room for the rotated column labels (10 px text, 50°) and the row labels.
         let longest = Double(classes.map { label($0).count }.max() ?? 1)
@@ -278,8 +280,7 @@ extension AccuracyReport {
         s += "<p class=\"muted\">\(thumbnails.count) of \(changed.count) shown"
         s += thumbnails.count < changed.count ? " (the first in evaluation order)" : ""
         s += ". Caption: image index, true label, float class → int8 class.</p>\n<div class=\"grid\">\n"
-        let names = Dictionary(perClass.compactMap { k in k.name.map { (k.classIndex, $0) } }, uniquingKeysWith: { a, _ in a })
-        func label(_ k: Int) -> String { names[k] ?? "\(k)" }
+        func label(_ k: Int) -> String { className(k) ?? "\(k)" }
         for t in thumbnails {
             guard let ch = byIndex[t.index] else { continue }
             let mark = ch.floatClass == ch.label ? "✗" : ch.int8Class == ch.label ? "✓" : "·"
@@ -292,8 +293,7 @@ extension AccuracyReport {
 
     private func changedTable() -> String {
         guard !changed.isEmpty else { return "" }
-        let names = Dictionary(perClass.compactMap { k in k.name.map { (k.classIndex, $0) } }, uniquingKeysWith: { a, _ in a })
-        func label(_ k: Int) -> String { names[k].map { "\(k) \($0)" } ?? "\(k)" }
+        func label(_ k: Int) -> String { className(k).map { "\(k) \($0)" } ?? "\(k)" }
         var s = "<details><summary>All \(changed.count) images whose class changed</summary>\n<table><tr><th class=\"n\">index</th>"
         s += changed.contains { $0.file != nil } ? "<th>file</th>" : ""
         s += "<th>label</th><th>float</th><th>int8</th></tr>\n"

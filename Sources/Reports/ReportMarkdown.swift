@@ -66,7 +66,7 @@ extension AccuracyReport {
             let files = changed.contains { $0.file != nil }
             md += "| index |\(files ? " file |" : "") label | float | int8 |\n|---:|\(files ? "---|" : "")---|---|---|\n"
             for ch in shown {
-                md += "| \(ch.index) |\(files ? " \(ch.file ?? "") |" : "") \(className(ch.label)) | \(className(ch.floatClass)) | \(className(ch.int8Class)) |\n"
+                md += "| \(ch.index) |\(files ? " \(ch.file ?? "") |" : "") \(classLabel(ch.label)) | \(classLabel(ch.floatClass)) | \(classLabel(ch.int8Class)) |\n"
             }
             md += "\n"
         }
@@ -133,8 +133,8 @@ extension AccuracyReport {
 
     private func classLabel(_ c: Int, _ name: String?) -> String { name.map { "\(c) \($0)" } ?? "\(c)" }
 
-    /// A class index with its name when the per-class table knows it.
-    private func className(_ c: Int) -> String { classLabel(c, perClass.first { $0.classIndex == c }?.name) }
+    /// A class index with its name when known.
+    private func classLabel(_ c: Int) -> String { classLabel(c, className(c)) }
 
     /// At most this many images whose class changed are listed in report.md.
     static let markdownChangedLimit = 500

@@ -215,6 +215,29 @@ final class AccuracyReportTests: XCTestCase {
         XCTAssertEqual(quiet.components(separatedBy: "<svg").count - 1, reportChartIds.count)
     }
 
+    /// With more classes than the charts can hold, the per-class chart draws the classes whose
+    /// accuracy changed; names come from the class list even for classes without images.
+    func testManyClassesDrawOnlyTheChangedOnes() throws {
+        let classes = 60, n = 50
+        let names = (0..<classes).map { "c\($0)" }
+        var fl: [[Float]] = [], q: [[Int8]] = []
+        for i in 0..<n {
+            var f = [Float](repeating: 0, count: classes); f[i] = 5; fl.append(f)
+            var r = [Int8](repeating: 0, count: classes); r[i == 3 ? 55 : i == 7 ? 8 : i] = 5; q.append(r)
+        }
+        let r = try AccuracyReport.make(floatLogits: fl, int8Logits: q, labels: Array(0..<n), classNames: names,
+                                        model: "m", dataset: "d", calibrationMethod: "mse", calibrationImages: 1)
+        XCTAssertEqual(r.perClass.count, 50)
+        XCTAssertEqual(r.className(55), "c55")
+        XCTAssertNil(r.className(60))
+        let html = r.html()
+        XCTAssertTrue(html.contains("50 classes have evaluation images, 2 of them with a different int8 accuracy; those are drawn"))
+        XCTAssertTrue(html.contains("<title>3 c3: float 100.00%, int8 0.00% (1 images)</title>"))
+        XCTAssertFalse(html.contains("<title>4 c4: float"))
+        XCTAssertTrue(html.contains(">55 c55</text>"))
+        XCTAssertTrue(r.markdown().contains("| 3 | 3 c3 | 3 c3 | 55 c55 |"))
+    }
+
     func testConsoleTableIsCompact() throws {
         let r = try makeReport(layers: sampleLayers())
         let t = r.consoleTable()
