@@ -101,6 +101,8 @@ public struct ImageSetOptions: Sendable {
     /// folders are labels 0…n−1.
     public var classCount: Int?
     public var classNames: [String] = []
+    /// Whether decoding a folder of images shows a progress line on standard error.
+    public var progress = false
 
     public init(height: Int? = nil, width: Int? = nil, channels: Int? = nil, limit: Int? = nil) {
         self.height = height

@@ -232,7 +232,7 @@ func loadImageFolder(_ folder: String, options: ImageSetOptions) throws -> Image
         names = Array(names.prefix(limit))
         labels = Array(labels.prefix(limit))
     }
-    let images = try decodeAll(paths)
+    let images = try decodeAll(paths, progress: options.progress)
     var set = try assemble(images, paths: paths, names: names, labels: labels, classNames: classNames,
                            source: folder, notes: notes, options: options)
     set.warnings = folderWarnings
@@ -240,10 +240,12 @@ func loadImageFolder(_ folder: String, options: ImageSetOptions) throws -> Image
 }
 
 /// Decodes the image files at `paths`, on all cores; the first failure (in path order) is thrown.
-func decodeAll(_ paths: [String]) throws -> [DecodedImage] {
+func decodeAll(_ paths: [String], progress: Bool = false) throws -> [DecodedImage] {
     let results = ResultBox(count: paths.count)
+    let line = ProgressLine("reading images", total: paths.count, enabled: progress)
     DispatchQueue.concurrentPerform(iterations: paths.count) { i in
         results.set(i, Result { try readImage(paths[i]) })
+        line.advance()
     }
     return try results.values.map { try $0.get() }
 }

@@ -63,7 +63,7 @@ public func loadGraph(weights: String, options: ModelOptions) throws -> Graph {
 
 /// Loads images converted to the graph's input size and channel count; class folders are matched
 /// to the graph's classes (see `loadImageSet`).
-public func loadImages(_ path: String, for graph: Graph, limit: Int?) throws -> ImageSet {
+public func loadImages(_ path: String, for graph: Graph, limit: Int?, progress: Bool = false) throws -> ImageSet {
     var options = ImageSetOptions()
     options.height = graph.preprocessing.height
     options.width = graph.preprocessing.width
@@ -71,6 +71,7 @@ public func loadImages(_ path: String, for graph: Graph, limit: Int?) throws -> 
     options.limit = limit
     options.classCount = graph.numClasses
     options.classNames = graph.classNames
+    options.progress = progress
     let set = try loadImageSet(path, options: options)
     guard set.count > 0 else { throw ToolkitError(path, "no images") }
     return set
@@ -96,12 +97,12 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     for s in graph.settings { log("  \(s.line)") }
     var warnings: [String] = []
     func warn(_ w: [String]) { for line in w { log("warning: \(line)") }; warnings += w }
-    let calib = try loadImages(config.calib, for: graph, limit: config.calibLimit)
+    let calib = try loadImages(config.calib, for: graph, limit: config.calibLimit, progress: config.progress)
     log("calibration: \(calib.count) images from \(config.calib)")
     for note in calib.notes { log("  note: \(note)") }
     warn(dataWarnings(calib, graph: graph, role: "calibration"))
     // The evaluation data is read and checked before the long conversion.
-    let eval = try loadImages(config.eval, for: graph, limit: config.evalLimit)
+    let eval = try loadImages(config.eval, for: graph, limit: config.evalLimit, progress: config.progress)
     try requireLabels(eval, path: config.eval)
     log("evaluation: \(eval.count) images from \(config.eval)")
     for note in eval.notes { log("  note: \(note)") }
@@ -113,7 +114,7 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     log("converted: \(model.nodes.count) integer ops")
 
     let layerSet = calib.subset(Array(0..<min(config.layerImages, calib.count)))
-    let layers = try layerErrors(folded, model, images: layerSet, threads: config.threads)
+    let layers = try layerErrors(folded, model, images: layerSet, threads: config.threads, progress: config.progress)
 
     let (floatLogits, intLogits) = try compareLogits(graph, model, images: eval, threads: config.threads, progress: config.progress)
 
@@ -137,10 +138,14 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
         method: config.method.rawValue, percentile: config.method == .percentile ? 99.99 : nil, images: calib.count,
         source: config.calib, rangeSearchImages: model.metadata["range_search_images"].flatMap { Int($0) },
         biasCorrection: true, layerErrorImages: layerSet.count)
+    // Digests of the inputs, the report's charts and thumbnails, the files: seconds on big inputs.
+    let finishing = ProgressLine("reports and files", total: 4, unit: "steps", enabled: config.progress)
     report.run = RunInfo(commandLine: config.commandLine, toolVersion: toolkitVersion, gitCommit: gitCommit(),
                          inputs: try [config.weights, config.calib, config.eval].map(inputDigest))
+    finishing.advance()
     let histograms = session.map { activationHistograms($0, model: model) } ?? []
     let thumbnails = try changedThumbnails(report, images: eval)
+    finishing.advance()
 
     let c = cHeaderSource(blob, symbol: cSymbol(graph.name), model: model)
     // The whole set is written at once (temporary names, then renamed): never half of it.
@@ -153,7 +158,9 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
         ("report.html", Data(report.html(histograms: histograms, thumbnails: thumbnails).utf8)),
         ("memory.md", Data(plan.report(model: graph.name).utf8)),
     ]
+    finishing.advance()
     let files = try writeOutputFiles(outputs, to: config.outDir)
+    finishing.advance()
     return QuantizeResult(graph: graph, folded: folded, model: model, report: report, blob: blob, plan: plan, histograms: histograms, files: files)
 }
 

@@ -15,6 +15,8 @@ public final class ProgressLine: @unchecked Sendable {
     /// `unit` names what is counted (plural), e.g. images.
     public init(_ label: String, total: Int, unit: String = "images", enabled: Bool = true) {
         self.label = label; self.total = total; self.unit = unit; self.enabled = enabled
+        // The phase shows at once, even when its first item takes a while.
+        if enabled && total > 0 { FileHandle.standardError.write(("\r" + text(done: 0, seconds: 0) + "   ").data(using: .utf8)!) }
     }
 
     /// Adds `n` finished items.
@@ -33,6 +35,10 @@ public final class ProgressLine: @unchecked Sendable {
     func text(done: Int, seconds: Double) -> String {
         let rate = Double(done) / max(seconds, 1e-6)
         let eta = rate > 0 ? Double(total - done) / rate : 0
+        if done > 0 && rate < 1 {  // slow items: seconds per item, not "0 per second"
+            let one = unit.hasSuffix("s") ? String(unit.dropLast()) : unit
+            return String(format: "%@: %d/%d %@, %.1f s/%@, ETA %.0fs", label, done, total, unit, 1 / rate, one, eta)
+        }
         return String(format: "%@: %d/%d %@, %.0f %@/s, ETA %.0fs", label, done, total, unit, rate, unit, eta)
     }
 

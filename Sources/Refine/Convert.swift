@@ -29,7 +29,7 @@ public func convert(_ graph: Graph, calib: ImageSet, method: CalibrationMethod, 
         options.metadata = meta
     }
     var model = try quantize(folded, ranges: ranges.ranges, options: options)
-    if biasCorrection { try correctBiases(&model, folded, images: calib, options: options, threads: threads) }
+    if biasCorrection { try correctBiases(&model, folded, images: calib, options: options, threads: threads, progress: progress) }
     return (folded, model)
 }
 

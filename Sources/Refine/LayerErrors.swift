@@ -6,8 +6,10 @@ import IntEngine
 import ImageIO
 import Reports
 
-/// Per-layer error of the int8 model against the folded float graph on `images`.
-public func layerErrors(_ folded: Graph, _ model: QModel, images: ImageSet, threads: Int) throws -> [LayerError] {
+/// Per-layer error of the int8 model against the folded float graph on `images` (with a progress
+/// line when `progress`).
+public func layerErrors(_ folded: Graph, _ model: QModel, images: ImageSet, threads: Int, progress: Bool = false) throws -> [LayerError] {
+    let line = ProgressLine("layer errors", total: images.count, enabled: progress)
     let fe = FloatEngine(graph: folded)  // thread-safe: one workspace per worker
     // IntEngine's single-image runs take its lock, so each worker gets its own engine.
     let engines = try (0..<workerCount(images.count, threads: threads)).map { _ in try IntEngine(model: model) }
@@ -24,6 +26,7 @@ public func layerErrors(_ folded: Graph, _ model: QModel, images: ImageSet, thre
                     do { try floats[v].withUnsafeBufferPointer { try acc.add(value: v, float: $0, int8: q) } } catch { failure = error }
                 }
             }
+            line.advance()
         }
         return failure.map { .failure($0) } ?? .success(acc)
     }

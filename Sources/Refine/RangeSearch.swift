@@ -16,10 +16,12 @@ public let rangeSearchLevels: [Double] = [99.9, 99.999, 100]
 /// the int8 values before the first node a trial changes are reused, not recomputed.
 func searchRanges(_ folded: Graph, ranges: [Int: (min: Float, max: Float)], session: CalibrationSession, levels: [Double],
                   images: ImageSet, options: QuantizerOptions, threads: Int, progress: Bool) throws -> [Int: (min: Float, max: Float)] {
-    let target = FloatEngine(graph: folded).logits(images: images.pixels, count: images.count, threads: threads) { _, _ in }
+    // The float targets and the first full int8 run, before the search proper.
+    let setup = ProgressLine("range search setup", total: 2 * images.count, enabled: progress)
+    let target = FloatEngine(graph: folded).logits(images: images.pixels, count: images.count, threads: threads) { _, _ in setup.advance() }
     let outputValue = folded.nodes.count
     /// Runs `engine` from node `first` on every image, reusing `base`'s earlier values.
-    func run(_ engine: IntEngine, from first: Int, base: [[[Int8]]]) -> (values: [[[Int8]]], loss: Double) {
+    func run(_ engine: IntEngine, from first: Int, base: [[[Int8]]], line: ProgressLine? = nil) -> (values: [[[Int8]]], loss: Double) {
         let grid = engine.model.info(outputValue)
         let parts = parallelSlices(count: images.count, threads: threads) { _, range -> ([[[Int8]]], Double) in
             var loss = 0.0
@@ -30,6 +32,7 @@ func searchRanges(_ folded: Graph, ranges: [Int: (min: Float, max: Float)], sess
                     let d = Double(f) - (Double(q) - Double(grid.zeroPoint)) * grid.scale
                     loss += d * d
                 }
+                line?.advance()
                 return vals
             }
             return (values, loss)
@@ -38,7 +41,7 @@ func searchRanges(_ folded: Graph, ranges: [Int: (min: Float, max: Float)], sess
     }
     var ranges = ranges
     var model = try quantize(folded, ranges: ranges, options: options)
-    var (cache, best) = run(try IntEngine(model: model), from: 0, base: [])
+    var (cache, best) = run(try IntEngine(model: model), from: 0, base: [], line: setup)
     let line = ProgressLine("range search", total: outputValue - 1, unit: "activations", enabled: progress)
     for v in 1..<outputValue {
         defer { line.advance() }

@@ -187,7 +187,7 @@ func runEvalFloat(_ argv: [String]) throws {
     let graph = try loadGraph(weights: spec.weights, options: spec.options)
     for note in graph.notes { print(note) }
     for s in graph.settings { print("  \(s.line)") }
-    let images = try loadImages(data, for: graph, limit: try args.int("limit"))
+    let images = try loadImages(data, for: graph, limit: try args.int("limit"), progress: !args.flags.contains("quiet"))
     for note in images.notes { print("note: \(note)") }
     try requireLabels(images, path: data)
     for w in dataWarnings(images, graph: graph, role: "evaluation") { print("warning: \(w)") }
