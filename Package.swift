@@ -45,7 +45,7 @@ let package = Package(
             "Pipeline", "Refine", "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer",
             "IntEngine", "Reports", "Export", "CRuntime",
         ], path: "Benchmarks/bench"),
-        .executableTarget(name: "fuzz", dependencies: ["QuantCore", "ModelIO", "ImageIO", "Export"],
+        .executableTarget(name: "fuzz", dependencies: ["QuantCore", "ModelIO", "ImageIO", "Models", "Export"],
                           path: "Fuzz", exclude: ["README.md"]),
         .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore"]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "QuantCore"], exclude: ["Fixtures"]),

@@ -4,6 +4,7 @@ import Export
 import Foundation
 import ImageIO
 import ModelIO
+import Models
 import QuantCore
 
 /// One reader under test.
@@ -45,6 +46,11 @@ func allReaders() throws -> [FuzzReader] {
     let realBlobs = [repoRoot + "/.build/ci-default-model/model.q8", repoRoot + "/out/mobilenet_v3_small-fashion/model.q8"]
         .compactMap(seedFile)
 
+    let onnx = onnxSeeds()
+    for seed in onnx {  // every ONNX seed must import (so mutations start from the importer's paths)
+        _ = try importONNX(try seed.withUnsafeBytes { try parseONNX($0, path: "seed.onnx") }, name: "seed")
+    }
+
     return [
         FuzzReader(name: "safetensors", seeds: safetensorsSeeds(),
                    bigSeeds: [seedFile(shared + "/models/mobilenet_v1_025-cifar10.safetensors")].compactMap { $0 },
@@ -74,6 +80,13 @@ func allReaders() throws -> [FuzzReader] {
                    bigSeeds: [seedFile(shared + "/datasets/imagenet-sample/labels.csv")].compactMap { $0 }, read: { _ = try readLabelsCSV($0, path: "labels.csv") }),
         FuzzReader(name: "q8", seeds: [blob], bigSeeds: realBlobs, repair: repairBlobCRC,
                    read: { _ = try readBlob($0, path: "fuzz.q8") }),
+        // The protobuf / ONNX reader, then the importer on whatever still parses.
+        FuzzReader(name: "onnx", seeds: onnx,
+                   bigSeeds: [seedFile(shared + "/models/onnx/mobilenet_v1_025-cifar10.float.onnx")].compactMap { $0 },
+                   read: { bytes in
+                       let model = try bytes.withUnsafeBytes { try parseONNX($0, path: "fuzz.onnx") }
+                       _ = try importONNX(model, name: "fuzz")
+                   }),
     ]
 }
 

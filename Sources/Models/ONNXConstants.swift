@@ -57,14 +57,15 @@ func normalizedAxis(_ axis: Int, rank: Int) -> Int? {
 enum ConstOps {
     /// Largest element count a folded constant may have (shape arithmetic is tiny; this bounds
     /// ConstantOfShape / broadcast allocations by something sane whatever the file claims).
-    static let maxElements = 1 << 24
+    static let maxElements = 1 << 22
 
-    static func checkCount(_ dims: [Int]) throws -> Int {
+    /// The element count of `dims`, refused when negative, overflowing or above `limit`.
+    static func checkCount(_ dims: [Int], limit: Int = maxElements) throws -> Int {
         var n = 1
         for d in dims {
             guard d >= 0 else { throw ImportProblem("negative dimension in \(dims)") }
             let (p, o) = n.multipliedReportingOverflow(by: d)
-            guard !o, p <= maxElements else { throw ImportProblem("a constant of shape \(dims) is too large to fold") }
+            guard !o, p <= limit else { throw ImportProblem("a constant of shape \(dims) is too large to fold") }
             n = p
         }
         return n
@@ -158,10 +159,15 @@ enum ConstOps {
             guard i < input.count else { throw ImportProblem("reshape target \(target) copies dimension \(i) of \(input)") }
             dims[i] = input[i]
         }
-        let total = input.reduce(1, *)
+        let total = try checkCount(input, limit: Int.max)
         let unknown = dims.indices.filter { dims[$0] == -1 }
         guard unknown.count <= 1, dims.allSatisfy({ $0 >= -1 }) else { throw ImportProblem("invalid reshape target \(target)") }
-        let known = dims.filter { $0 != -1 }.reduce(1, *)
+        var known = 1
+        for d in dims where d != -1 {
+            let (p, o) = known.multipliedReportingOverflow(by: d)
+            guard !o else { throw ImportProblem("cannot reshape \(input) to \(target)") }
+            known = p
+        }
         if let u = unknown.first {
             guard known > 0, total % known == 0 else { throw ImportProblem("cannot reshape \(input) to \(target)") }
             dims[u] = total / known

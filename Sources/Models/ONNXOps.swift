@@ -51,6 +51,7 @@ extension ONNXImporter {
         guard node.domain.isEmpty || node.domain == "ai.onnx" else {
             throw ImportProblem("operator domain `\(node.domain)` is not supported — supported: the default ONNX domain")
         }
+        guard !node.outputs.isEmpty, !node.outputs[0].isEmpty else { throw ImportProblem("the node has no output") }
         // Every input constant: fold (shape arithmetic) whatever the op.
         let dataInputs = node.inputs.filter { !$0.isEmpty }
         if node.opType != "Constant", !dataInputs.isEmpty, try dataInputs.allSatisfy({ name in
@@ -214,13 +215,15 @@ extension ONNXImporter {
             var fill = ConstTensor(dims: [], values: [0], isInt: false)
             if case .tensor(let t)? = node.attributes["value"] { fill = ConstTensor(t) }
             guard fill.count == 1 else { throw ImportProblem("the fill value has \(fill.count) elements") }
-            result = ConstTensor(dims: dims, values: [Double](repeating: fill.values[0], count: try ConstOps.checkCount(dims)), isInt: fill.isInt)
+            let n = try ConstOps.checkCount(dims)
+            guard n <= 1 << 20 else { throw ImportProblem("a constant of shape \(dims) is too large to fold") }
+            result = ConstTensor(dims: dims, values: [Double](repeating: fill.values[0], count: n), isInt: fill.isInt)
         case "Range":
             guard let s = try input(0)?.values.first, let l = try input(1)?.values.first, let d = try input(2)?.values.first, d != 0 else {
                 throw ImportProblem("start, limit and a non-zero delta are needed")
             }
-            let n = max(0, Int(((l - s) / d).rounded(.up)))
-            _ = try ConstOps.checkCount([n])
+            let n = try ConstOps.checkCount([max(0, clampedInt(((l - s) / d).rounded(.up)))])
+            guard n <= 1 << 20 else { throw ImportProblem("a range of \(n) values is too large to fold") }
             result = ConstTensor(dims: [n], values: (0..<n).map { s + Double($0) * d }, isInt: try input(0)!.isInt)
         default:
             throw ImportProblem("constant folding is not implemented for this op — supported: Shape, Gather, Cast, Add, Sub, Mul, Div, Max, Min, Neg, Floor, Ceil, Sqrt, Concat, Unsqueeze, Squeeze, Slice, ConstantOfShape, Range, Reshape, Flatten, Transpose, Identity")
@@ -506,7 +509,7 @@ extension ONNXImporter {
         }
         let x = try plainInput(0)
         guard x.dims.count == 4 else { throw ImportProblem("input of shape \(x.dims); supported: [1, C, H, W]") }
-        guard let k = try intsAttr("kernel_shape"), k.count == 2, k[0] == k[1], k[0] >= 1 else {
+        guard let k = try intsAttr("kernel_shape"), k.count == 2, k[0] == k[1], k[0] >= 1, k[0] <= 4096 else {
             throw ImportProblem("kernel_shape \(String(describing: try intsAttr("kernel_shape"))) — supported: square")
         }
         let s = try intsAttr("strides") ?? [1, 1]
@@ -610,7 +613,7 @@ extension ONNXImporter {
             guard n > 0, x.channels % n == 0 else { throw ImportProblem("\(x.channels) channels do not split into \(n) equal parts") }
             sizes = [Int](repeating: x.channels / n, count: n)
         }
-        guard let sizes, sizes.count == n, sizes.allSatisfy({ $0 > 0 }), sizes.reduce(0, +) == x.channels else {
+        guard let sizes, sizes.count == n, sizes.allSatisfy({ $0 > 0 && $0 <= x.channels }), sizes.reduce(0, +) == x.channels else {
             throw ImportProblem("split sizes do not add up to \(x.channels) channels over \(n) outputs")
         }
         var start = 0
@@ -659,7 +662,7 @@ extension ONNXImporter {
             throw ImportProblem("padding value \(v.values) — supported: 0")
         }
         if try constInput(3, "axes") != nil { throw ImportProblem("the axes input — supported: pads for every axis") }
-        guard pads[0] == 0, pads[1] == 0, pads[4] == 0, pads[5] == 0, pads.allSatisfy({ $0 >= 0 }) else {
+        guard pads[0] == 0, pads[1] == 0, pads[4] == 0, pads[5] == 0, pads.allSatisfy({ $0 >= 0 && $0 < 1 << 16 }) else {
             throw ImportProblem("pads \(pads) — supported: non-negative padding of H and W only")
         }
         var out = x
