@@ -58,6 +58,9 @@ func parseOptions() -> Options {
     return o
 }
 
+/// Writes a line to standard output at once (unbuffered: the lines before a crash are kept).
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
 /// Monotonic nanoseconds.
 func nowNs() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
@@ -137,26 +140,26 @@ var readers: [FuzzReader]
 do {
     readers = try allReaders()
 } catch {
-    print("fuzz: cannot build the seeds: \(error)")
+    say("fuzz: cannot build the seeds: \(error)")
     exit(1)
 }
 if !options.readers.isEmpty {
     let unknown = options.readers.filter { n in !readers.contains { $0.name == n } }
     guard unknown.isEmpty else {
-        print("fuzz: unknown reader(s) \(unknown.joined(separator: ", ")); known: \(readers.map(\.name).joined(separator: ", "))")
+        say("fuzz: unknown reader(s) \(unknown.joined(separator: ", ")); known: \(readers.map(\.name).joined(separator: ", "))")
         exit(2)
     }
     readers = readers.filter { options.readers.contains($0.name) }
 }
 if let dir = options.dump { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-print("fuzz: seed \(options.seed), \(readers.count) readers, " + (options.seconds.map { "\($0) s budget" } ?? "\(options.inputs) inputs each")
+say("fuzz: seed \(options.seed), \(readers.count) readers, " + (options.seconds.map { "\($0) s budget" } ?? "\(options.inputs) inputs each")
       + String(format: ", seeds built in %.1f s", Double(nowNs() - setupStart) / 1e9))
-print("reader          seeds      inputs          ok      errors  unexpected  crashes  hangs  max ms (input)    peak RSS")
+say("reader          seeds      inputs          ok      errors  unexpected  crashes  hangs  max ms (input)    peak RSS")
 
 var failures = 0
 for reader in readers {
     guard !reader.seeds.isEmpty else {
-        print("\(reader.name): no seeds (is ../shared missing?)")
+        say("\(reader.name): no seeds (is ../shared missing?)")
         failures += 1
         continue
     }
@@ -189,7 +192,7 @@ for reader in readers {
             errors += 1
         } catch {
             unexpected += 1
-            if unexpected <= 5 { print("fuzz: \(reader.name) input \(i): not a ToolkitError: \(type(of: error)): \(error)") }
+            if unexpected <= 5 { say("fuzz: \(reader.name) input \(i): not a ToolkitError: \(type(of: error)): \(error)") }
         }
         let dt = nowNs() - t0
         watchdog.end()
@@ -203,11 +206,10 @@ for reader in readers {
         + String(format: "%6d %11d %11d %11d %11d %8d %6d %9.2f (%d) %9.1f MB",
                  reader.seeds.count + reader.bigSeeds.count, inputs, ok, errors, unexpected, 0, 0,
                  Double(maxNs) / 1e6, slowest, Double(rss) / 1048576)
-    print(line)
-    FileHandle.standardOutput.synchronizeFile()
+    say(line)
 }
 let peak = peakRSS()
 let overMemory = peak > options.maxRSSMB << 20
-print(String(format: "peak RSS %.1f MB (limit %d MB)%@; %d unexpected outcome(s); 0 crashes and 0 hangs (a crash or hang aborts the run with a replay line)",
+say(String(format: "peak RSS %.1f MB (limit %d MB)%@; %d unexpected outcome(s); 0 crashes and 0 hangs (a crash or hang aborts the run with a replay line)",
              Double(peak) / 1048576, options.maxRSSMB, overMemory ? " — OVER THE LIMIT" : "", failures))
 exit(failures > 0 || overMemory ? 1 : 0)

@@ -5,25 +5,43 @@ import QuantCore
 /// tensor bounds and alignment, strings, every op record and parameter, and the memory plan.
 /// Throws a `ToolkitError` naming `path` and the first problem found; never traps on bad bytes.
 public func readBlob(_ bytes: [UInt8], path: String) throws -> QModel {
-    try BlobReader(bytes: bytes, path: path).read()
+    try bytes.withByteView(file: path) { try BlobReader(bytes: bytes, view: $0).read() }
 }
 
 /// The state of one `readBlob` call.
 private struct BlobReader {
-    let b: LittleEndianReader
-    let path: String
+    let bytes: [UInt8]
+    /// Bounds-checked field reads (the checks below validate every region first; a read past the
+    /// end would still be an error, never a zero).
+    let b: ByteView
+    var path: String { b.file }
+    /// Header fields by name (offsets from Docs/BLOB_FORMAT.md).
+    let totalSize: Int, opCount: Int, tensorCount: Int, arenaBytes: Int, scratchBytes: Int, metadataCount: Int
 
-    init(bytes: [UInt8], path: String) { b = LittleEndianReader(bytes: bytes); self.path = path }
+    /// Checks what must hold before the header fields can be read: length, magic, version.
+    init(bytes: [UInt8], view: ByteView) throws {
+        self.bytes = bytes
+        b = view
+        let path = view.file
+        let n = bytes.count
+        if n < 8 { throw BlobProblem.truncated.error(path, "\(n) bytes, too short for a blob header") }
+        if Array(bytes[0..<4]) != BlobFormat.magic {
+            throw BlobProblem.magic.error(path, "the file starts with \(bytes[0..<4].map { String(format2: $0) }.joined(separator: " ")), expected 51 38 4D 42 ('Q8MB')")
+        }
+        let version = try view.u32(4, "blob version")
+        if version != BlobFormat.version {
+            throw BlobProblem.version.error(path, "version \(version); this reader implements version \(BlobFormat.version)")
+        }
+        if n < BlobFormat.headerSize { throw BlobProblem.truncated.error(path, "\(n) bytes, the header alone is \(BlobFormat.headerSize)") }
+        totalSize = Int(try view.u32(12, "total size"))
+        opCount = Int(try view.u32(20, "op count"))
+        tensorCount = Int(try view.u32(28, "tensor count"))
+        arenaBytes = Int(try view.u32(32, "arena size"))
+        scratchBytes = Int(try view.u32(36, "scratch size"))
+        metadataCount = Int(try view.u32(60, "metadata count"))
+    }
 
     func fail(_ p: BlobProblem, _ detail: String) -> ToolkitError { p.error(path, detail) }
-
-    /// Header fields by name (offsets from Docs/BLOB_FORMAT.md).
-    var totalSize: Int { Int(b.u32(12)) }
-    var opCount: Int { Int(b.u32(20)) }
-    var tensorCount: Int { Int(b.u32(28)) }
-    var arenaBytes: Int { Int(b.u32(32)) }
-    var scratchBytes: Int { Int(b.u32(36)) }
-    var metadataCount: Int { Int(b.u32(60)) }
 
     func read() throws -> QModel {
         try checkHeader()
@@ -35,7 +53,7 @@ private struct BlobReader {
         var metadata: [String: String] = [:]
         let pairs = strings.dropFirst(1 + opCount)
         for k in stride(from: pairs.startIndex, to: pairs.endIndex, by: 2) { metadata[pairs[k]] = pairs[k + 1] }
-        let model = QModel(name: strings[0], input: values[0].info, nodes: nodes, numClasses: Int(b.u32(48)), metadata: metadata)
+        let model = QModel(name: strings[0], input: values[0].info, nodes: nodes, numClasses: Int((try b.u32(48, "class count"))), metadata: metadata)
         try checkModel(model, file: path)
         if let conflict = planConflict(offsets: values.map(\.arenaOffset), sizes: values.map { $0.info.shape.count },
                                        lifetimes: valueLifetimes(model)) {
@@ -46,27 +64,19 @@ private struct BlobReader {
 
     /// Magic, version, sizes, counts, reserved fields, CRC.
     func checkHeader() throws {
-        let n = b.bytes.count
-        if n < 8 { throw fail(.truncated, "\(n) bytes, too short for a blob header") }
-        if Array(b.bytes[0..<4]) != BlobFormat.magic {
-            throw fail(.magic, "the file starts with \(b.bytes[0..<4].map { String(format2: $0) }.joined(separator: " ")), expected 51 38 4D 42 ('Q8MB')")
-        }
-        if b.u32(4) != BlobFormat.version {
-            throw fail(.version, "version \(b.u32(4)); this reader implements version \(BlobFormat.version)")
-        }
-        if n < BlobFormat.headerSize { throw fail(.truncated, "\(n) bytes, the header alone is \(BlobFormat.headerSize)") }
-        if b.u32(8) != UInt32(BlobFormat.headerSize) { throw fail(.header, "header size \(b.u32(8)), expected \(BlobFormat.headerSize)") }
+        let n = bytes.count
+        if (try b.u32(8, "blob field")) != UInt32(BlobFormat.headerSize) { throw fail(.header, "header size \((try b.u32(8, "blob field"))), expected \(BlobFormat.headerSize)") }
         if totalSize > BlobFormat.maxSize || totalSize % BlobFormat.alignment != 0 || totalSize < BlobFormat.headerSize {
             throw fail(.header, "total size \(totalSize) is not a multiple of 16 between 128 and 2^31 − 1")
         }
         if n < totalSize { throw fail(.truncated, "\(n) bytes, the header says \(totalSize)") }
-        if b.bytes[112..<128].contains(where: { $0 != 0 }) { throw fail(.header, "reserved header bytes are not zero") }
+        if bytes[112..<128].contains(where: { $0 != 0 }) { throw fail(.header, "reserved header bytes are not zero") }
         if opCount < 1 { throw fail(.header, "the model has no ops") }
-        if Int(b.u32(24)) != opCount + 1 { throw fail(.header, "value count \(b.u32(24)) is not op count \(opCount) + 1") }
-        if b.u32(40) != 0 { throw fail(.header, "input value \(b.u32(40)), must be 0") }
-        if Int(b.u32(44)) != opCount { throw fail(.header, "output value \(b.u32(44)), must be the op count \(opCount)") }
-        let stored = b.u32(16)
-        let computed = crc32(b.bytes[20..<totalSize])
+        if Int((try b.u32(24, "blob field"))) != opCount + 1 { throw fail(.header, "value count \((try b.u32(24, "blob field"))) is not op count \(opCount) + 1") }
+        if (try b.u32(40, "blob field")) != 0 { throw fail(.header, "input value \((try b.u32(40, "blob field"))), must be 0") }
+        if Int((try b.u32(44, "blob field"))) != opCount { throw fail(.header, "output value \((try b.u32(44, "blob field"))), must be the op count \(opCount)") }
+        let stored = (try b.u32(16, "blob field"))
+        let computed = crc32(bytes[20..<totalSize])
         if stored != computed {
             throw fail(.crc, "stored \(hex(stored)), computed \(hex(computed)) over bytes 20..<\(totalSize)")
         }
@@ -76,11 +86,11 @@ private struct BlobReader {
     func checkRegions() throws {
         let valueCount = opCount + 1
         let regions: [(String, Int, Int)] = [
-            ("value table", Int(b.u32(80)), valueCount * BlobFormat.valueRecordSize),
-            ("op records", Int(b.u32(84)), Int(b.u32(88))),
-            ("tensor table", Int(b.u32(92)), tensorCount * BlobFormat.tensorEntrySize),
-            ("string section", Int(b.u32(96)), Int(b.u32(100))),
-            ("tensor data", Int(b.u32(104)), Int(b.u32(108))),
+            ("value table", Int((try b.u32(80, "blob field"))), valueCount * BlobFormat.valueRecordSize),
+            ("op records", Int((try b.u32(84, "blob field"))), Int((try b.u32(88, "blob field")))),
+            ("tensor table", Int((try b.u32(92, "blob field"))), tensorCount * BlobFormat.tensorEntrySize),
+            ("string section", Int((try b.u32(96, "blob field"))), Int((try b.u32(100, "blob field")))),
+            ("tensor data", Int((try b.u32(104, "blob field"))), Int((try b.u32(108, "blob field")))),
         ]
         var end = BlobFormat.headerSize
         for (name, offset, size) in regions {
@@ -95,38 +105,38 @@ private struct BlobReader {
 
     /// The tensor table entries: (kind, data bytes), validated against the data region.
     func readTensorTable() throws -> [(kind: BlobTensorKind, bytes: ArraySlice<UInt8>)] {
-        let dataStart = Int(b.u32(104)), dataEnd = dataStart + Int(b.u32(108))
+        let dataStart = Int((try b.u32(104, "blob field"))), dataEnd = dataStart + Int((try b.u32(108, "blob field")))
         var end = dataStart
         var result: [(kind: BlobTensorKind, bytes: ArraySlice<UInt8>)] = []
         for t in 0..<tensorCount {
-            let e = Int(b.u32(92)) + t * BlobFormat.tensorEntrySize
-            let offset = Int(b.u32(e)), size = Int(b.u32(e + 4))
+            let e = Int((try b.u32(92, "blob field"))) + t * BlobFormat.tensorEntrySize
+            let offset = Int((try b.u32(e, "blob field"))), size = Int((try b.u32(e + 4, "blob field")))
             if offset < dataStart || offset + size > dataEnd {
                 throw fail(.bounds, "tensor \(t) (\(size) bytes at \(offset)) runs past the end of the data region [\(dataStart), \(dataEnd))")
             }
             if offset % BlobFormat.alignment != 0 { throw fail(.align, "tensor \(t) starts at \(offset)") }
             if offset < end { throw fail(.bounds, "tensor \(t) at \(offset) overlaps the previous tensor (ends at \(end))") }
             end = offset + size
-            guard let kind = BlobTensorKind(rawValue: b.u32(e + 8)) else { throw fail(.tensor, "tensor \(t) has unknown kind \(b.u32(e + 8))") }
-            if b.u32(e + 12) != 0 { throw fail(.tensor, "tensor \(t) has a nonzero reserved word") }
+            guard let kind = BlobTensorKind(rawValue: (try b.u32(e + 8, "blob field"))) else { throw fail(.tensor, "tensor \(t) has unknown kind \((try b.u32(e + 8, "blob field")))") }
+            if (try b.u32(e + 12, "blob field")) != 0 { throw fail(.tensor, "tensor \(t) has a nonzero reserved word") }
             if size % kind.elementSize != 0 { throw fail(.tensor, "tensor \(t) (\(kind.name)) has \(size) bytes, not whole elements") }
-            result.append((kind, b.bytes[offset..<(offset + size)]))
+            result.append((kind, bytes[offset..<(offset + size)]))
         }
         return result
     }
 
     /// Model name, node names, then metadata keys and values.
     func readStrings() throws -> [String] {
-        let start = Int(b.u32(96)), end = start + Int(b.u32(100))
+        let start = Int((try b.u32(96, "blob field"))), end = start + Int((try b.u32(100, "blob field")))
         let count = 1 + opCount + 2 * metadataCount
         var at = start
         var result: [String] = []
         var previousKey: [UInt8]?
         for k in 0..<count {
             if at + 4 > end { throw fail(.strings, "string \(k) of \(count) starts past the end of the section") }
-            let length = Int(b.u32(at))
+            let length = Int((try b.u32(at, "blob field")))
             if length > end - at - 4 { throw fail(.strings, "string \(k) has length \(length), past the end of the section") }
-            let utf8 = Array(b.bytes[(at + 4)..<(at + 4 + length)])
+            let utf8 = Array(bytes[(at + 4)..<(at + 4 + length)])
             guard let text = String(validating: utf8, as: UTF8.self) else { throw fail(.strings, "string \(k) is not valid UTF-8") }
             if k > opCount && (k - opCount) % 2 == 1 {
                 if let p = previousKey, !p.lexicographicallyPrecedes(utf8) {
@@ -148,15 +158,15 @@ private struct BlobReader {
     func readValues() throws -> [Value] {
         var values: [Value] = []
         for v in 0...opCount {
-            let r = Int(b.u32(80)) + v * BlobFormat.valueRecordSize
-            let dims = [Int(b.u32(r)), Int(b.u32(r + 4)), Int(b.u32(r + 8))]
+            let r = Int((try b.u32(80, "blob field"))) + v * BlobFormat.valueRecordSize
+            let dims = [Int((try b.u32(r, "blob field"))), Int((try b.u32(r + 4, "blob field"))), Int((try b.u32(r + 8, "blob field")))]
             if dims.contains(where: { $0 < 1 || $0 > BlobFormat.maxDimension }) || dims.reduce(1, *) > BlobFormat.maxSize {
                 throw fail(.shape, "value \(v) has shape \(dims.map(String.init).joined(separator: "x"))")
             }
-            let info = QTensorInfo(shape: Shape3(dims[0], dims[1], dims[2]), zeroPoint: b.i32(r + 12), scale: Double(bitPattern: b.u64(r + 16)))
+            let info = QTensorInfo(shape: Shape3(dims[0], dims[1], dims[2]), zeroPoint: (try b.i32(r + 12, "blob field")), scale: Double(bitPattern: (try b.u64(r + 16, "blob field"))))
             if !isInt8(info.zeroPoint) { throw fail(.parameter, "value \(v) has zero point \(info.zeroPoint)") }
-            let offset = Int(b.u32(r + 24))
-            if b.u32(r + 28) != 0 { throw fail(.header, "value \(v) has a nonzero reserved word") }
+            let offset = Int((try b.u32(r + 24, "blob field")))
+            if (try b.u32(r + 28, "blob field")) != 0 { throw fail(.header, "value \(v) has a nonzero reserved word") }
             if v == 0 && offset != 0 { throw fail(.bounds, "the input (value 0) has arena offset \(offset); it is not in the arena") }
             if offset % BlobFormat.alignment != 0 { throw fail(.align, "value \(v) has arena offset \(offset)") }
             if v > 0 && offset + info.shape.count > arenaBytes {
@@ -165,10 +175,12 @@ private struct BlobReader {
             values.append(Value(info: info, arenaOffset: offset))
         }
         let input = values[0].info, output = values[opCount].info
-        if b.i32(52) != input.zeroPoint || b.u64(64) != input.scale.bitPattern {
+        let (inputZero, inputScale) = (try b.i32(52, "input zero point"), try b.u64(64, "input scale"))
+        let (outputZero, outputScale) = (try b.i32(56, "output zero point"), try b.u64(72, "output scale"))
+        if inputZero != input.zeroPoint || inputScale != input.scale.bitPattern {
             throw fail(.header, "the header's input quantization differs from value 0's")
         }
-        if b.i32(56) != output.zeroPoint || b.u64(72) != output.scale.bitPattern {
+        if outputZero != output.zeroPoint || outputScale != output.scale.bitPattern {
             throw fail(.header, "the header's output quantization differs from the output value's")
         }
         return values
@@ -176,27 +188,27 @@ private struct BlobReader {
 
     /// The op records as nodes; structure (type, sizes, inputs) and tensor references checked.
     func readOps(values: [Value], tensors: [(kind: BlobTensorKind, bytes: ArraySlice<UInt8>)], names: [String]) throws -> [QNode] {
-        let start = Int(b.u32(84)), end = start + Int(b.u32(88))
+        let start = Int((try b.u32(84, "blob field"))), end = start + Int((try b.u32(88, "blob field")))
         var at = start
         var nextTensor = 0
         var nodes: [QNode] = []
         for i in 0..<opCount {
             let label = "op \(i)"
             if at + BlobFormat.opHeaderSize > end { throw fail(.op, "\(label) starts past the end of the op records") }
-            guard let type = BlobOpType(rawValue: b.u32(at)) else { throw fail(.op, "\(label) has unknown type \(b.u32(at))") }
-            let recordSize = Int(b.u32(at + 4)), inputCount = Int(b.u32(at + 12))
+            guard let type = BlobOpType(rawValue: (try b.u32(at, "blob field"))) else { throw fail(.op, "\(label) has unknown type \((try b.u32(at, "blob field")))") }
+            let recordSize = Int((try b.u32(at + 4, "blob field"))), inputCount = Int((try b.u32(at + 12, "blob field")))
             if inputCount > (end - at - BlobFormat.opHeaderSize) / 4 { throw fail(.op, "\(label) has \(inputCount) inputs, more than its record holds") }
             let expected = BlobFormat.opHeaderSize + 4 * (inputCount + type.parameterWords)
             if recordSize != expected || at + recordSize > end {
                 throw fail(.op, "\(label) (\(type)) has record size \(recordSize), expected \(expected) inside the op records")
             }
-            if Int(b.u32(at + 8)) != i + 1 { throw fail(.op, "\(label) writes value \(b.u32(at + 8)), expected \(i + 1)") }
+            if Int((try b.u32(at + 8, "blob field"))) != i + 1 { throw fail(.op, "\(label) writes value \((try b.u32(at + 8, "blob field"))), expected \(i + 1)") }
             if let n = type.inputCount, inputCount != n { throw fail(.op, "\(label) (\(type)) has \(inputCount) inputs, expected \(n)") }
             if inputCount < 1 { throw fail(.op, "\(label) (\(type)) has no inputs") }
-            let inputs = (0..<inputCount).map { Int(b.u32(at + 16 + 4 * $0)) }
+            let inputs = try (0..<inputCount).map { Int((try b.u32(at + 16 + 4 * $0, "blob field"))) }
             if let bad = inputs.first(where: { $0 > i }) { throw fail(.op, "\(label) reads value \(bad), not produced before it") }
             let p0 = at + 16 + 4 * inputCount
-            let p = (0..<type.parameterWords).map { b.i32(p0 + 4 * $0) }
+            let p = try (0..<type.parameterWords).map { (try b.i32(p0 + 4 * $0, "blob field")) }
 
             func tensor(_ word: Int32, _ kind: BlobTensorKind) throws -> ArraySlice<UInt8> {
                 let t = Int(UInt32(bitPattern: word))
@@ -249,8 +261,7 @@ private struct BlobReader {
 
 /// Little-endian int32 values of `bytes` (whose count is a multiple of 4).
 private func int32s(_ bytes: ArraySlice<UInt8>) -> [Int32] {
-    let r = LittleEndianReader(bytes: Array(bytes))
-    return (0..<(bytes.count / 4)).map { r.i32(4 * $0) }
+    bytes.withUnsafeBytes { raw in (0..<(raw.count / 4)).map { Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) } }
 }
 
 private func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16, uppercase: true) }

@@ -19,20 +19,6 @@ struct ByteWriter {
     }
 }
 
-/// Little-endian reads from a byte array. Callers check bounds first (`BlobReader` validates every
-/// region against the blob size before reading inside it); reads past the end return 0 rather
-/// than trap, as a second line of defence.
-struct LittleEndianReader {
-    let bytes: [UInt8]
-
-    func u8(_ at: Int) -> UInt8 { at >= 0 && at < bytes.count ? bytes[at] : 0 }
-    func u32(_ at: Int) -> UInt32 {
-        UInt32(u8(at)) | UInt32(u8(at + 1)) << 8 | UInt32(u8(at + 2)) << 16 | UInt32(u8(at + 3)) << 24
-    }
-    func i32(_ at: Int) -> Int32 { Int32(bitPattern: u32(at)) }
-    func u64(_ at: Int) -> UInt64 { UInt64(u32(at)) | UInt64(u32(at + 4)) << 32 }
-}
-
 extension Array where Element == Int32 {
     /// The values as little-endian bytes.
     var littleEndianBytes: [UInt8] {

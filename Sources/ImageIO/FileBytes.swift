@@ -32,8 +32,3 @@ func checkedProduct(_ dims: [Int]) -> Int? {
     }
     return product
 }
-
-/// Reads the big-endian unsigned 32-bit number at `offset` (the caller checks the bounds).
-func bigEndianUInt32(_ bytes: [UInt8], _ offset: Int) -> Int {
-    Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
-}

@@ -38,10 +38,8 @@ public func gunzipPrefix(_ data: [UInt8], path: String, count: Int) throws -> [U
 func gunzipMember(_ src: UnsafeBufferPointer<UInt8>, at start: Int, path: String,
                   member: Int, limit: InflateLimit) throws -> (bytes: [UInt8], end: Int) {
     let what = member == 0 ? "gzip" : "gzip member \(member + 1)"
-    func byte(_ i: Int) throws -> Int {
-        guard i < src.count else { throw ToolkitError(path, "\(what) header is truncated") }
-        return Int(src[i])
-    }
+    let view = ByteView(raw: UnsafeRawBufferPointer(src), file: path)
+    func byte(_ i: Int) throws -> Int { Int(try view.u8(i, "\(what) header")) }
     guard try byte(start) == 0x1F, try byte(start + 1) == 0x8B else {
         if member == 0 { throw ToolkitError(path, "not gzip data (magic bytes 1f 8b missing)") }
         throw ToolkitError(path, "unexpected bytes after gzip member \(member) (not another gzip member)")
@@ -79,8 +77,8 @@ func gunzipMember(_ src: UnsafeBufferPointer<UInt8>, at start: Int, path: String
     guard let end = streamEnd else { return (bytes, src.count) }   // a prefix: stopped early
     if limit.prefixOnly { return (Array(bytes.prefix(limit.bytes)), end) }
     guard end + 8 <= src.count else { throw ToolkitError(path, "\(what) is truncated: CRC-32/ISIZE trailer missing") }
-    let storedCRC = UInt32(src[end]) | UInt32(src[end + 1]) << 8 | UInt32(src[end + 2]) << 16 | UInt32(src[end + 3]) << 24
-    let storedSize = UInt32(src[end + 4]) | UInt32(src[end + 5]) << 8 | UInt32(src[end + 6]) << 16 | UInt32(src[end + 7]) << 24
+    let trailer = ByteView(raw: UnsafeRawBufferPointer(src), file: path)
+    let storedCRC = try trailer.u32(end, "\(what) CRC-32"), storedSize = try trailer.u32(end + 4, "\(what) ISIZE")
     let computedCRC = crc32(bytes)
     guard storedCRC == computedCRC else {
         throw ToolkitError(path, "\(what): CRC-32 mismatch (stored \(hex(Int(storedCRC), 8)), computed \(hex(Int(computedCRC), 8))): the data is corrupt")

@@ -24,7 +24,7 @@ public func readIDX(_ data: [UInt8], path: String) throws -> IDXArray {
 /// the total size (header + elements) it declares, which is at most `maxDecodedBytes`.
 public func readIDXHeader(_ data: [UInt8], path: String) throws -> (shape: [Int], headerSize: Int, totalSize: Int) {
     guard data.count >= 4 else { throw ToolkitError(path, "IDX file is truncated (\(data.count) bytes, no header)") }
-    let magic = bigEndianUInt32(data, 0)
+    let magic = Int(try data.withByteView(file: path) { try $0.u32BE(0, "IDX magic") })
     guard data[0] == 0, data[1] == 0 else {
         throw ToolkitError(path, "not an IDX file: magic \(hex(magic, 8)) (expected 0x00000801 or 0x00000803)")
     }
@@ -35,7 +35,7 @@ public func readIDXHeader(_ data: [UInt8], path: String) throws -> (shape: [Int]
     guard (1...4).contains(rank) else { throw ToolkitError(path, "IDX magic \(hex(magic, 8)): \(rank) dimensions not supported (1 to 4)") }
     let headerSize = 4 + 4 * rank
     guard data.count >= headerSize else { throw ToolkitError(path, "IDX file is truncated inside its header") }
-    let shape = (0..<rank).map { bigEndianUInt32(data, 4 + 4 * $0) }
+    let shape = try data.withByteView(file: path) { v in try (0..<rank).map { Int(try v.u32BE(4 + 4 * $0, "IDX dimension \($0)")) } }
     guard let elements = checkedProduct(shape), elements <= maxDecodedBytes - headerSize else {
         throw ToolkitError(path, "IDX header declares shape \(shape), more than \(maxDecodedBytes) bytes: corrupt header, or a file too large to read at once")
     }

@@ -53,6 +53,9 @@ struct JPEGDecoder {
 
     func error(_ message: String) -> ToolkitError { ToolkitError(path, message) }
 
+    /// Bounds-checked reads of marker fields.
+    var view: ByteView { ByteView(raw: UnsafeRawBufferPointer(data), file: path) }
+
     mutating func decode() throws -> DecodedImage {
         guard data.count >= 2, data[0] == 0xFF, data[1] == 0xD8 else { throw error("not a JPEG file (SOI marker missing)") }
         pos = 2
@@ -77,7 +80,7 @@ struct JPEGDecoder {
             case 0xDD:
                 let s = try segment()
                 guard s.count >= 2 else { throw error("JPEG DRI segment is too short") }
-                restartInterval = Int(data[s.lowerBound]) << 8 | Int(data[s.lowerBound + 1])
+                restartInterval = Int(try view.u16BE(s.lowerBound, "JPEG restart interval"))
             case 0xDA:
                 try readScan(try segment())
             case 0xE0:
@@ -118,7 +121,7 @@ struct JPEGDecoder {
     /// The payload range of the marker segment at `pos` (after its 2-byte length); moves past it.
     mutating func segment() throws -> Range<Int> {
         guard pos + 2 <= data.count else { throw error("JPEG file is truncated inside a marker segment") }
-        let length = Int(data[pos]) << 8 | Int(data[pos + 1])
+        let length = Int(try view.u16BE(pos, "JPEG marker segment length"))
         guard length >= 2 else { throw error("JPEG marker segment at offset \(pos) has invalid length \(length)") }
         guard pos + length <= data.count else { throw error("JPEG file is truncated inside a marker segment") }
         defer { pos += length }
@@ -131,8 +134,8 @@ struct JPEGDecoder {
         guard s.count >= 6 else { throw error("JPEG SOF segment is too short") }
         let b = s.lowerBound
         guard data[b] == 8 else { throw error("JPEG sample precision \(data[b]) bits is not supported (only 8)") }
-        height = Int(data[b + 1]) << 8 | Int(data[b + 2])
-        width = Int(data[b + 3]) << 8 | Int(data[b + 4])
+        height = Int(try view.u16BE(b + 1, "JPEG height"))
+        width = Int(try view.u16BE(b + 3, "JPEG width"))
         let count = Int(data[b + 5])
         guard width > 0, height > 0 else { throw error("JPEG image size \(width)x\(height) is not supported (a DNL-defined height?)") }
         guard count == 1 || count == 3 else {
@@ -185,7 +188,7 @@ struct JPEGDecoder {
             let size = precision == 0 ? 64 : 128
             guard p + 1 + size <= s.upperBound else { throw error("JPEG DQT segment is too short") }
             quantTables[id] = (0..<64).map { k in
-                precision == 0 ? Int(data[p + 1 + k]) : Int(data[p + 1 + 2 * k]) << 8 | Int(data[p + 2 + 2 * k])
+                precision == 0 ? Int(data[p + 1 + k]) : Int(data[p + 1 + 2 * k]) << 8 | Int(data[p + 2 + 2 * k])   // inside the checked segment
             }
             p += 1 + size
         }

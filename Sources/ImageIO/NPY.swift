@@ -51,8 +51,9 @@ public func readNPYHeader(_ data: [UInt8], path: String) throws
     default: throw ToolkitError(path, ".npy format version \(major).\(data[7]) is not supported (1, 2 or 3)")
     }
     guard data.count >= 8 + lengthBytes else { throw ToolkitError(path, ".npy header is truncated") }
-    var headerLength = 0
-    for i in 0..<lengthBytes { headerLength |= Int(data[8 + i]) << (8 * i) }
+    let headerLength = try data.withByteView(file: path) { v in
+        lengthBytes == 2 ? Int(try v.u16(8, ".npy header length")) : Int(try v.u32(8, ".npy header length"))
+    }
     let dataStart = 8 + lengthBytes + headerLength
     guard data.count >= dataStart else { throw ToolkitError(path, ".npy header is truncated") }
     guard let header = String(bytes: data[(8 + lengthBytes)..<dataStart], encoding: .utf8) else {

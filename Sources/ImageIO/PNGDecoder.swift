@@ -10,6 +10,12 @@ let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 /// a tRNS chunk gives palette alpha. Low bit depths are scaled to 0–255; 16-bit samples keep
 /// their high byte. A tRNS colour key on gray/RGB images is ignored.
 public func decodePNG(_ data: [UInt8], path: String) throws -> DecodedImage {
+    try data.withByteView(file: path) { try decodePNG(data, view: $0) }
+}
+
+/// `decodePNG` with the bytes' bounds-checked view.
+func decodePNG(_ data: [UInt8], view: ByteView) throws -> DecodedImage {
+    let path = view.file
     guard data.starts(with: pngSignature) else { throw ToolkitError(path, "not a PNG file (signature missing)") }
     var header: PNGHeader?
     var palette: [UInt8] = []
@@ -19,7 +25,7 @@ public func decodePNG(_ data: [UInt8], path: String) throws -> DecodedImage {
     var ended = false
     while !ended {
         guard pos + 8 <= data.count else { throw ToolkitError(path, "PNG file is truncated (no IEND chunk)") }
-        let length = bigEndianUInt32(data, pos)
+        let length = Int(try view.u32BE(pos, "PNG chunk length"))
         let typeBytes = data[(pos + 4)..<(pos + 8)]
         guard typeBytes.allSatisfy({ ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }) else {
             throw ToolkitError(path, "PNG chunk at offset \(pos) has an invalid type (corrupt file)")
@@ -29,7 +35,7 @@ public func decodePNG(_ data: [UInt8], path: String) throws -> DecodedImage {
             throw ToolkitError(path, "PNG chunk \(type) at offset \(pos) is truncated")
         }
         let body = data[(pos + 8)..<(pos + 8 + length)]
-        let stored = UInt32(bigEndianUInt32(data, pos + 8 + length))
+        let stored = try view.u32BE(pos + 8 + length, "PNG chunk \(type) CRC")
         let computed = crc32(data[(pos + 4)..<(pos + 8 + length)])
         guard stored == computed else {
             throw ToolkitError(path, "PNG chunk \(type) at offset \(pos): CRC mismatch (stored \(hex(Int(stored), 8)), computed \(hex(Int(computed), 8))): the file is corrupt")
@@ -103,8 +109,7 @@ struct PNGHeader {
 
     init(_ b: [UInt8], path: String) throws {
         guard b.count == 13 else { throw ToolkitError(path, "PNG IHDR chunk has length \(b.count), not 13") }
-        width = bigEndianUInt32(b, 0)
-        height = bigEndianUInt32(b, 4)
+        (width, height) = try b.withByteView(file: path) { (Int(try $0.u32BE(0, "PNG width")), Int(try $0.u32BE(4, "PNG height"))) }
         bitDepth = Int(b[8])
         colorType = Int(b[9])
         guard width > 0, height > 0, width <= 1 << 24, height <= 1 << 24, width * height <= 1 << 28 else {

@@ -17,7 +17,7 @@ public func zlibDecompress(_ data: [UInt8], path: String = "<zlib>", sizeHint: I
         let (bytes, streamEnd) = try inflateStream(src, from: 2, path: path, sizeHint: hint,
                                                    limit: InflateLimit(bytes: maxOutput, declaredBy: declaredBy), what: "zlib data")
         guard let end = streamEnd, end + 4 <= src.count else { throw ToolkitError(path, "zlib stream is truncated: Adler-32 missing") }
-        let stored = UInt32(src[end]) << 24 | UInt32(src[end + 1]) << 16 | UInt32(src[end + 2]) << 8 | UInt32(src[end + 3])
+        let stored = try ByteView(raw: UnsafeRawBufferPointer(src), file: path).u32BE(end, "zlib Adler-32")
         let computed = adler32(bytes)
         guard stored == computed else {
             throw ToolkitError(path, "zlib stream: Adler-32 mismatch (stored \(hex(Int(stored), 8)), computed \(hex(Int(computed), 8))): the data is corrupt")

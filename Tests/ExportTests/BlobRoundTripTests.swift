@@ -48,7 +48,7 @@ final class BlobRoundTripTests: XCTestCase {
     func testLayoutIsAlignedAndSized() throws {
         let model = TestModels.everyOp(seed: 3)
         let blob = try writeBlob(model)
-        let r = LittleEndianReader(bytes: blob)
+        let r = TestFields(bytes: blob)
         XCTAssertEqual(Array(blob[0..<4]), Array("Q8MB".utf8))
         XCTAssertEqual(Int(r.u32(12)), blob.count)
         XCTAssertEqual(blob.count % 16, 0)

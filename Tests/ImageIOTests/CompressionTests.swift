@@ -22,7 +22,7 @@ final class CompressionTests: XCTestCase {
             let raw = try gunzip(readFileBytes(path), path: path)
             XCTAssertEqual(raw.count, 16 + count * 28 * 28)
             XCTAssertEqual(Array(raw[0..<4]), [0, 0, 8, 3])
-            XCTAssertEqual(bigEndianUInt32(raw, 4), count)
+            XCTAssertEqual(try raw.withByteView(file: path) { try $0.u32BE(4, "count") }, UInt32(count))
         }
     }
 

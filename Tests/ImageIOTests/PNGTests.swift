@@ -80,7 +80,7 @@ final class PNGTests: XCTestCase {
             bad[Int.random(in: 8..<bad.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
             var pos = 8   // refresh every CRC that still has a sane length
             while pos + 12 <= bad.count {
-                let length = bigEndianUInt32(bad, pos)
+                let length = Int(try bad.withByteView(file: "bad") { try $0.u32BE(pos, "length") })
                 guard pos + 12 + length <= bad.count else { break }
                 let crc = crc32(bad[(pos + 4)..<(pos + 8 + length)])
                 for k in 0..<4 { bad[pos + 8 + length + k] = UInt8((crc >> (24 - 8 * UInt32(k))) & 0xFF) }
