@@ -51,7 +51,6 @@ extension AccuracyReport {
             svg.chart{max-width:100%;height:auto;display:block;margin:6px 0} .key span{display:inline-block;width:12px;height:12px;margin:0 4px -1px 12px}
             .grid{display:flex;flex-wrap:wrap;gap:8px} .hist{width:262px} .hist svg{margin:0}
             figure{margin:0;width:112px;font-size:11px;text-align:center} figure img{width:96px;height:96px;image-rendering:pixelated;border:1px solid #ccc;object-fit:contain;background:#fff}
-            .warn{background:#fff4e5;border:1px solid #f0b36b;border-radius:4px;padding:6px 12px;margin:10px 0} .warn ul{margin:4px 0}
             .big{font-size:26px;font-weight:600} .cards{display:flex;gap:28px;flex-wrap:wrap;margin:10px 0}
             </style></head><body>
 
@@ -60,9 +59,6 @@ extension AccuracyReport {
         if !warnings.isEmpty {  // doubts about every figure below come first
             h += "<div id=\"warnings\" style=\"border:2px solid #c62828;background:#fdecea;padding:8px 12px;margin:12px 0\">"
                 + warnings.map { "<p><b>warning:</b> \(esc($0))</p>" }.joined() + "</div>\n"
-        }
-        if !warnings.isEmpty {
-            h += "<div class=\"warn\" id=\"warnings\"><b>Warnings</b><ul>\n" + warnings.map { "<li>\(esc($0))</li>\n" }.joined() + "</ul></div>\n"
         }
         h += summaryCards()
         h += "<p>\(esc(summarySentence().replacingOccurrences(of: "`", with: "")))</p>\n"
