@@ -243,7 +243,7 @@ static void test_add(void) {
         p.count = between(257, MAX_SWISH);
         p.input1_zp = zero_point();
         p.input2_zp = zero_point();
-        p.left_shift = between(0, 3) == 0 ? between(0, Q8_MAX_INPUT_SHIFT) : 20;
+        p.left_shift = between(0, 3) == 0 ? between(0, Q8_LIMIT_INPUT_SHIFT) : 20;
         p.input1_multiplier = any_multiplier();
         p.input1_shift = any_shift(-1);
         p.input2_multiplier = any_multiplier();
@@ -298,8 +298,8 @@ static void test_hard_swish(void) {
         p.count = n % 4 == 0 ? between(1, 256) : between(257, MAX_SWISH);
         p.is_sigmoid = (int)between(0, 1);
         p.input_zp = zero_point();
-        p.input_shift = between(0, Q8_MAX_INPUT_SHIFT);
-        p.three = between(0, 3) == 0 ? Q8_MAX_THREE : between(0, (int32_t)1 << (p.input_shift < 15 ? p.input_shift + 7 : 22));
+        p.input_shift = between(0, Q8_LIMIT_INPUT_SHIFT);
+        p.three = between(0, 3) == 0 ? Q8_LIMIT_THREE : between(0, (int32_t)1 << (p.input_shift < 15 ? p.input_shift + 7 : 22));
         p.multiplier = between(1 << 30, INT32_MAX);
         /* Mostly a shift mapping the largest product (six, or six times 128 for hard-swish) to about
          * ±128, so that outputs are sensitive; sometimes any. */

@@ -6,8 +6,9 @@
  */
 #include "q8_internal.h"
 
-void q8_add_get(const q8_model *m, const q8_op *op, q8_add_params *p) {
-    p->count = q8_shape_count(q8_value_get(m, op->index + 1u).shape);
+void q8_add_get(const q8_model *m, const q8_op *op, q8_params *params) {
+    q8_add_params *p = &params->add;
+    p->count = q8_shape_count(q8_op_out(m, op).shape);
     p->input1_zp = q8_op_param(op, 0);
     p->input2_zp = q8_op_param(op, 1);
     p->left_shift = q8_op_param(op, 2);
@@ -22,14 +23,16 @@ void q8_add_get(const q8_model *m, const q8_op *op, q8_add_params *p) {
     p->act_max = q8_op_param(op, 11);
 }
 
-q8_status q8_add_check(const q8_model *m, const q8_op *op, const q8_add_params *p) {
-    const q8_value in1 = q8_value_get(m, q8_op_input(op, 0));
-    const q8_value in2 = q8_value_get(m, q8_op_input(op, 1));
-    const q8_value out = q8_value_get(m, op->index + 1u);
+q8_status q8_add_check(const q8_model *m, const q8_op *op, const q8_params *params, uint32_t *next_tensor) {
+    const q8_add_params *p = &params->add;
+    const q8_value in1 = q8_op_in(m, op, 0);
+    const q8_value in2 = q8_op_in(m, op, 1);
+    const q8_value out = q8_op_out(m, op);
+    (void)next_tensor;
     if (!q8_shape_eq(in1.shape, out.shape) || !q8_shape_eq(in2.shape, out.shape)) return Q8_ERR_SHAPE;
     if (p->input1_zp != in1.zero_point || p->input2_zp != in2.zero_point) return Q8_ERR_PARAM;
     if (p->output_zp != out.zero_point) return Q8_ERR_PARAM;
-    if (p->left_shift < 0 || p->left_shift > Q8_MAX_INPUT_SHIFT) return Q8_ERR_PARAM;
+    if (p->left_shift < 0 || p->left_shift > Q8_LIMIT_INPUT_SHIFT) return Q8_ERR_PARAM;
     if (!q8_multiplier_ok(p->input1_multiplier, p->input1_shift)) return Q8_ERR_PARAM;
     if (!q8_multiplier_ok(p->input2_multiplier, p->input2_shift)) return Q8_ERR_PARAM;
     if (!q8_multiplier_ok(p->output_multiplier, p->output_shift)) return Q8_ERR_PARAM;

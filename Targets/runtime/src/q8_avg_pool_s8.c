@@ -1,14 +1,16 @@
 /*
  * AVG_POOL counting the padding (count_include_pad): the sum of (q − input_zp) over the input
  * values of the k×k window (padding adds 0) is requantized once with a multiplier that folds in
- * 1/(k·k), then offset by output_zp and clamped. k ≤ 255 keeps the sum inside int32.
+ * 1/(k·k), then offset by output_zp and clamped. k ≤ Q8_LIMIT_WINDOW (255) keeps the sum inside int32.
  */
 #include "q8_internal.h"
 
-q8_status q8_avg_pool_check(const q8_model *m, const q8_op *op, const q8_pool_params *p) {
-    const q8_value in = q8_value_get(m, q8_op_input(op, 0));
-    const q8_value out = q8_value_get(m, op->index + 1u);
+q8_status q8_avg_pool_check(const q8_model *m, const q8_op *op, const q8_params *params, uint32_t *next_tensor) {
+    const q8_pool_params *p = &params->pool;
+    const q8_value in = q8_op_in(m, op, 0);
+    const q8_value out = q8_op_out(m, op);
     const q8_status s = q8_window_check(p->kernel, p->kernel, p->stride, p->stride, p->pad_top, p->pad_left, p->in, p->out);
+    (void)next_tensor;
     if (s != Q8_OK) return s;
     if (p->in.c != p->out.c) return Q8_ERR_SHAPE;
     return q8_requant_check(&p->requant, &in, &out);

@@ -4,18 +4,24 @@
  */
 #include "q8_internal.h"
 
-q8_status q8_concat_check(const q8_model *m, const q8_op *op) {
-    const q8_value out = q8_value_get(m, op->index + 1u);
+void q8_concat_get(const q8_model *m, const q8_op *op, q8_params *params) {
+    params->concat.out = q8_op_out(m, op).shape;
+}
+
+q8_status q8_concat_check(const q8_model *m, const q8_op *op, const q8_params *params, uint32_t *next_tensor) {
+    const q8_value out = q8_op_out(m, op);
     uint64_t channels = 0;
     uint32_t k;
+    (void)params;
+    (void)next_tensor;
     for (k = 0; k < op->input_count; ++k) {
-        const q8_value in = q8_value_get(m, q8_op_input(op, k));
+        const q8_value in = q8_op_in(m, op, k);
         if (in.shape.h != out.shape.h || in.shape.w != out.shape.w) return Q8_ERR_SHAPE;
         channels += (uint64_t)in.shape.c;
     }
     if (channels != (uint64_t)out.shape.c) return Q8_ERR_SHAPE;
     for (k = 0; k < op->input_count; ++k) {
-        if (q8_value_get(m, q8_op_input(op, k)).zero_point != out.zero_point) return Q8_ERR_PARAM;
+        if (q8_op_in(m, op, k).zero_point != out.zero_point) return Q8_ERR_PARAM;
     }
     return Q8_OK;
 }

@@ -9,9 +9,10 @@
  */
 #include "q8_internal.h"
 
-void q8_conv_get(const q8_model *m, const q8_op *op, q8_conv_params *p) {
-    p->in = q8_value_get(m, q8_op_input(op, 0)).shape;
-    p->out = q8_value_get(m, op->index + 1u).shape;
+void q8_conv_get(const q8_model *m, const q8_op *op, q8_params *params) {
+    q8_conv_params *p = &params->conv;
+    p->in = q8_op_in(m, op, 0).shape;
+    p->out = q8_op_out(m, op).shape;
     p->kernel_h = q8_op_param(op, 2);
     p->kernel_w = q8_op_param(op, 3);
     p->stride_h = q8_op_param(op, 4);
@@ -35,9 +36,10 @@ void q8_conv_get(const q8_model *m, const q8_op *op, q8_conv_params *p) {
     p->pad_value = (const int8_t *)q8_tensor_data(m, p->pad_value_tensor);
 }
 
-q8_status q8_conv_check(const q8_model *m, const q8_op *op, const q8_conv_params *p, uint32_t *next_tensor) {
-    const q8_value in = q8_value_get(m, q8_op_input(op, 0));
-    const q8_value out = q8_value_get(m, op->index + 1u);
+q8_status q8_conv_check(const q8_model *m, const q8_op *op, const q8_params *params, uint32_t *next_tensor) {
+    const q8_conv_params *p = &params->conv;
+    const q8_value in = q8_op_in(m, op, 0);
+    const q8_value out = q8_op_out(m, op);
     const int32_t in_channels = q8_op_param(op, 0), out_channels = q8_op_param(op, 1);
     int64_t per_channel, d;
     int32_t oc;
@@ -60,14 +62,14 @@ q8_status q8_conv_check(const q8_model *m, const q8_op *op, const q8_conv_params
     for (oc = 0; oc < p->out.c; ++oc) {
         if (!q8_multiplier_ok(q8_i32(p->multiplier + 4 * oc), q8_i32(p->shift + 4 * oc))) return Q8_ERR_PARAM;
     }
-    /* Accumulator bound: |bias| + D · Σ|w| ≤ 2^31 − 1 with D the largest |x − input_zp|. */
+    /* Accumulator bound: |bias| + D · Σ|w| ≤ Q8_LIMIT_ACCUMULATOR with D the largest |x − input_zp|. */
     d = p->input_zp < 0 ? 127 - (int64_t)p->input_zp : 128 + (int64_t)p->input_zp;
     for (oc = 0; oc < p->out.c; ++oc) {
         const int8_t *w = p->weights + per_channel * oc;
         const int64_t bias = q8_i32(p->bias + 4 * oc);
         int64_t sum = 0, k;
         for (k = 0; k < per_channel; ++k) sum += w[k] < 0 ? -(int64_t)w[k] : (int64_t)w[k];
-        if ((bias < 0 ? -bias : bias) + d * sum > INT32_MAX) return Q8_ERR_PARAM;
+        if ((bias < 0 ? -bias : bias) + d * sum > Q8_LIMIT_ACCUMULATOR) return Q8_ERR_PARAM;
     }
     return Q8_OK;
 }

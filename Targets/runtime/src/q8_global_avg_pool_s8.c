@@ -1,15 +1,22 @@
 /*
  * GLOBAL_AVG_POOL: for each channel, the int32 sum over H·W of (q − input_zp) is requantized
- * once with a multiplier that folds in 1/(H·W), offset by output_zp and clamped. H·W ≤ 8,421,504
- * keeps the sum inside int32. Output 1×1×C.
+ * once with a multiplier that folds in 1/(H·W), offset by output_zp and clamped. H·W ≤ Q8_LIMIT_POOL_AREA
+ * (8,421,504) keeps the sum inside int32. Output 1×1×C.
  */
 #include "q8_internal.h"
 
-q8_status q8_global_avg_pool_check(const q8_model *m, const q8_op *op, const q8_requant *r) {
-    const q8_value in = q8_value_get(m, q8_op_input(op, 0));
-    const q8_value out = q8_value_get(m, op->index + 1u);
+void q8_global_avg_pool_get(const q8_model *m, const q8_op *op, q8_params *params) {
+    params->global_avg_pool.in = q8_op_in(m, op, 0).shape;
+    params->global_avg_pool.requant = q8_requant_get(op, 0);
+}
+
+q8_status q8_global_avg_pool_check(const q8_model *m, const q8_op *op, const q8_params *params, uint32_t *next_tensor) {
+    const q8_requant *r = &params->global_avg_pool.requant;
+    const q8_value in = q8_op_in(m, op, 0);
+    const q8_value out = q8_op_out(m, op);
+    (void)next_tensor;
     if (out.shape.h != 1 || out.shape.w != 1 || out.shape.c != in.shape.c) return Q8_ERR_SHAPE;
-    if ((int64_t)in.shape.h * in.shape.w > Q8_MAX_POOL_AREA) return Q8_ERR_SHAPE;
+    if ((int64_t)in.shape.h * in.shape.w > Q8_LIMIT_POOL_AREA) return Q8_ERR_SHAPE;
     return q8_requant_check(r, &in, &out);
 }
 

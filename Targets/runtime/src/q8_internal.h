@@ -1,52 +1,19 @@
 /*
- * Internal declarations of the q8 runtime: blob format constants (Docs/BLOB_FORMAT.md), little-
- * endian readers, the decoded form of op records, and every kernel with its parameter struct.
- * Each op lives in its own file q8_<op>_s8.c with three functions: *_get (decode a record into
- * the parameter struct), *_check (validate it, used once by q8_model_init) and the kernel.
+ * Internal declarations of the q8 runtime, in layers; each file uses only the layers below its own,
+ * so no file calls back into one that calls it:
+ *   0. this header's inline pieces: little-endian readers and THE requantization;
+ *      q8_format.h: the format's numbers and limits;
+ *   1. q8_blob.c: reading the blob — values, op records, tensors — and the checks ops share;
+ *   2. q8_<op>_s8.c, one per op: its parameter struct, *_get, *_check and kernel;
+ *   3. q8_dispatch.c (or a port's replacement): which kernel runs an op;
+ *   4. q8_op_table.c: one {get, check, run} entry per op type;
+ *   5. q8_model.c (q8_model_init) and q8_run.c (q8_run), which go through the table.
  */
 #ifndef Q8_INTERNAL_H
 #define Q8_INTERNAL_H
 
 #include "q8.h"
-
-/* ---- Format constants (twins of Sources/Export/BlobFormat.swift) ---- */
-#define Q8_HEADER_SIZE 128u
-#define Q8_VALUE_RECORD_SIZE 32u
-#define Q8_TENSOR_ENTRY_SIZE 16u
-#define Q8_OP_HEADER_SIZE 16u
-#define Q8_ALIGNMENT 16u
-#define Q8_NO_TENSOR 0xFFFFFFFFu
-#define Q8_MAX_SIZE 0x7FFFFFFFu
-#define Q8_MAX_DIMENSION 65535
-#define Q8_MAX_WINDOW 255
-#define Q8_MAX_INPUT_SHIFT 23
-#define Q8_MAX_THREE 4210752
-#define Q8_MAX_POOL_AREA 8421504
-
-/** Op type codes. */
-enum {
-    Q8_OP_CONV = 1,
-    Q8_OP_ADD = 2,
-    Q8_OP_MUL = 3,
-    Q8_OP_HARD_SWISH = 4,
-    Q8_OP_HARD_SIGMOID = 5,
-    Q8_OP_REQUANTIZE = 6,
-    Q8_OP_CONCAT = 7,
-    Q8_OP_SPLIT = 8,
-    Q8_OP_SHUFFLE = 9,
-    Q8_OP_MAX_POOL = 10,
-    Q8_OP_AVG_POOL = 11,
-    Q8_OP_GLOBAL_AVG_POOL = 12
-};
-
-/** Tensor kinds. */
-enum {
-    Q8_TENSOR_WEIGHTS = 1,
-    Q8_TENSOR_BIAS = 2,
-    Q8_TENSOR_MULTIPLIER = 3,
-    Q8_TENSOR_SHIFT = 4,
-    Q8_TENSOR_PAD_VALUES = 5
-};
+#include "q8_format.h"
 
 /* ---- Little-endian readers (no alignment or aliasing assumptions) ---- */
 
@@ -136,7 +103,8 @@ static inline int8_t q8_requantize_to_s8(int32_t acc, int32_t multiplier, int32_
     return (int8_t)(v + zero_point);
 }
 
-/* ---- Decoded blob structures ---- */
+/* ==== Layer 1 — reading the blob (q8_blob.c). Depends on nothing but this header; every other
+ * file of the runtime reads the blob through it. ==== */
 
 /** Height, width, channels of an activation (HWC, int8). */
 typedef struct q8_shape {
@@ -169,6 +137,12 @@ static inline uint32_t q8_op_input(const q8_op *op, uint32_t k) { return q8_u32(
 /** Parameter word k of op. */
 static inline int32_t q8_op_param(const q8_op *op, uint32_t k) { return q8_i32(op->params + 4u * k); }
 
+/** The value table record of input k of op. */
+static inline q8_value q8_op_in(const q8_model *m, const q8_op *op, uint32_t k) { return q8_value_get(m, q8_op_input(op, k)); }
+
+/** The value table record of op's output. */
+static inline q8_value q8_op_out(const q8_model *m, const q8_op *op) { return q8_value_get(m, op->index + 1u); }
+
 /**
  * Reads the record at byte offset pos of the op records as op number index and checks its
  * structure: known type, exact record size inside the op records, output value index + 1, the
@@ -185,14 +159,26 @@ const uint8_t *q8_tensor_data(const q8_model *m, uint32_t t);
  */
 q8_status q8_tensor_check(const q8_model *m, uint32_t t, uint32_t kind, uint64_t count, uint32_t *next);
 
-/* ---- Validation helpers shared by the *_check functions ---- */
+/** The memory q8_run works on: the caller's input (value 0), the arena, and the kernel scratch. */
+typedef struct q8_buffers {
+    const int8_t *input; /**< value 0 */
+    uint8_t *arena;      /**< values ≥ 1 at their planned offsets */
+} q8_buffers;
+
+/** Where value v lives: the caller's input for value 0, else its planned arena buffer. */
+const int8_t *q8_value_data(const q8_model *m, const q8_buffers *b, uint32_t v);
+
+/** Where op writes its output: value index + 1's arena buffer. */
+int8_t *q8_output_data(const q8_model *m, const q8_buffers *b, const q8_op *op);
+
+/* ---- Validation helpers shared by the *_check functions (the limits are q8_format.h's) ---- */
 
 /** Whether v is an int8. */
 static inline int q8_is_s8(int32_t v) { return v >= -128 && v <= 127; }
 
-/** Whether a multiplier/shift pair is in range: multiplier ≥ 0, shift in −31…31. */
+/** Whether a multiplier/shift pair is in range: multiplier ≥ 0, shift in −Q8_LIMIT_SHIFT…Q8_LIMIT_SHIFT. */
 static inline int q8_multiplier_ok(int32_t multiplier, int32_t shift) {
-    return multiplier >= 0 && shift >= -31 && shift <= 31;
+    return multiplier >= 0 && shift >= -Q8_LIMIT_SHIFT && shift <= Q8_LIMIT_SHIFT;
 }
 
 /** Whether [lo, hi] is a valid int8 clamp. */
@@ -205,14 +191,12 @@ static inline int q8_shape_eq(q8_shape a, q8_shape b) { return a.h == b.h && a.w
 static inline int32_t q8_shape_count(q8_shape s) { return s.h * s.w * s.c; }
 
 /**
- * Checks a pooling/convolution window along one dimension: kernel and stride 1…255, padding
- * 0…kernel − 1 (else Q8_ERR_PARAM); then the window rule, output ≥ 1 and
+ * Checks a pooling/convolution window along one dimension: kernel and stride 1…Q8_LIMIT_WINDOW,
+ * padding 0…kernel − 1 (else Q8_ERR_PARAM); then the window rule, output ≥ 1 and
  * (output − 1)·stride − pad < input (else Q8_ERR_SHAPE). Parameters first, for both dimensions.
  */
 q8_status q8_window_check(int32_t kernel_h, int32_t kernel_w, int32_t stride_h, int32_t stride_w,
                           int32_t pad_top, int32_t pad_left, q8_shape in, q8_shape out);
-
-/* ---- Requantization parameters shared by REQUANTIZE, AVG_POOL, GLOBAL_AVG_POOL ---- */
 
 /** out = clamp(output_zp + requantize(sum of (q − input_zp), multiplier, shift), act_min, act_max). */
 typedef struct q8_requant {
@@ -224,6 +208,10 @@ q8_requant q8_requant_get(const q8_op *op, uint32_t k);
 
 /** Checks zero points against the values read and written, the multiplier and the clamp. */
 q8_status q8_requant_check(const q8_requant *r, const q8_value *in, const q8_value *out);
+
+/* ==== Layer 2 — the ops, one file each (q8_<op>_s8.c): the parameter struct, its *_get (decode a
+ * record), *_check (validate it; q8_model_init) and the kernel (pure: parameters and buffers in,
+ * bytes out). They use layer 1 only. ==== */
 
 /* ---- CONV (q8_conv_s8.c, q8_depthwise_conv_s8.c) ---- */
 
@@ -238,8 +226,6 @@ typedef struct q8_conv_params {
     const int8_t *pad_value;                  /**< in_c values, or NULL: padding is input_zp */
 } q8_conv_params;
 
-void q8_conv_get(const q8_model *m, const q8_op *op, q8_conv_params *p);
-q8_status q8_conv_check(const q8_model *m, const q8_op *op, const q8_conv_params *p, uint32_t *next_tensor);
 /** General convolution, the portable reference for every CONV. */
 void q8_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output);
 /** Depthwise convolution (groups == in_c == out_c); bit-identical to q8_conv_s8. */
@@ -254,8 +240,6 @@ typedef struct q8_add_params {
     int32_t output_multiplier, output_shift, output_zp, act_min, act_max;
 } q8_add_params;
 
-void q8_add_get(const q8_model *m, const q8_op *op, q8_add_params *p);
-q8_status q8_add_check(const q8_model *m, const q8_op *op, const q8_add_params *p);
 void q8_add_s8(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 
 /* ---- MUL (q8_mul_s8.c) ---- */
@@ -265,8 +249,6 @@ typedef struct q8_mul_params {
     int32_t input_zp, gate_zp, multiplier, shift, output_zp, act_min, act_max;
 } q8_mul_params;
 
-void q8_mul_get(const q8_model *m, const q8_op *op, q8_mul_params *p);
-q8_status q8_mul_check(const q8_model *m, const q8_op *op, const q8_mul_params *p);
 void q8_mul_s8(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output);
 
 /* ---- HARD_SWISH / HARD_SIGMOID (q8_hard_swish_s8.c) ---- */
@@ -277,16 +259,101 @@ typedef struct q8_hard_swish_params {
     int32_t input_zp, input_shift, three, multiplier, shift, output_zp;
 } q8_hard_swish_params;
 
-void q8_hard_swish_get(const q8_model *m, const q8_op *op, q8_hard_swish_params *p);
-q8_status q8_hard_swish_check(const q8_model *m, const q8_op *op, const q8_hard_swish_params *p);
 void q8_hard_swish_s8(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
 
-/* ---- Dispatch hooks (q8_dispatch.c) ---- */
+/* ---- REQUANTIZE (q8_requantize_s8.c) ---- */
+
+typedef struct q8_requantize_params {
+    int32_t count;
+    q8_requant requant;
+} q8_requantize_params;
+
+void q8_requantize_s8(const q8_requant *r, int32_t count, const int8_t *input, int8_t *output);
+
+/* ---- CONCAT (q8_concat_s8.c) ---- */
+
+typedef struct q8_concat_params {
+    q8_shape out; /**< the inputs' channels are read from their value records when the op runs */
+} q8_concat_params;
+
+/** Copies one input (pixels × in_c) into channels [channel_offset, channel_offset + in_c) of the output. */
+void q8_concat_s8(const int8_t *input, int32_t pixels, int32_t in_c, int8_t *output, int32_t out_c, int32_t channel_offset);
+
+/* ---- SPLIT (q8_split_s8.c) ---- */
+
+typedef struct q8_split_params {
+    q8_shape in;
+    int32_t start, count;
+} q8_split_params;
+
+/** Channels [start, start + count) of a pixels × in_c input. */
+void q8_split_s8(const int8_t *input, int32_t pixels, int32_t in_c, int32_t start, int32_t count, int8_t *output);
+
+/* ---- SHUFFLE (q8_shuffle_s8.c) ---- */
+
+typedef struct q8_shuffle_params {
+    q8_shape in;
+    int32_t groups;
+} q8_shuffle_params;
+
+/** Output channel j·groups + i takes input channel i·(c/groups) + j. */
+void q8_shuffle_s8(const int8_t *input, int32_t pixels, int32_t c, int32_t groups, int8_t *output);
+
+/* ---- MAX_POOL / AVG_POOL (q8_max_pool_s8.c, q8_avg_pool_s8.c) ---- */
+
+typedef struct q8_pool_params {
+    q8_shape in, out;
+    int32_t kernel, stride, pad_top, pad_left;
+    q8_requant requant; /**< average pooling only */
+} q8_pool_params;
+
+void q8_max_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t *output);
+void q8_avg_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t *output);
+
+/* ---- GLOBAL_AVG_POOL (q8_global_avg_pool_s8.c) ---- */
+
+typedef struct q8_global_avg_pool_params {
+    q8_shape in;
+    q8_requant requant;
+} q8_global_avg_pool_params;
+
+void q8_global_avg_pool_s8(const q8_requant *r, q8_shape in, const int8_t *input, int8_t *output);
+
+/* ---- The decoded parameters of any op, and each op's *_get / *_check ---- */
+
+/** Parameters of one op: the member of its type (see the op table). */
+typedef union q8_params {
+    q8_conv_params conv;
+    q8_add_params add;
+    q8_mul_params mul;
+    q8_hard_swish_params hard_swish; /**< HARD_SWISH and HARD_SIGMOID */
+    q8_requantize_params requantize;
+    q8_concat_params concat;
+    q8_split_params split;
+    q8_shuffle_params shuffle;
+    q8_pool_params pool;             /**< MAX_POOL and AVG_POOL */
+    q8_global_avg_pool_params global_avg_pool;
+} q8_params;
+
+/** Decodes op's record (already structurally checked by q8_op_read) into its member of p. */
+typedef void q8_get_fn(const q8_model *m, const q8_op *op, q8_params *p);
+/**
+ * Validates op and its decoded parameters against the value table and the limits; CONV also
+ * consumes its tensors from *next_tensor (see q8_tensor_check). Returns Q8_OK or the problem.
+ */
+typedef q8_status q8_check_fn(const q8_model *m, const q8_op *op, const q8_params *p, uint32_t *next_tensor);
+
+q8_get_fn q8_conv_get, q8_add_get, q8_mul_get, q8_hard_swish_get, q8_requantize_get, q8_concat_get, q8_split_get,
+    q8_shuffle_get, q8_pool_get, q8_global_avg_pool_get;
+q8_check_fn q8_conv_check, q8_add_check, q8_mul_check, q8_hard_swish_check, q8_requantize_check, q8_concat_check,
+    q8_split_check, q8_shuffle_check, q8_max_pool_check, q8_avg_pool_check, q8_global_avg_pool_check;
+
+/* ==== Layer 3 — dispatch hooks (q8_dispatch.c), called by the op table's run functions ==== */
 
 /*
- * q8_run calls these rather than the kernels, so that a port can supply faster kernels: the
- * portable q8_dispatch.c calls the kernels above; a port replaces that one file with its own
- * (e.g. Targets/cortex-m4/kernels/q8_dispatch_m4.c), whose kernels must give the same bytes.
+ * The ops with optimized kernels run through these hooks, so that a port can supply faster
+ * kernels: the portable q8_dispatch.c calls the kernels above; a port replaces that one file with
+ * its own (e.g. Targets/cortex-m4/kernels/q8_dispatch_m4.c), whose kernels must give the same bytes.
  */
 
 /** Runs a CONV: q8_depthwise_conv_s8 for depthwise convolutions, q8_conv_s8 for the others. */
@@ -300,46 +367,20 @@ void q8_mul_dispatch(const q8_mul_params *p, const int8_t *input, const int8_t *
 /** Runs a GLOBAL_AVG_POOL: q8_global_avg_pool_s8. */
 void q8_global_avg_pool_dispatch(const q8_requant *r, q8_shape in, const int8_t *input, int8_t *output);
 
-/* ---- REQUANTIZE (q8_requantize_s8.c) ---- */
+/* ==== Layer 4 — the op table (q8_op_table.c): per op type {get, check, run}, the only place that
+ * knows every op. q8_model_init calls get + check, q8_run calls get + run. ==== */
 
-q8_status q8_requantize_check(const q8_model *m, const q8_op *op, const q8_requant *r);
-void q8_requantize_s8(const q8_requant *r, int32_t count, const int8_t *input, int8_t *output);
+/** Runs op (record validated at load, parameters from its get) on the buffers. */
+typedef void q8_run_fn(const q8_model *m, const q8_op *op, const q8_params *p, const q8_buffers *b);
 
-/* ---- CONCAT (q8_concat_s8.c) ---- */
+/** What the runtime does with one op type. */
+typedef struct q8_op_type {
+    q8_get_fn *get;
+    q8_check_fn *check;
+    q8_run_fn *run;
+} q8_op_type;
 
-q8_status q8_concat_check(const q8_model *m, const q8_op *op);
-/** Copies one input (pixels × in_c) into channels [channel_offset, channel_offset + in_c) of the output. */
-void q8_concat_s8(const int8_t *input, int32_t pixels, int32_t in_c, int8_t *output, int32_t out_c, int32_t channel_offset);
-
-/* ---- SPLIT (q8_split_s8.c) ---- */
-
-q8_status q8_split_check(const q8_model *m, const q8_op *op);
-/** Channels [start, start + count) of a pixels × in_c input. */
-void q8_split_s8(const int8_t *input, int32_t pixels, int32_t in_c, int32_t start, int32_t count, int8_t *output);
-
-/* ---- SHUFFLE (q8_shuffle_s8.c) ---- */
-
-q8_status q8_shuffle_check(const q8_model *m, const q8_op *op);
-/** Output channel j·groups + i takes input channel i·(c/groups) + j. */
-void q8_shuffle_s8(const int8_t *input, int32_t pixels, int32_t c, int32_t groups, int8_t *output);
-
-/* ---- MAX_POOL / AVG_POOL (q8_max_pool_s8.c, q8_avg_pool_s8.c) ---- */
-
-typedef struct q8_pool_params {
-    q8_shape in, out;
-    int32_t kernel, stride, pad_top, pad_left;
-    q8_requant requant; /**< average pooling only */
-} q8_pool_params;
-
-void q8_pool_get(const q8_model *m, const q8_op *op, q8_pool_params *p);
-q8_status q8_max_pool_check(const q8_model *m, const q8_op *op, const q8_pool_params *p);
-void q8_max_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t *output);
-q8_status q8_avg_pool_check(const q8_model *m, const q8_op *op, const q8_pool_params *p);
-void q8_avg_pool_s8(const q8_pool_params *p, const int8_t *input, int8_t *output);
-
-/* ---- GLOBAL_AVG_POOL (q8_global_avg_pool_s8.c) ---- */
-
-q8_status q8_global_avg_pool_check(const q8_model *m, const q8_op *op, const q8_requant *r);
-void q8_global_avg_pool_s8(const q8_requant *r, q8_shape in, const int8_t *input, int8_t *output);
+/** The entry of op type `type` (a code q8_op_read accepted: Q8_OP_CONV…Q8_OP_GLOBAL_AVG_POOL). */
+const q8_op_type *q8_op_type_of(uint32_t type);
 
 #endif /* Q8_INTERNAL_H */

@@ -5,9 +5,10 @@
  */
 #include "q8_internal.h"
 
-void q8_pool_get(const q8_model *m, const q8_op *op, q8_pool_params *p) {
-    p->in = q8_value_get(m, q8_op_input(op, 0)).shape;
-    p->out = q8_value_get(m, op->index + 1u).shape;
+void q8_pool_get(const q8_model *m, const q8_op *op, q8_params *params) {
+    q8_pool_params *p = &params->pool;
+    p->in = q8_op_in(m, op, 0).shape;
+    p->out = q8_op_out(m, op).shape;
     p->kernel = q8_op_param(op, 0);
     p->stride = q8_op_param(op, 1);
     p->pad_top = q8_op_param(op, 2);
@@ -15,10 +16,12 @@ void q8_pool_get(const q8_model *m, const q8_op *op, q8_pool_params *p) {
     p->requant = q8_requant_get(op, 4);
 }
 
-q8_status q8_max_pool_check(const q8_model *m, const q8_op *op, const q8_pool_params *p) {
-    const q8_value in = q8_value_get(m, q8_op_input(op, 0));
-    const q8_value out = q8_value_get(m, op->index + 1u);
+q8_status q8_max_pool_check(const q8_model *m, const q8_op *op, const q8_params *params, uint32_t *next_tensor) {
+    const q8_pool_params *p = &params->pool;
+    const q8_value in = q8_op_in(m, op, 0);
+    const q8_value out = q8_op_out(m, op);
     const q8_status s = q8_window_check(p->kernel, p->kernel, p->stride, p->stride, p->pad_top, p->pad_left, p->in, p->out);
+    (void)next_tensor;
     if (s != Q8_OK) return s;
     if (p->in.c != p->out.c) return Q8_ERR_SHAPE;
     if (in.zero_point != out.zero_point) return Q8_ERR_PARAM;

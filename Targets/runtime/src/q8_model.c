@@ -1,8 +1,9 @@
 /*
  * q8_model_init: validates a blob completely (Docs/BLOB_FORMAT.md, "Validation") before anything
  * runs it, in the documented order: header, CRC, regions, tensor table, strings, values, ops,
- * memory plan. All offset arithmetic is done in 64 bits, so no field value can overflow it.
- * Also the small accessors of q8.h.
+ * memory plan. All offset arithmetic is done in 64 bits, so no field value can overflow it. The
+ * blob's tables are read through q8_blob.c and each op is checked through the op table
+ * (q8_op_table.c); the limits are q8_format.h's. Also q8_status_name.
  */
 #include "q8_internal.h"
 
@@ -15,7 +16,7 @@ static q8_status check_header(q8_model *m, const uint8_t *b, size_t size) {
     if (size < Q8_HEADER_SIZE) return Q8_ERR_TRUNCATED;
     if (q8_u32(b + 8) != Q8_HEADER_SIZE) return Q8_ERR_HEADER;
     m->total_size = q8_u32(b + 12);
-    if (m->total_size > Q8_MAX_SIZE || m->total_size % Q8_ALIGNMENT != 0u || m->total_size < Q8_HEADER_SIZE) {
+    if (m->total_size > Q8_LIMIT_SIZE || m->total_size % Q8_ALIGNMENT != 0u || m->total_size < Q8_HEADER_SIZE) {
         return Q8_ERR_HEADER;
     }
     if (size < m->total_size) return Q8_ERR_TRUNCATED;
@@ -59,7 +60,7 @@ static q8_status check_regions(const q8_model *m) {
         if (offsets[k] < end) return Q8_ERR_BOUNDS;
         end = offsets[k] + sizes[k];
     }
-    if ((uint64_t)m->arena_bytes + m->scratch_bytes > Q8_MAX_SIZE) return Q8_ERR_BOUNDS;
+    if ((uint64_t)m->arena_bytes + m->scratch_bytes > Q8_LIMIT_SIZE) return Q8_ERR_BOUNDS;
     if (m->arena_bytes % Q8_ALIGNMENT != 0u) return Q8_ERR_ALIGN;
     return Q8_OK;
 }
@@ -149,17 +150,6 @@ static q8_status check_strings(const q8_model *m) {
     return at == end ? Q8_OK : Q8_ERR_STRINGS;
 }
 
-q8_value q8_value_get(const q8_model *m, uint32_t v) {
-    const uint8_t *r = m->blob + m->values_offset + (uint64_t)v * Q8_VALUE_RECORD_SIZE;
-    q8_value value;
-    value.shape.h = (int32_t)q8_u32(r);
-    value.shape.w = (int32_t)q8_u32(r + 4);
-    value.shape.c = (int32_t)q8_u32(r + 8);
-    value.zero_point = q8_i32(r + 12);
-    value.arena_offset = q8_u32(r + 24);
-    return value;
-}
-
 /* Whether 8 bytes at a and b are equal (the scale copies in the header). */
 static int same8(const uint8_t *a, const uint8_t *b) {
     int k;
@@ -179,8 +169,8 @@ static q8_status check_values(const q8_model *m) {
         const uint32_t h = q8_u32(r), w = q8_u32(r + 4), c = q8_u32(r + 8);
         const uint64_t count = (uint64_t)h * w * c;
         const uint32_t offset = q8_u32(r + 24);
-        if (h < 1u || h > Q8_MAX_DIMENSION || w < 1u || w > Q8_MAX_DIMENSION || c < 1u || c > Q8_MAX_DIMENSION ||
-            count > Q8_MAX_SIZE) {
+        if (h < 1u || h > Q8_LIMIT_DIMENSION || w < 1u || w > Q8_LIMIT_DIMENSION || c < 1u || c > Q8_LIMIT_DIMENSION ||
+            count > Q8_LIMIT_SIZE) {
             return Q8_ERR_SHAPE;
         }
         if (!q8_is_s8(q8_i32(r + 12))) return Q8_ERR_PARAM;
@@ -194,7 +184,7 @@ static q8_status check_values(const q8_model *m) {
     return Q8_OK;
 }
 
-/* Every op record: structure, then the op's own checks; then every tensor used. */
+/* Every op record: structure, then the op's own checks (its op table entry); then every tensor used. */
 static q8_status check_ops(const q8_model *m) {
     uint32_t pos = 0, next_tensor = 0, i;
     const q8_value input = q8_value_get(m, 0), output = q8_value_get(m, m->op_count);
@@ -202,55 +192,11 @@ static q8_status check_ops(const q8_model *m) {
     if ((uint64_t)m->num_classes != (uint64_t)q8_shape_count(output.shape)) return Q8_ERR_SHAPE;
     for (i = 0; i < m->op_count; ++i) {
         q8_op op;
+        q8_params p;
         q8_status s = q8_op_read(m, pos, i, &op);
         if (s != Q8_OK) return s;
-        switch (op.type) {
-        case Q8_OP_CONV: {
-            q8_conv_params p;
-            q8_conv_get(m, &op, &p);
-            s = q8_conv_check(m, &op, &p, &next_tensor);
-            break;
-        }
-        case Q8_OP_ADD: {
-            q8_add_params p;
-            q8_add_get(m, &op, &p);
-            s = q8_add_check(m, &op, &p);
-            break;
-        }
-        case Q8_OP_MUL: {
-            q8_mul_params p;
-            q8_mul_get(m, &op, &p);
-            s = q8_mul_check(m, &op, &p);
-            break;
-        }
-        case Q8_OP_HARD_SWISH:
-        case Q8_OP_HARD_SIGMOID: {
-            q8_hard_swish_params p;
-            q8_hard_swish_get(m, &op, &p);
-            s = q8_hard_swish_check(m, &op, &p);
-            break;
-        }
-        case Q8_OP_REQUANTIZE: {
-            const q8_requant r = q8_requant_get(&op, 0);
-            s = q8_requantize_check(m, &op, &r);
-            break;
-        }
-        case Q8_OP_CONCAT: s = q8_concat_check(m, &op); break;
-        case Q8_OP_SPLIT: s = q8_split_check(m, &op); break;
-        case Q8_OP_SHUFFLE: s = q8_shuffle_check(m, &op); break;
-        case Q8_OP_MAX_POOL:
-        case Q8_OP_AVG_POOL: {
-            q8_pool_params p;
-            q8_pool_get(m, &op, &p);
-            s = op.type == Q8_OP_MAX_POOL ? q8_max_pool_check(m, &op, &p) : q8_avg_pool_check(m, &op, &p);
-            break;
-        }
-        default: { /* Q8_OP_GLOBAL_AVG_POOL: q8_op_read accepts no other type */
-            const q8_requant r = q8_requant_get(&op, 0);
-            s = q8_global_avg_pool_check(m, &op, &r);
-            break;
-        }
-        }
+        q8_op_type_of(op.type)->get(m, &op, &p);
+        s = q8_op_type_of(op.type)->check(m, &op, &p, &next_tensor);
         if (s != Q8_OK) return s;
         pos += op.record_size;
     }
@@ -317,23 +263,6 @@ q8_status q8_model_init(q8_model *model, const uint8_t *blob, size_t size) {
     m.input_size = (uint32_t)q8_shape_count(q8_value_get(&m, 0).shape);
     *model = m;
     return Q8_OK;
-}
-
-size_t q8_arena_size(const q8_model *model) {
-    return model == 0 ? 0u : (size_t)model->arena_bytes + model->scratch_bytes;
-}
-
-size_t q8_input_size(const q8_model *model) { return model == 0 ? 0u : model->input_size; }
-
-size_t q8_num_classes(const q8_model *model) { return model == 0 ? 0u : model->num_classes; }
-
-const uint8_t *q8_model_name(const q8_model *model, uint32_t *length) {
-    if (model == 0 || model->blob == 0) {
-        if (length != 0) *length = 0;
-        return 0;
-    }
-    if (length != 0) *length = q8_u32(model->blob + model->strings_offset);
-    return model->blob + model->strings_offset + 4;
 }
 
 const char *q8_status_name(q8_status status) {

@@ -4,8 +4,9 @@
  */
 #include "q8_internal.h"
 
-void q8_mul_get(const q8_model *m, const q8_op *op, q8_mul_params *p) {
-    p->shape = q8_value_get(m, op->index + 1u).shape;
+void q8_mul_get(const q8_model *m, const q8_op *op, q8_params *params) {
+    q8_mul_params *p = &params->mul;
+    p->shape = q8_op_out(m, op).shape;
     p->input_zp = q8_op_param(op, 0);
     p->gate_zp = q8_op_param(op, 1);
     p->multiplier = q8_op_param(op, 2);
@@ -15,10 +16,12 @@ void q8_mul_get(const q8_model *m, const q8_op *op, q8_mul_params *p) {
     p->act_max = q8_op_param(op, 6);
 }
 
-q8_status q8_mul_check(const q8_model *m, const q8_op *op, const q8_mul_params *p) {
-    const q8_value in = q8_value_get(m, q8_op_input(op, 0));
-    const q8_value gate = q8_value_get(m, q8_op_input(op, 1));
-    const q8_value out = q8_value_get(m, op->index + 1u);
+q8_status q8_mul_check(const q8_model *m, const q8_op *op, const q8_params *params, uint32_t *next_tensor) {
+    const q8_mul_params *p = &params->mul;
+    const q8_value in = q8_op_in(m, op, 0);
+    const q8_value gate = q8_op_in(m, op, 1);
+    const q8_value out = q8_op_out(m, op);
+    (void)next_tensor;
     if (!q8_shape_eq(in.shape, out.shape)) return Q8_ERR_SHAPE;
     if (gate.shape.h != 1 || gate.shape.w != 1 || gate.shape.c != out.shape.c) return Q8_ERR_SHAPE;
     if (p->gate_zp != gate.zero_point) return Q8_ERR_PARAM;

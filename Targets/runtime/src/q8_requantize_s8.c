@@ -4,11 +4,17 @@
  */
 #include "q8_internal.h"
 
-q8_status q8_requantize_check(const q8_model *m, const q8_op *op, const q8_requant *r) {
-    const q8_value in = q8_value_get(m, q8_op_input(op, 0));
-    const q8_value out = q8_value_get(m, op->index + 1u);
+void q8_requantize_get(const q8_model *m, const q8_op *op, q8_params *params) {
+    params->requantize.count = q8_shape_count(q8_op_out(m, op).shape);
+    params->requantize.requant = q8_requant_get(op, 0);
+}
+
+q8_status q8_requantize_check(const q8_model *m, const q8_op *op, const q8_params *params, uint32_t *next_tensor) {
+    const q8_value in = q8_op_in(m, op, 0);
+    const q8_value out = q8_op_out(m, op);
+    (void)next_tensor;
     if (!q8_shape_eq(in.shape, out.shape)) return Q8_ERR_SHAPE;
-    return q8_requant_check(r, &in, &out);
+    return q8_requant_check(&params->requantize.requant, &in, &out);
 }
 
 void q8_requantize_s8(const q8_requant *r, int32_t count, const int8_t *input, int8_t *output) {

@@ -4,10 +4,16 @@
  */
 #include "q8_internal.h"
 
-q8_status q8_shuffle_check(const q8_model *m, const q8_op *op) {
-    const q8_value in = q8_value_get(m, q8_op_input(op, 0));
-    const q8_value out = q8_value_get(m, op->index + 1u);
-    const int32_t groups = q8_op_param(op, 0);
+void q8_shuffle_get(const q8_model *m, const q8_op *op, q8_params *params) {
+    params->shuffle.in = q8_op_in(m, op, 0).shape;
+    params->shuffle.groups = q8_op_param(op, 0);
+}
+
+q8_status q8_shuffle_check(const q8_model *m, const q8_op *op, const q8_params *params, uint32_t *next_tensor) {
+    const q8_value in = q8_op_in(m, op, 0);
+    const q8_value out = q8_op_out(m, op);
+    const int32_t groups = params->shuffle.groups;
+    (void)next_tensor;
     if (!q8_shape_eq(in.shape, out.shape)) return Q8_ERR_SHAPE;
     if (groups < 1 || in.shape.c % groups != 0) return Q8_ERR_SHAPE;
     if (in.zero_point != out.zero_point) return Q8_ERR_PARAM;

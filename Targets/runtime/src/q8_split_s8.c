@@ -3,10 +3,17 @@
  */
 #include "q8_internal.h"
 
-q8_status q8_split_check(const q8_model *m, const q8_op *op) {
-    const q8_value in = q8_value_get(m, q8_op_input(op, 0));
-    const q8_value out = q8_value_get(m, op->index + 1u);
-    const int32_t start = q8_op_param(op, 0), count = q8_op_param(op, 1);
+void q8_split_get(const q8_model *m, const q8_op *op, q8_params *params) {
+    params->split.in = q8_op_in(m, op, 0).shape;
+    params->split.start = q8_op_param(op, 0);
+    params->split.count = q8_op_param(op, 1);
+}
+
+q8_status q8_split_check(const q8_model *m, const q8_op *op, const q8_params *params, uint32_t *next_tensor) {
+    const q8_value in = q8_op_in(m, op, 0);
+    const q8_value out = q8_op_out(m, op);
+    const int32_t start = params->split.start, count = params->split.count;
+    (void)next_tensor;
     if (start < 0 || count < 1 || (int64_t)start + count > in.shape.c) return Q8_ERR_SHAPE;
     if (out.shape.h != in.shape.h || out.shape.w != in.shape.w || out.shape.c != count) return Q8_ERR_SHAPE;
     if (in.zero_point != out.zero_point) return Q8_ERR_PARAM;

@@ -1,8 +1,29 @@
 /*
- * Decoding of op records and tensor references, and the validation helpers shared by the
- * per-op *_check functions (window rule, requantization parameters).
+ * Layer 1 of the runtime (q8_internal.h): reading a blob's tables — value records, op records,
+ * tensor references, where a value's bytes are — and the validation helpers shared by the per-op
+ * *_check functions (window rule, requantization parameters); and the accessors of q8.h that
+ * read a loaded model. Uses nothing but q8_internal.h.
  */
 #include "q8_internal.h"
+
+q8_value q8_value_get(const q8_model *m, uint32_t v) {
+    const uint8_t *r = m->blob + m->values_offset + (uint64_t)v * Q8_VALUE_RECORD_SIZE;
+    q8_value value;
+    value.shape.h = (int32_t)q8_u32(r);
+    value.shape.w = (int32_t)q8_u32(r + 4);
+    value.shape.c = (int32_t)q8_u32(r + 8);
+    value.zero_point = q8_i32(r + 12);
+    value.arena_offset = q8_u32(r + 24);
+    return value;
+}
+
+const int8_t *q8_value_data(const q8_model *m, const q8_buffers *b, uint32_t v) {
+    return v == 0u ? b->input : (const int8_t *)(b->arena + q8_value_get(m, v).arena_offset);
+}
+
+int8_t *q8_output_data(const q8_model *m, const q8_buffers *b, const q8_op *op) {
+    return (int8_t *)(b->arena + q8_value_get(m, op->index + 1u).arena_offset);
+}
 
 /* Parameter words of each op type (index = type code). */
 static const uint32_t param_words[13] = {0, 18, 12, 7, 6, 6, 6, 0, 2, 1, 10, 10, 6};
@@ -63,7 +84,7 @@ static int window_fits(int32_t input, int32_t output, int32_t stride, int32_t pa
 
 /* Kernel, stride and padding ranges along one dimension. */
 static int window_params_ok(int32_t kernel, int32_t stride, int32_t pad) {
-    return kernel >= 1 && kernel <= Q8_MAX_WINDOW && stride >= 1 && stride <= Q8_MAX_WINDOW && pad >= 0 && pad < kernel;
+    return kernel >= 1 && kernel <= Q8_LIMIT_WINDOW && stride >= 1 && stride <= Q8_LIMIT_WINDOW && pad >= 0 && pad < kernel;
 }
 
 q8_status q8_window_check(int32_t kernel_h, int32_t kernel_w, int32_t stride_h, int32_t stride_w,
@@ -93,4 +114,21 @@ q8_status q8_requant_check(const q8_requant *r, const q8_value *in, const q8_val
     if (!q8_multiplier_ok(r->multiplier, r->shift)) return Q8_ERR_PARAM;
     if (!q8_clamp_ok(r->act_min, r->act_max)) return Q8_ERR_PARAM;
     return Q8_OK;
+}
+
+size_t q8_arena_size(const q8_model *model) {
+    return model == 0 ? 0u : (size_t)model->arena_bytes + model->scratch_bytes;
+}
+
+size_t q8_input_size(const q8_model *model) { return model == 0 ? 0u : model->input_size; }
+
+size_t q8_num_classes(const q8_model *model) { return model == 0 ? 0u : model->num_classes; }
+
+const uint8_t *q8_model_name(const q8_model *model, uint32_t *length) {
+    if (model == 0 || model->blob == 0) {
+        if (length != 0) *length = 0;
+        return 0;
+    }
+    if (length != 0) *length = q8_u32(model->blob + model->strings_offset);
+    return model->blob + model->strings_offset + 4;
 }

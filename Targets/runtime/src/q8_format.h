@@ -1,0 +1,68 @@
+/*
+ * The blob format's numbers (Docs/BLOB_FORMAT.md; Swift twin: Sources/Export/BlobFormat.swift):
+ * sizes, codes, and THE LIMITS — the one named set of parameter bounds the loader enforces so that
+ * no kernel can overflow int32. Every limit the runtime checks is here; nothing else in the
+ * runtime states a bound of its own. BLOB_FORMAT.md ("Parameter ranges") states the same set.
+ */
+#ifndef Q8_FORMAT_H
+#define Q8_FORMAT_H
+
+/* ---- Layout ---- */
+#define Q8_HEADER_SIZE 128u       /**< bytes of the header */
+#define Q8_VALUE_RECORD_SIZE 32u  /**< bytes of one value table record */
+#define Q8_TENSOR_ENTRY_SIZE 16u  /**< bytes of one tensor table entry */
+#define Q8_OP_HEADER_SIZE 16u     /**< bytes of the common header of an op record */
+#define Q8_ALIGNMENT 16u          /**< alignment of regions, tensors, arena offsets, arena_bytes */
+#define Q8_NO_TENSOR 0xFFFFFFFFu  /**< tensor index meaning "absent" */
+
+/** Op type codes. */
+enum {
+    Q8_OP_CONV = 1,
+    Q8_OP_ADD = 2,
+    Q8_OP_MUL = 3,
+    Q8_OP_HARD_SWISH = 4,
+    Q8_OP_HARD_SIGMOID = 5,
+    Q8_OP_REQUANTIZE = 6,
+    Q8_OP_CONCAT = 7,
+    Q8_OP_SPLIT = 8,
+    Q8_OP_SHUFFLE = 9,
+    Q8_OP_MAX_POOL = 10,
+    Q8_OP_AVG_POOL = 11,
+    Q8_OP_GLOBAL_AVG_POOL = 12,
+    Q8_OP_TYPE_COUNT = 13 /**< one past the last code */
+};
+
+/** Tensor kinds. */
+enum {
+    Q8_TENSOR_WEIGHTS = 1,
+    Q8_TENSOR_BIAS = 2,
+    Q8_TENSOR_MULTIPLIER = 3,
+    Q8_TENSOR_SHIFT = 4,
+    Q8_TENSOR_PAD_VALUES = 5
+};
+
+/* ---- The limits (each: what it bounds, and why that keeps the arithmetic inside int32) ---- */
+
+/** Largest total size, arena_bytes + scratch_bytes, and element count of a value: 2^31 − 1. */
+#define Q8_LIMIT_SIZE 0x7FFFFFFFu
+/** Largest height, width or channel count of a value. */
+#define Q8_LIMIT_DIMENSION 65535
+/** Largest kernel size and stride of a window (CONV, pools); padding is 0…kernel − 1. */
+#define Q8_LIMIT_WINDOW 255
+/** Largest ADD left_shift and HARD_SWISH/HARD_SIGMOID input_shift: 255 · 2^23 fits int32. */
+#define Q8_LIMIT_INPUT_SHIFT 23
+/** Largest HARD_SWISH/HARD_SIGMOID `three`: 255 · 2 · three fits int32. */
+#define Q8_LIMIT_THREE 4210752
+/** Largest H·W of a GLOBAL_AVG_POOL input: 255 · H · W fits int32. */
+#define Q8_LIMIT_POOL_AREA 8421504
+/** Shifts of a multiplier/shift pair lie in −Q8_LIMIT_SHIFT…Q8_LIMIT_SHIFT; multipliers are ≥ 0. */
+#define Q8_LIMIT_SHIFT 31
+/**
+ * The CONV accumulator bound: for every output channel, |bias| + D · Σ|w| ≤ Q8_LIMIT_ACCUMULATOR
+ * with D = max(|−128 − input_zp|, |127 − input_zp|), so every partial sum fits int32.
+ */
+#define Q8_LIMIT_ACCUMULATOR 0x7FFFFFFF
+/* Also part of the set, as rules rather than numbers: zero points and clamps are int8 with
+ * act_min ≤ act_max; the model input's zero point is −128. */
+
+#endif /* Q8_FORMAT_H */
