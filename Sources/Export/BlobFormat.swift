@@ -27,6 +27,10 @@ enum BlobFormat {
     static let maxThree: Int32 = 4_210_752
     /// Largest H·W of a global average pool (255 · H·W fits int32).
     static let maxPoolArea = 8_421_504
+    /// The kernel scratch rule (`kernelScratchBytes`): a non-1×1 groups-1 CONV with ≤ 256 taps and
+    /// ≤ 64 kernel rows, a depthwise CONV with ≥ 4 channels and ≤ 49 taps, an ADD and a hard-swish
+    /// of more than 256 elements.
+    static let scratchPatch = 4096, scratchDepthwise = 4096, scratchAdd = 2048, scratchHardSwish = 256
 }
 
 /// `x` rounded up to a multiple of the blob alignment (16).

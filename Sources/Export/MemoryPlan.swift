@@ -16,7 +16,8 @@ public struct MemoryPlan: Sendable, Equatable {
     public var arenaBytes: Int
     /// No plan can use less: the largest total size of values alive at the same op.
     public var lowerBoundBytes: Int
-    /// Kernel scratch bytes after the activations (0: the portable kernels need none).
+    /// Kernel scratch bytes after the activations (`kernelScratchBytes`: what the Cortex-M4
+    /// kernels use instead of the stack; the portable kernels need none).
     public var scratchBytes: Int
     /// Bytes of the caller's input buffer (the int8 image) and output buffer (the logits).
     public var inputBytes: Int, outputBytes: Int
@@ -69,8 +70,36 @@ public func planMemory(_ model: QModel) -> MemoryPlan {
     let layout = BlobLayout(model)
     return MemoryPlan(
         offsets: plan.offsets, sizes: sizes, lifetimes: lifetimes, arenaBytes: plan.arena,
-        lowerBoundBytes: lowerBound, scratchBytes: 0, inputBytes: sizes[0], outputBytes: model.numClasses,
+        lowerBoundBytes: lowerBound, scratchBytes: kernelScratchBytes(model), inputBytes: sizes[0], outputBytes: model.numClasses,
         flashBytes: layout.totalSize, weightBytes: layout.weightBytes, parameterBytes: layout.parameterBytes)
+}
+
+/// The kernel scratch the blob lends the C runtime's kernels (`Docs/BLOB_FORMAT.md`, "Kernel
+/// scratch"; C twin: `q8_conv_scratch`, `q8_add_scratch`, `q8_hard_swish_scratch` through the op
+/// table's scratch entries): the largest need of any op, rounded up to 16. The needs are the
+/// buffers of the Cortex-M4 kernels, which take them from the arena's end instead of the stack.
+func kernelScratchBytes(_ model: QModel) -> Int {
+    var need = 0
+    for node in model.nodes {
+        switch node.op {
+        case .conv(let c):
+            let taps = c.kernelH * c.kernelW
+            if c.groups == 1 && taps == 1 {
+                if c.inChannels <= 2304 { need = max(need, (c.inChannels <= 576 ? 8 : 2) * (c.inChannels & ~3)) }
+            } else if c.groups == 1 && taps * c.inChannels <= 256 && c.kernelH <= 64 {
+                need = max(need, BlobFormat.scratchPatch)
+            } else if c.groups == c.inChannels && c.groups == c.outChannels && c.inChannels >= 4 && taps <= 49 {
+                need = max(need, BlobFormat.scratchDepthwise)
+            }
+        case .add:
+            if node.output.shape.count > 256 { need = max(need, BlobFormat.scratchAdd) }
+        case .hardSwish:
+            if node.output.shape.count > 256 { need = max(need, BlobFormat.scratchHardSwish) }
+        default:
+            break
+        }
+    }
+    return alignUp(need)
 }
 
 /// Lifetime of every value (see `MemoryPlan.lifetimes`). Input ids outside the graph are ignored

@@ -197,6 +197,8 @@ int main(void) {
     sh_print_hex((uint32_t)(uintptr_t)q8_model_blob);
     print_figure("blob_bytes", q8_model_blob_size);
     print_figure("arena_needed", q8_arena_size(&model));
+    print_figure("scratch_bytes", model.scratch_bytes);
+    print_figure("scratch_rule", model.scratch_need);
     print_figure("arena_available", arena_size);
     print_figure("input_bytes", input_size);
     print_figure("classes", num_classes);

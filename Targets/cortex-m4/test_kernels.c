@@ -24,6 +24,11 @@ static int8_t input[MAX_INPUT], input2[MAX_INPUT], weights[MAX_WEIGHTS], pad_val
 static uint8_t bias[4 * MAX_CHANNELS], multiplier[4 * MAX_CHANNELS], shift[4 * MAX_CHANNELS];
 static int8_t expected[MAX_OUTPUT > MAX_SWISH ? MAX_OUTPUT : MAX_SWISH];
 static int8_t actual[MAX_OUTPUT > MAX_SWISH ? MAX_OUTPUT : MAX_SWISH];
+/* The kernel scratch lent to the kernels: exactly the rule's bytes from the start of this area
+ * (8-byte aligned, as q8_run lends it from a 16-aligned arena), the rest a guard that must stay. */
+#define SCRATCH_AREA 8192
+#define GUARD 0x5Au
+static uint64_t scratch_area[SCRATCH_AREA / 8];
 static uint32_t seed = 12345u;
 static uint32_t passed, failed;
 
@@ -63,6 +68,25 @@ static void report(const char *what, int32_t index, int ok) {
     sh_print("\n");
 }
 
+/* The scratch for a kernel needing `need` bytes: garbage in it (kernels must not expect zeros), the
+ * guard pattern after it. */
+static uint8_t *lend(uint32_t need) {
+    uint8_t *area = (uint8_t *)scratch_area;
+    uint32_t i;
+    for (i = 0; i < SCRATCH_AREA; ++i) area[i] = i < need ? (uint8_t)next() : GUARD;
+    return area;
+}
+
+/* Whether nothing past the first `need` bytes of the scratch area was written. */
+static int guard_intact(uint32_t need) {
+    const uint8_t *area = (const uint8_t *)scratch_area;
+    uint32_t i;
+    for (i = need; i < SCRATCH_AREA; ++i) {
+        if (area[i] != GUARD) return 0;
+    }
+    return 1;
+}
+
 /* Random data and per-channel parameters for a convolution whose shape fields are set. */
 static void fill_conv(q8_conv_params *p) {
     const int32_t per_channel = p->kernel_h * p->kernel_w * (p->in.c / p->groups);
@@ -94,14 +118,28 @@ static int32_t out_size(int32_t in, int32_t kernel, int32_t stride, int32_t pad)
     return (in + 2 * pad - kernel) / stride + 1;
 }
 
-static void compare_conv(const char *what, int32_t index, const q8_conv_params *p,
-                         void (*kernel)(const q8_conv_params *, const int8_t *, int8_t *)) {
+/* Lends p exactly the scratch the rule gives it (q8_conv_scratch), checks that `fits` takes p and
+ * refuses it with one byte less or a misaligned scratch, then compares the kernel with q8_conv_s8
+ * and checks that it stayed inside its scratch. */
+static void compare_conv(const char *what, int32_t index, q8_conv_params *p,
+                         void (*kernel)(const q8_conv_params *, const int8_t *, int8_t *),
+                         int (*fits)(const q8_conv_params *)) {
     const int32_t count = q8_shape_count(p->out);
+    const uint32_t need = q8_conv_scratch(p);
+    p->scratch = lend(need);
+    p->scratch_bytes = need - 1u;
+    report("refuses too little scratch", index, need == 0 || !fits(p));
+    p->scratch += 4;
+    p->scratch_bytes = need;
+    report("refuses misaligned scratch", index, !fits(p));
+    p->scratch -= 4;
+    report("fits", index, fits(p));
     memset(expected, 0x55, (size_t)count);
     memset(actual, 0xAA, (size_t)count);
     q8_conv_s8(p, input, expected);
     kernel(p, input, actual);
     report(what, index, memcmp(expected, actual, (size_t)count) == 0);
+    report("stays in its scratch", index, guard_intact(need));
 }
 
 static void test_conv_1x1(void) {
@@ -134,8 +172,7 @@ static void test_conv_1x1(void) {
         p.out.h = out_size(p.in.h, 1, p.stride_h, 0);
         p.out.w = out_size(p.in.w, 1, p.stride_w, 0);
         fill_conv(&p);
-        report("1x1 fits", n, q8_conv_1x1_s8_m4_fits(&p));
-        compare_conv("q8_conv_1x1_s8_m4", n, &p, q8_conv_1x1_s8_m4);
+        compare_conv("q8_conv_1x1_s8_m4", n, &p, q8_conv_1x1_s8_m4, q8_conv_1x1_s8_m4_fits);
     }
     {
         /* More input channels than the buffer holds: left to the portable kernel. */
@@ -144,6 +181,8 @@ static void test_conv_1x1(void) {
         p.kernel_h = p.kernel_w = 1;
         p.groups = 1;
         p.in.c = Q8_M4_1X1_BUFFER + 1;
+        p.scratch = lend(SCRATCH_AREA);
+        p.scratch_bytes = SCRATCH_AREA;
         report("1x1 refuses in_c > Q8_M4_1X1_BUFFER", 0, !q8_conv_1x1_s8_m4_fits(&p));
     }
 }
@@ -155,7 +194,7 @@ static void test_conv_patch(void) {
         memset(&p, 0, sizeof p);
         p.groups = 1;
         p.kernel_h = between(1, 5);
-        p.kernel_w = between(1, 5);
+        p.kernel_w = between(p.kernel_h == 1 ? 2 : 1, 5); /* 1×1 is the 1×1 kernel's (and scratch rule's) */
         p.in.c = between(1, Q8_M4_PATCH_MAX / (p.kernel_h * p.kernel_w));
         if (p.in.c > 64) p.in.c = 64;
         p.out.c = between(1, 48);
@@ -168,8 +207,7 @@ static void test_conv_patch(void) {
         p.out.h = out_size(p.in.h, p.kernel_h, p.stride_h, p.pad_top);
         p.out.w = out_size(p.in.w, p.kernel_w, p.stride_w, p.pad_left);
         fill_conv(&p);
-        report("patch fits", n, q8_conv_patch_s8_m4_fits(&p));
-        compare_conv("q8_conv_patch_s8_m4", n, &p, q8_conv_patch_s8_m4);
+        compare_conv("q8_conv_patch_s8_m4", n, &p, q8_conv_patch_s8_m4, q8_conv_patch_s8_m4_fits);
     }
 }
 
@@ -193,8 +231,7 @@ static void test_depthwise(void) {
         p.out.h = out_size(p.in.h, p.kernel_h, p.stride_h, p.pad_top);
         p.out.w = out_size(p.in.w, p.kernel_w, p.stride_w, p.pad_left);
         fill_conv(&p);
-        report("depthwise fits", n, q8_depthwise_conv_s8_m4_fits(&p));
-        compare_conv("q8_depthwise_conv_s8_m4", n, &p, q8_depthwise_conv_s8_m4);
+        compare_conv("q8_depthwise_conv_s8_m4", n, &p, q8_depthwise_conv_s8_m4, q8_depthwise_conv_s8_m4_fits);
     }
 }
 
@@ -256,12 +293,17 @@ static void test_add(void) {
             input[i] = (int8_t)between(-128, 127);
             input2[i] = (int8_t)between(-128, 127);
         }
+        p.scratch = lend(q8_add_scratch(&p));
+        p.scratch_bytes = q8_add_scratch(&p) - 1u;
+        report("add refuses too little scratch", n, !q8_add_s8_m4_fits(&p));
+        p.scratch_bytes = q8_add_scratch(&p);
         memset(expected, 0x55, (size_t)p.count);
         memset(actual, 0xAA, (size_t)p.count);
         q8_add_s8(&p, input, input2, expected);
         q8_add_s8_m4(&p, input, input2, actual);
         report("add fits", n, q8_add_s8_m4_fits(&p));
         report("q8_add_s8_m4", n, memcmp(expected, actual, (size_t)p.count) == 0);
+        report("add stays in its scratch", n, guard_intact(q8_add_scratch(&p)));
     }
 }
 
@@ -308,13 +350,23 @@ static void test_hard_swish(void) {
         p.shift = any_shift(7 - bits);
         p.output_zp = zero_point();
         for (i = 0; i < p.count; ++i) input[i] = (int8_t)between(-128, 127);
+        /* Every 8th case without scratch: the kernel then computes element by element. */
+        p.scratch = lend(n % 8 == 1 ? 0u : q8_hard_swish_scratch(&p));
+        p.scratch_bytes = n % 8 == 1 ? 0u : q8_hard_swish_scratch(&p);
         q8_hard_swish_s8(&p, input, expected);
         q8_hard_swish_s8_m4(&p, input, actual);
         report("q8_hard_swish_s8_m4", n, memcmp(expected, actual, (size_t)p.count) == 0);
+        report("hard-swish stays in its scratch", n, guard_intact(p.scratch_bytes));
     }
 }
 
 int main(void) {
+    /* The buffers of the patch and depthwise kernels fit the rule's constants, and the area. */
+    report("patch buffers <= Q8_SCRATCH_PATCH", 0, q8_m4_patch_scratch_bytes() <= Q8_SCRATCH_PATCH);
+    report("depthwise buffers <= Q8_SCRATCH_DEPTHWISE", 0, q8_m4_depthwise_scratch_bytes() <= Q8_SCRATCH_DEPTHWISE);
+    report("scratch area holds the largest need", 0,
+           Q8_SCRATCH_PATCH + 8u <= SCRATCH_AREA && Q8_SCRATCH_DEPTHWISE + 8u <= SCRATCH_AREA &&
+               8u * Q8_M4_1X1_BUFFER / 4u + 8u <= SCRATCH_AREA);
     test_conv_1x1();
     test_conv_patch();
     test_depthwise();

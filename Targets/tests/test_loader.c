@@ -137,6 +137,24 @@ static void test_golden_run(const char *dir) {
               "image %lu from the unaligned copy", (unsigned long)i);
     }
     CHECK(q8_run(&m, input, logits, arena, q8_arena_size(&m) - 1u) == Q8_ERR_ARENA_TOO_SMALL, "arena one byte short");
+    /* The kernel scratch: the Swift writer's scratch_bytes is the C loader's figure of the same rule,
+     * and a blob that gives less (here none, as blobs did before the rule) still loads and runs the
+     * same bytes (kernels that would need the scratch run without it). */
+    CHECK(m.scratch_bytes > 0u && m.scratch_bytes == m.scratch_need, "scratch_bytes %lu = the rule's %lu",
+          (unsigned long)m.scratch_bytes, (unsigned long)m.scratch_need);
+    {
+        uint8_t *no_scratch = (uint8_t *)malloc(golden_size);
+        q8_model bare;
+        memcpy(no_scratch, golden, golden_size);
+        put32(no_scratch, 36, 0);
+        fix_crc(no_scratch, golden_size);
+        CHECK(q8_model_init(&bare, no_scratch, golden_size) == Q8_OK && q8_arena_size(&bare) == m.arena_bytes,
+              "a blob without scratch loads, arena = activations only");
+        CHECK(q8_run(&bare, input, logits, arena, q8_arena_size(&bare)) == Q8_OK &&
+                  memcmp(logits, expected + (n - 1u) * q8_num_classes(&m), q8_num_classes(&m)) == 0,
+              "a blob without scratch gives the same logits");
+        free(no_scratch);
+    }
     CHECK(q8_run(&m, NULL, logits, arena, q8_arena_size(&m)) == Q8_ERR_NULL, "null input");
     CHECK(q8_model_init(NULL, golden, golden_size) == Q8_ERR_NULL, "null model");
     CHECK(q8_model_init(&m, NULL, golden_size) == Q8_ERR_NULL, "null blob");

@@ -33,6 +33,15 @@ public func runC(blob: [UInt8], images: [UInt8], count: Int) throws -> [[Int8]] 
     }
 }
 
+/// The C loader's figure of the kernel scratch rule for `blob` (`q8_model.scratch_need`), or nil
+/// when it refuses the blob.
+func cScratchRule(_ blob: [UInt8]) -> Int? {
+    blob.withUnsafeBufferPointer { b in
+        var model = q8_model()
+        return q8_model_init(&model, b.baseAddress, b.count) == Q8_OK ? Int(model.scratch_need) : nil
+    }
+}
+
 /// The C loader's verdict on `blob`.
 func cLoadStatus(_ blob: [UInt8]) -> q8_status {
     blob.withUnsafeBufferPointer { b in

@@ -72,6 +72,10 @@ final class MemoryPlanTests: XCTestCase {
             XCTAssertTrue(row.contains(fits ? "| yes |" : "| no |"), "\(t.name): \(row)")
         }
         XCTAssertTrue(report.contains("\(plan.arenaBytes)"))
+        // The kernel scratch (BLOB_FORMAT.md, "Kernel scratch") is planned and counted in the RAM.
+        XCTAssertGreaterThan(plan.scratchBytes, 0)
+        XCTAssertTrue(report.contains("| kernel scratch | \(plan.scratchBytes) |"))
+        XCTAssertEqual(plan.ramBytes, plan.arenaBytes + plan.scratchBytes + plan.inputBytes + plan.outputBytes)
         XCTAssertTrue(report.contains("\(plan.flashBytes)"))
         XCTAssertTrue(report.contains("SRAM and flash only"))
         // Something that cannot fit anywhere says so.

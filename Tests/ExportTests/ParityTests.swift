@@ -33,6 +33,23 @@ final class ParityTests: XCTestCase {
         for seed in UInt64(1)...12 { try assertParity(TestModels.everyOp(seed: seed, size: 12 + Int(seed % 7)), images: 6, seed: seed) }
     }
 
+    /// The blob's scratch_bytes (Swift's kernelScratchBytes) is the C loader's figure of the same
+    /// rule (Docs/BLOB_FORMAT.md, "Kernel scratch") on models with every op and kernel shape.
+    func testKernelScratchAgreesWithC() throws {
+        var models = (UInt64(1)...12).map { TestModels.everyOp(seed: $0, size: 12 + Int($0 % 7)) }
+        models += [TestModels.mobileNetV2Like(seed: 21, width: 0.35, size: 16), TestModels.shuffleNetV2Like(seed: 22, width: 0.5, size: 16)]
+        var figures = Set<Int>()
+        for model in models {
+            let blob = try writeBlob(model)
+            let written = Int(blob[36]) | Int(blob[37]) << 8 | Int(blob[38]) << 16 | Int(blob[39]) << 24
+            XCTAssertEqual(written, planMemory(model).scratchBytes, "\(model.name): header vs plan")
+            XCTAssertEqual(cScratchRule(blob), written, "\(model.name): C rule vs Swift rule")
+            figures.insert(written)
+        }
+        // The comparison must be able to fail: the models give more than one nonzero figure.
+        XCTAssertGreaterThanOrEqual(figures.subtracting([0]).count, 2, "scratch figures: \(figures.sorted())")
+    }
+
     func testMobileNetV2Like() throws {
         try assertParity(TestModels.mobileNetV2Like(seed: 21, width: 0.35, size: 16), images: 3, seed: 5)
     }

@@ -2,12 +2,14 @@
  * ADD (residual) by table lookup for the Cortex-M4. Each input's rescaled value,
  * requantize((q − zp)·2^left_shift, multiplier, shift), is a function of one int8 input, so for
  * tensors longer than 256 elements it is computed once per possible input byte (two tables of 256
- * int32 on the stack, with the same q8_requantize calls as q8_add_s8) and every element costs two
+ * int32 in the kernel scratch q8_run lends, Q8_SCRATCH_ADD bytes, with the same q8_requantize calls as q8_add_s8) and every element costs two
  * lookups, the wrapping add and the output requantization: the bytes are those of q8_add_s8.
  */
 #include "q8_kernels_m4.h"
 
-int q8_add_s8_m4_fits(const q8_add_params *p) { return p->count > 256; }
+int q8_add_s8_m4_fits(const q8_add_params *p) {
+    return p->count > 256 && q8_m4_scratch_ok(p->scratch, p->scratch_bytes, Q8_SCRATCH_ADD);
+}
 
 /* table[b] = requantize((b read as int8 − zp)·scale, multiplier, shift) for every byte b. */
 static void rescale_table(int32_t *table, int32_t zp, int32_t scale, int32_t multiplier, int32_t shift) {
@@ -29,7 +31,7 @@ static inline __attribute__((always_inline)) void add(const q8_add_params *p, co
 }
 
 void q8_add_s8_m4(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
-    int32_t table1[256], table2[256];
+    int32_t *const table1 = (int32_t *)(void *)p->scratch, *const table2 = table1 + 256; /* Q8_SCRATCH_ADD bytes */
     const int32_t scale = (int32_t)1 << p->left_shift;
     rescale_table(table1, p->input1_zp, scale, p->input1_multiplier, p->input1_shift);
     rescale_table(table2, p->input2_zp, scale, p->input2_multiplier, p->input2_shift);

@@ -3,7 +3,7 @@
  *
  * Same arithmetic as q8_conv_s8: acc = bias + Σ (x − input_zp)·w over the input channels, then
  * q8_requantize and the output clamp. The input channels of 4 pixels (or of 1) are first widened
- * once into a stack buffer of int16 pairs holding x − input_zp (SXTAB16 adds the packed −input_zp
+ * once into a buffer in the kernel scratch q8_run lends (q8_conv_scratch bytes) of int16 pairs holding x − input_zp (SXTAB16 adds the packed −input_zp
  * to both halves as it widens; x − zp is in −255…255, so no half wraps), since every output
  * channel reuses them: each group of 4 channels becomes two words, channels (0, 2) and (1, 3),
  * which is exactly how SXTB16 and SXTB16 ROR 8 split a word of 4 int8 weights, so SMLAD
@@ -28,7 +28,8 @@
 #include "q8_kernels_m4.h"
 
 int q8_conv_1x1_s8_m4_fits(const q8_conv_params *p) {
-    return p->kernel_h == 1 && p->kernel_w == 1 && p->groups == 1 && p->in.c <= Q8_M4_1X1_BUFFER;
+    return p->kernel_h == 1 && p->kernel_w == 1 && p->groups == 1 && p->in.c <= Q8_M4_1X1_BUFFER &&
+           q8_m4_scratch_ok(p->scratch, p->scratch_bytes, q8_conv_scratch(p));
 }
 
 /* Input pixel read by output pixel i (1×1 kernel: output (oy, ox) reads input (oy·stride_h, ox·stride_w)). */
@@ -355,7 +356,7 @@ static void one_pixel(const q8_conv_params *p, const int8_t *x, const int32_t *b
 }
 
 void q8_conv_1x1_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output) {
-    int32_t buffer[Q8_M4_1X1_BUFFER / 2]; /* int16 pairs */
+    int32_t *const buffer = (int32_t *)(void *)p->scratch; /* int16 pairs; q8_conv_scratch(p) bytes */
     const int32_t pixels = p->out.h * p->out.w, in_c = p->in.c, out_c = p->out.c, groups = in_c >> 2;
     const int32_t neg_zp = (int32_t)(((uint32_t)(uint16_t)(int16_t)-p->input_zp) * 0x10001u);
     int32_t i = 0, j;

@@ -3,7 +3,7 @@
  * first 3×3 convolution of a network) for the Cortex-M4.
  *
  * Same arithmetic as q8_conv_s8. The output pixels go in strips, as many consecutive pixels as the
- * stack buffer holds. First each pixel's window is widened once into the buffer (its patch): int16
+ * strip buffer (in the kernel scratch q8_run lends, like the kernel's other buffers) holds. First each pixel's window is widened once into the buffer (its patch): int16
  * x − input_zp in weight order (ky, kx, ic), two taps per word; a tap in the padding holds
  * pad_value[ic] − input_zp when the blob has pad values, else 0 (it adds nothing, as in q8_conv_s8).
  * The window rows are copied from a row cache, the rows of the input under one output row already
@@ -26,7 +26,8 @@
 enum { STRIP_TAPS = 1024, SMALL_TAPS = 10, SLACK = 3, ROW_CACHE = 2 * Q8_M4_PATCH_MAX };
 
 int q8_conv_patch_s8_m4_fits(const q8_conv_params *p) {
-    return p->groups == 1 && p->kernel_h * p->kernel_w * p->in.c <= Q8_M4_PATCH_MAX && p->kernel_h <= Q8_M4_PATCH_ROWS;
+    return p->groups == 1 && p->kernel_h * p->kernel_w * p->in.c <= Q8_M4_PATCH_MAX && p->kernel_h <= Q8_M4_PATCH_ROWS &&
+           q8_m4_scratch_ok(p->scratch, p->scratch_bytes, Q8_SCRATCH_PATCH);
 }
 
 /* The window rows of some consecutive pixels of one output row, widened: row ky of the cache holds the
@@ -154,10 +155,20 @@ static inline __attribute__((always_inline)) void store_channel(const int32_t *a
     } while (acc != end);
 }
 
-void q8_conv_patch_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output) {
-    int16_t patches[STRIP_TAPS + SLACK] __attribute__((aligned(4))); /* copy_values may write past */
+/* The kernel's buffers, in the lent scratch (Q8_SCRATCH_PATCH bytes, 8-byte aligned). */
+typedef struct patch_scratch {
+    int16_t patches[STRIP_TAPS + SLACK + 1]; /* copy_values may write past; + 1 keeps what follows aligned */
     row_cache cache;
     int32_t weights[Q8_M4_PATCH_MAX / 2], acc[STRIP_TAPS / SMALL_TAPS];
+} patch_scratch;
+
+uint32_t q8_m4_patch_scratch_bytes(void) { return (uint32_t)sizeof(patch_scratch); }
+
+void q8_conv_patch_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output) {
+    patch_scratch *const s = (patch_scratch *)(void *)p->scratch;
+    int16_t *const patches = s->patches;
+    row_cache *const cache = &s->cache;
+    int32_t *const weights = s->weights, *const acc = s->acc;
     const int32_t taps = p->kernel_h * p->kernel_w * p->in.c, pixels = p->out.h * p->out.w, out_c = p->out.c;
     /* Taps per pixel in the strip: even, and SMALL_TAPS for the small windows. */
     const int32_t stride = taps <= SMALL_TAPS ? SMALL_TAPS : (taps + 1) & ~1;
@@ -168,10 +179,10 @@ void q8_conv_patch_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *o
     for (k = taps; k < stride; ++k) {
         for (first = 0; first < strip; ++first) patches[first * stride + k] = 0;
     }
-    cache.oy = -1;
+    cache->oy = -1;
     for (first = 0; first < pixels; first += strip) {
         const int32_t count = pixels - first < strip ? pixels - first : strip;
-        fill_strip(p, input, first, count, stride, patches, &cache);
+        fill_strip(p, input, first, count, stride, patches, cache);
         for (oc = 0; oc < out_c; ++oc) {
             const int8_t *w = p->weights + oc * taps;
             const int32_t shift = q8_m4_load4(p->shift + 4 * oc);

@@ -3,7 +3,8 @@
  * Cortex-M4.
  *
  * Same arithmetic as q8_depthwise_conv_s8 (bit-identical to q8_conv_s8). The output is computed
- * tile by tile: a rectangle of output pixels whose input window fits the stack buffer
+ * tile by tile: a rectangle of output pixels whose input window fits the tile buffer (in the kernel scratch
+ * q8_run lends, like the kernel's other buffers)
  * (TILE_PIXELS input pixels, at most TILE_OUTPUTS outputs). Per tile, the windows of its outputs
  * are tabulated once: the taps inside the input, or, when the blob has pad values, every tap.
  *
@@ -35,7 +36,8 @@ static inline int32_t sxtb16_odd(int32_t w) {
 
 int q8_depthwise_conv_s8_m4_fits(const q8_conv_params *p) {
     return p->groups == p->in.c && p->groups == p->out.c && p->in.c >= 4 &&
-           p->kernel_h * p->kernel_w <= Q8_M4_DEPTHWISE_TAPS_MAX;
+           p->kernel_h * p->kernel_w <= Q8_M4_DEPTHWISE_TAPS_MAX &&
+           q8_m4_scratch_ok(p->scratch, p->scratch_bytes, Q8_SCRATCH_DEPTHWISE);
 }
 
 /* The accumulators of a block's 4 channels. */
@@ -265,10 +267,21 @@ static void store_pixels(int8_t *out, const acc4 *acc, int32_t count, int32_t ch
     }
 }
 
-void q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output) {
-    int32_t pairs[2 * Q8_M4_DEPTHWISE_TAPS_MAX], buffer[2 * TILE_PIXELS], pad[2];
+/* The kernel's buffers, in the lent scratch (Q8_SCRATCH_DEPTHWISE bytes, 8-byte aligned). */
+typedef struct depthwise_scratch {
+    int32_t pairs[2 * Q8_M4_DEPTHWISE_TAPS_MAX], buffer[2 * TILE_PIXELS];
     uint32_t windows[2 * TILE_OUTPUTS];
     acc4 acc[TILE_OUTPUTS];
+} depthwise_scratch;
+
+uint32_t q8_m4_depthwise_scratch_bytes(void) { return (uint32_t)sizeof(depthwise_scratch); }
+
+void q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output) {
+    depthwise_scratch *const s = (depthwise_scratch *)(void *)p->scratch;
+    int32_t *const pairs = s->pairs, *const buffer = s->buffer;
+    uint32_t *const windows = s->windows;
+    acc4 *const acc = s->acc;
+    int32_t pad[2];
     const geometry g = {p->in.h, p->in.w, p->in.c, p->out.h, p->out.w, p->kernel_h, p->kernel_w,
                         p->stride_h, p->stride_w, p->pad_top, p->pad_left};
     const int32_t taps = g.kernel_h * g.kernel_w, channels = g.channels;

@@ -4,7 +4,7 @@
  * Same arithmetic as q8_hard_swish_s8 (its formula, written out below with the parameters in
  * registers: d = q − input_zp, R = clamp(d·2^input_shift + three, 0, 2·three), out =
  * requantize(d·R or R)). The output is a function of one int8 input, so for tensors longer than 256
- * elements the formula is evaluated once per possible input byte (a 256-byte table on the stack)
+ * elements the formula is evaluated once per possible input byte (a 256-byte table in the kernel scratch q8_run lends, Q8_SCRATCH_HARD_SWISH bytes)
  * and every element is looked up, four at a time (one word loaded, its bytes looked up, one word
  * stored); shorter tensors are computed directly.
  */
@@ -65,11 +65,11 @@ static void evaluate(const q8_hard_swish_params *p, const int8_t *in, int8_t *ou
 }
 
 void q8_hard_swish_s8_m4(const q8_hard_swish_params *p, const int8_t *input, int8_t *output) {
-    int8_t table[256];
+    int8_t *const table = (int8_t *)p->scratch; /* Q8_SCRATCH_HARD_SWISH bytes */
     const int32_t count = p->count;
     const int8_t *end;
     int32_t i;
-    if (count <= 256) {
+    if (count <= 256 || !q8_m4_scratch_ok(p->scratch, p->scratch_bytes, Q8_SCRATCH_HARD_SWISH)) {
         evaluate(p, input, output, count);
         return;
     }

@@ -56,6 +56,7 @@ typedef struct q8_model {
     uint32_t tensor_count;
     uint32_t arena_bytes;
     uint32_t scratch_bytes;
+    uint32_t scratch_need; /**< the scratch rule's figure for this model's ops (Docs/BLOB_FORMAT.md) */
     uint32_t num_classes;
     uint32_t metadata_count;
     uint32_t values_offset;
@@ -83,7 +84,8 @@ typedef struct q8_model {
 q8_status q8_model_init(q8_model *model, const uint8_t *blob, size_t size);
 
 /**
- * Bytes of arena q8_run() needs for this model: planned activations plus kernel scratch.
+ * Bytes of arena q8_run() needs for this model: planned activations (the blob's arena_bytes) plus
+ * kernel scratch (its scratch_bytes, lent to the kernels that need buffers; Docs/BLOB_FORMAT.md).
  */
 size_t q8_arena_size(const q8_model *model);
 
@@ -102,7 +104,9 @@ size_t q8_num_classes(const q8_model *model);
  *
  * input: q8_input_size() int8 values (see q8_input_from_pixels); read only, not in the arena.
  * output: receives q8_num_classes() int8 logits; the predicted class is their argmax.
- * arena: scratch memory for every activation, any alignment; its contents are overwritten.
+ * arena: memory for every activation and the kernel scratch, any alignment (a port's optimized
+ *        kernels use the scratch only when arena + arena_bytes is 8-byte aligned, so give a
+ *        16-byte-aligned arena); its contents are overwritten.
  * arena_size: bytes available at arena; must be at least q8_arena_size().
  * Returns Q8_OK, Q8_ERR_NULL or Q8_ERR_ARENA_TOO_SMALL. The model must come from a successful
  * q8_model_init(); nothing else is checked again, and the same input always gives the same bits.

@@ -40,6 +40,8 @@ q8_status q8_add_check(const q8_model *m, const q8_op *op, const q8_params *para
     return Q8_OK;
 }
 
+uint32_t q8_add_scratch(const q8_add_params *p) { return p->count > 256 ? Q8_SCRATCH_ADD : 0u; }
+
 void q8_add_s8(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
     const int32_t scale = (int32_t)1 << p->left_shift; /* left_shift ≤ 23: 255 · 2^23 fits int32 */
     int32_t i;

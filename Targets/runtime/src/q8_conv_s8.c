@@ -74,6 +74,17 @@ q8_status q8_conv_check(const q8_model *m, const q8_op *op, const q8_params *par
     return Q8_OK;
 }
 
+uint32_t q8_conv_scratch(const q8_conv_params *p) {
+    const int32_t in_c = p->in.c, taps = p->kernel_h * p->kernel_w;
+    if (p->groups == 1 && taps == 1) {
+        if (in_c > 2304) return 0;
+        return in_c <= 576 ? 8u * (uint32_t)(in_c & ~3) : 2u * (uint32_t)(in_c & ~3);
+    }
+    if (p->groups == 1 && (int64_t)taps * in_c <= 256 && p->kernel_h <= 64) return Q8_SCRATCH_PATCH;
+    if (p->groups == in_c && p->groups == p->out.c && in_c >= 4 && taps <= 49) return Q8_SCRATCH_DEPTHWISE;
+    return 0;
+}
+
 void q8_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output) {
     const int32_t in_h = p->in.h, in_w = p->in.w, in_c = p->in.c;
     const int32_t out_h = p->out.h, out_w = p->out.w, out_c = p->out.c;

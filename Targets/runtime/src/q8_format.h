@@ -65,4 +65,20 @@ enum {
 /* Also part of the set, as rules rather than numbers: zero points and clamps are int8 with
  * act_min ≤ act_max; the model input's zero point is −128. */
 
+/* ---- The kernel scratch rule (BLOB_FORMAT.md, "Kernel scratch"): the bytes each op may be lent
+ * by the runtime, at arena offset arena_bytes; the blob's scratch_bytes is the largest over its
+ * ops, rounded up to 16. They are the buffers of the Cortex-M4 kernels (Targets/cortex-m4/kernels),
+ * which take them from there instead of the stack; the portable kernels need none. ---- */
+
+/** A CONV with groups 1 and kernel_h·kernel_w·in_c ≤ 256, kernel_h ≤ 64, not 1×1: its int16 window strip. */
+#define Q8_SCRATCH_PATCH 4096u
+/** A depthwise CONV (groups = in = out ≥ 4) with kernel_h·kernel_w ≤ 49: its int16 tile. */
+#define Q8_SCRATCH_DEPTHWISE 4096u
+/** An ADD of more than 256 elements: two 256-entry int32 tables. */
+#define Q8_SCRATCH_ADD 2048u
+/** A HARD_SWISH / HARD_SIGMOID of more than 256 elements: a 256-entry int8 table. */
+#define Q8_SCRATCH_HARD_SWISH 256u
+/* A 1×1 CONV with groups 1 and in_c ≤ 2304 gets its widened input channels: 8·(in_c & ~3) bytes
+ * (4 pixels) when in_c ≤ 576, else 2·(in_c & ~3) (1 pixel) — q8_conv_scratch. */
+
 #endif /* Q8_FORMAT_H */

@@ -33,6 +33,10 @@ q8_status q8_hard_swish_check(const q8_model *m, const q8_op *op, const q8_param
     return Q8_OK;
 }
 
+uint32_t q8_hard_swish_scratch(const q8_hard_swish_params *p) {
+    return p->count > 256 ? Q8_SCRATCH_HARD_SWISH : 0u;
+}
+
 void q8_hard_swish_s8(const q8_hard_swish_params *p, const int8_t *input, int8_t *output) {
     const int32_t scale = (int32_t)1 << p->input_shift;
     const int32_t six = 2 * p->three;

@@ -161,8 +161,10 @@ q8_status q8_tensor_check(const q8_model *m, uint32_t t, uint32_t kind, uint64_t
 
 /** The memory q8_run works on: the caller's input (value 0), the arena, and the kernel scratch. */
 typedef struct q8_buffers {
-    const int8_t *input; /**< value 0 */
-    uint8_t *arena;      /**< values ≥ 1 at their planned offsets */
+    const int8_t *input;    /**< value 0 */
+    uint8_t *arena;         /**< values ≥ 1 at their planned offsets */
+    uint8_t *scratch;       /**< arena + arena_bytes: the kernel scratch */
+    uint32_t scratch_bytes; /**< the blob's scratch_bytes */
 } q8_buffers;
 
 /** Where value v lives: the caller's input for value 0, else its planned arena buffer. */
@@ -224,8 +226,12 @@ typedef struct q8_conv_params {
     const int8_t *weights;
     const uint8_t *bias, *multiplier, *shift; /**< out_c little-endian int32 each */
     const int8_t *pad_value;                  /**< in_c values, or NULL: padding is input_zp */
+    uint8_t *scratch;                         /**< kernel scratch lent by q8_run (see q8_conv_scratch) */
+    uint32_t scratch_bytes;                   /**< its size; a kernel needing more runs another way */
 } q8_conv_params;
 
+/** Scratch bytes the rule lends a CONV (q8_format.h, Q8_SCRATCH_*): the Cortex-M4 kernels' buffers. */
+uint32_t q8_conv_scratch(const q8_conv_params *p);
 /** General convolution, the portable reference for every CONV. */
 void q8_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output);
 /** Depthwise convolution (groups == in_c == out_c); bit-identical to q8_conv_s8. */
@@ -238,7 +244,12 @@ typedef struct q8_add_params {
     int32_t input1_zp, input2_zp, left_shift;
     int32_t input1_multiplier, input1_shift, input2_multiplier, input2_shift;
     int32_t output_multiplier, output_shift, output_zp, act_min, act_max;
+    uint8_t *scratch;       /**< kernel scratch lent by q8_run */
+    uint32_t scratch_bytes; /**< its size */
 } q8_add_params;
+
+/** Scratch bytes the rule lends an ADD: Q8_SCRATCH_ADD over 256 elements, else 0. */
+uint32_t q8_add_scratch(const q8_add_params *p);
 
 void q8_add_s8(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 
@@ -257,7 +268,12 @@ typedef struct q8_hard_swish_params {
     int32_t count;
     int is_sigmoid;
     int32_t input_zp, input_shift, three, multiplier, shift, output_zp;
+    uint8_t *scratch;       /**< kernel scratch lent by q8_run */
+    uint32_t scratch_bytes; /**< its size */
 } q8_hard_swish_params;
+
+/** Scratch bytes the rule lends a HARD_SWISH/HARD_SIGMOID: Q8_SCRATCH_HARD_SWISH over 256 elements, else 0. */
+uint32_t q8_hard_swish_scratch(const q8_hard_swish_params *p);
 
 void q8_hard_swish_s8(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
 
@@ -370,14 +386,20 @@ void q8_global_avg_pool_dispatch(const q8_requant *r, q8_shape in, const int8_t 
 /* ==== Layer 4 — the op table (q8_op_table.c): per op type {get, check, run}, the only place that
  * knows every op. q8_model_init calls get + check, q8_run calls get + run. ==== */
 
-/** Runs op (record validated at load, parameters from its get) on the buffers. */
-typedef void q8_run_fn(const q8_model *m, const q8_op *op, const q8_params *p, const q8_buffers *b);
+/**
+ * Runs op (record validated at load, parameters from its get) on the buffers; p is the caller's
+ * copy, into which run writes the scratch the kernel is lent.
+ */
+typedef void q8_run_fn(const q8_model *m, const q8_op *op, q8_params *p, const q8_buffers *b);
+/** Kernel scratch bytes the scratch rule gives the op (BLOB_FORMAT.md, "Kernel scratch"). */
+typedef uint32_t q8_scratch_fn(const q8_params *p);
 
 /** What the runtime does with one op type. */
 typedef struct q8_op_type {
     q8_get_fn *get;
     q8_check_fn *check;
     q8_run_fn *run;
+    q8_scratch_fn *scratch;
 } q8_op_type;
 
 /** The entry of op type `type` (a code q8_op_read accepted: Q8_OP_CONV…Q8_OP_GLOBAL_AVG_POOL). */

@@ -184,8 +184,9 @@ static q8_status check_values(const q8_model *m) {
     return Q8_OK;
 }
 
-/* Every op record: structure, then the op's own checks (its op table entry); then every tensor used. */
-static q8_status check_ops(const q8_model *m) {
+/* Every op record: structure, then the op's own checks (its op table entry); then every tensor
+ * used. Also adds up the scratch rule's figure, m->scratch_need. */
+static q8_status check_ops(q8_model *m) {
     uint32_t pos = 0, next_tensor = 0, i;
     const q8_value input = q8_value_get(m, 0), output = q8_value_get(m, m->op_count);
     if (input.zero_point != -128) return Q8_ERR_PARAM;
@@ -193,13 +194,18 @@ static q8_status check_ops(const q8_model *m) {
     for (i = 0; i < m->op_count; ++i) {
         q8_op op;
         q8_params p;
+        uint32_t scratch;
         q8_status s = q8_op_read(m, pos, i, &op);
         if (s != Q8_OK) return s;
         q8_op_type_of(op.type)->get(m, &op, &p);
         s = q8_op_type_of(op.type)->check(m, &op, &p, &next_tensor);
         if (s != Q8_OK) return s;
+        scratch = q8_op_type_of(op.type)->scratch(&p);
+        if (scratch > m->scratch_need) m->scratch_need = scratch;
         pos += op.record_size;
     }
+    /* The rule's figure for the whole model; the blob may give less (kernels then run without it). */
+    m->scratch_need = (m->scratch_need + Q8_ALIGNMENT - 1u) & ~(Q8_ALIGNMENT - 1u);
     if (pos != m->ops_size) return Q8_ERR_BAD_OP;
     if (next_tensor != m->tensor_count) return Q8_ERR_TENSOR;
     return Q8_OK;

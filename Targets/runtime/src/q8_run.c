@@ -14,6 +14,8 @@ q8_status q8_run(const q8_model *model, const int8_t *input, int8_t *output, uin
     if (arena_size < q8_arena_size(model)) return Q8_ERR_ARENA_TOO_SMALL;
     b.input = input;
     b.arena = arena;
+    b.scratch = arena + model->arena_bytes;
+    b.scratch_bytes = model->scratch_bytes;
     for (i = 0; i < model->op_count; ++i) {
         q8_op op;
         q8_params p;
