@@ -101,8 +101,9 @@ final class BlobValidationTests: XCTestCase {
         let blob = try writeBlob(model)
         let plan = planMemory(model)
         let input = [Int8](repeating: 3, count: model.input.shape.count)
-        XCTAssertEqual(statusName(runCInt8(blob: blob, input: input, arenaBytes: plan.arenaBytes - 1).0), "Q8_ERR_ARENA_TOO_SMALL")
-        XCTAssertEqual(statusName(runCInt8(blob: blob, input: input, arenaBytes: plan.arenaBytes).0), "Q8_OK")
+        let needed = plan.arenaBytes + plan.scratchBytes  // activations + kernel scratch
+        XCTAssertEqual(statusName(runCInt8(blob: blob, input: input, arenaBytes: needed - 1).0), "Q8_ERR_ARENA_TOO_SMALL")
+        XCTAssertEqual(statusName(runCInt8(blob: blob, input: input, arenaBytes: needed).0), "Q8_OK")
         var m = q8_model()
         XCTAssertEqual(q8_model_init(&m, nil, 100), Q8_ERR_NULL)
         XCTAssertEqual(q8_run(&m, nil, nil, nil, 0), Q8_ERR_NULL)
