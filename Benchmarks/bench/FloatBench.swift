@@ -9,10 +9,11 @@ import QuantCore
 /// `models/float_accuracy.json` (tolerance 0.05 points for CIFAR-10 / Fashion-MNIST, 0.3 for the
 /// ImageNet sample), then images/s on 1 and 2 threads for two models beside ONNX Runtime's float
 /// speed measured in the same run (`../shared/tools/ort_bench.py`, needs `pip install onnxruntime`).
-public func benchFloat() {
+/// `models` (names, `x.onnx` for the ONNX rows) restricts the top-1 rows and skips the speed part.
+public func benchFloat(models: [String] = []) {
     print("== float engine: top-1 on the full evaluation splits ==")
     let reference = floatReferenceAccuracy()
-    for model in floatBenchModels {
+    for model in floatBenchModels where models.isEmpty || models.contains(model.name) {
         do {
             let (graph, images, labels) = try floatBenchLoad(model)
             let engine = FloatEngine(graph: graph)
@@ -21,7 +22,7 @@ public func benchFloat() {
             let seconds = Date().timeIntervalSince(start)
             let correct = zip(logits, labels).filter { row, label in row.indices.max { row[$0] < row[$1] } == label }.count
             let top1 = 100 * Double(correct) / Double(labels.count)
-            let expected = reference[model.name] ?? model.readmeTop1
+            let expected = reference[model.name] ?? reference[String(model.name.dropLast(5))] ?? model.readmeTop1
             let verdict = expected.map { abs(top1 - $0) <= model.tolerance + 1e-9 ? "ok" : "MISMATCH" } ?? "no reference"
             let referenceText = expected.map { String(format: "%.2f%%", $0) } ?? "?"
             print(model.name.padding(toLength: 30, withPad: " ", startingAt: 0)
@@ -33,6 +34,7 @@ public func benchFloat() {
         }
     }
 
+    guard models.isEmpty else { return }
     print("== float engine speed vs ONNX Runtime (float, 1 thread) ==")
     for (name, onnx, images) in [("mobilenet_v3_small-cifar10", "mobilenet_v3_small-cifar10", 400),
                                  ("efficientnet_lite0-imagenet", "efficientnet_lite0-imagenet", 40)] {
@@ -102,15 +104,21 @@ private let floatBenchModels: [FloatBenchModel] = {
                                 eval: SharedData.path("datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"), tolerance: 0.05))
     rows.append(FloatBenchModel(name: "efficientnet_lite0-imagenet", weights: SharedData.path("models/efficientnet-lite0-57934424.pth"),
                                 eval: SharedData.path("datasets/imagenet-sample/val224"), tolerance: 0.3, readmeTop1: 88.44))
+    // The shared float ONNX exports, imported with their checkpoint's mean / std: within 0.02.
+    for m in benchModels where m.twin != nil {
+        rows.append(FloatBenchModel(name: m.name, weights: m.weights, eval: m.eval, tolerance: 0.02,
+                                    readmeTop1: m.name.hasPrefix("efficientnet_lite0") ? 88.44 : nil))
+    }
     return rows
 }()
 
 /// The model's graph and its evaluation images (for the ImageNet sample: rows with label % 10 != 0).
 private func floatBenchLoad(_ model: FloatBenchModel) throws -> (Graph, [UInt8], [Int]) {
-    let graph = try buildGraph(try loadCheckpoint(model.weights), name: model.name)
+    let graph = try benchModels.first { $0.name == model.name && $0.twin != nil }.map(benchGraph)
+        ?? buildGraph(try loadCheckpoint(model.weights), name: model.name)
     let input = graph.shape(0)
     var set = try loadImageSet(model.eval, options: ImageSetOptions(height: input.h, width: input.w, channels: input.c))
-    if model.name.hasSuffix("imagenet") {
+    if model.name.contains("imagenet") {
         set = set.subset(set.labels.indices.filter { set.labels[$0] % 10 != 0 })
     }
     return (graph, set.pixels, set.labels)

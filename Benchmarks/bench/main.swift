@@ -27,7 +27,7 @@ do {
     if what == "io" || what == "all" { benchCheckpointLoad(); benchJPEGDecode() }
     if what == "accuracy" || what == "all" { try benchAccuracy(models: models, method: method, percentile: percentile, biasCorrection: biasCorrection, rangeSearch: rangeSearch, calibLimit: calibLimit, evalLimit: evalLimit) }
     if what == "speed" || what == "all" { benchSpeed(models: models) }
-    if what == "float" { benchFloat() }
+    if what == "float" { benchFloat(models: models) }
     if what == "int" { benchIntKernels() }
 } catch {
     print("bench failed: \(error)")
