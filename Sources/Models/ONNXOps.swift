@@ -91,10 +91,7 @@ extension ONNXImporter {
         case "HardSwish":
             try onlyAttributes([])
             let x = try plainInput(0)
-            var out = x
-            out.pending = .hardSwish(1)
-            out.exclusive = true
-            set(0, .act(try materialize(out)))
+            set(0, .act(emit(.hardSwish, [x.value], try shape3(x.dims), dims: x.dims)))
         case "HardSigmoid": try importHardSigmoid()
         case "Add", "Sub", "Mul", "Div": try importArithmetic(node.opType)
         case "BatchNormalization": try importBatchNorm()
