@@ -22,7 +22,7 @@ let package = Package(
         .executable(name: "quantize", targets: ["quantize"]),
     ],
     targets: [
-        .target(name: "QuantCore", swiftSettings: debugOptimized),
+        .target(name: "QuantCore", exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "ModelIO", dependencies: ["QuantCore"], exclude: ["README.md"]),
         .target(name: "ImageIO", dependencies: ["QuantCore"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "Models", dependencies: ["QuantCore", "ModelIO"], exclude: ["README.md"], swiftSettings: debugOptimized),

@@ -9,8 +9,11 @@
 /// hostile, deeply nested (or cyclic) structure never recurses deeply or leaks.
 import QuantCore
 
-/// A value built by the pickle machine: only the kinds a state dict contains.
-indirect enum PickleValue {
+/// A value built by the pickle machine: only the kinds a state dict contains. Not `indirect`
+/// (arrays and the list/dict classes already box the recursion): with `indirect`, release builds
+/// (Swift 6.3, -O) over-released values when an error was thrown mid-pickle and crashed
+/// (found by the fuzz harness: torch-zip input 4417 and torch-legacy input 298 of seed 1).
+enum PickleValue {
     case none
     case bool(Bool)
     case int(Int)
@@ -112,7 +115,7 @@ struct TensorRef {
 func unpickle<T>(_ bytes: ByteView, at start: Int,
                  persistentLoad: @escaping (PickleValue) throws -> PickleValue,
                  read: (PickleValue) throws -> T) throws -> (value: T, end: Int) {
-    var machine = PickleMachine(bytes: bytes, position: start, persistentLoad: persistentLoad)
+    let machine = PickleMachine(bytes: bytes, position: start, persistentLoad: persistentLoad)
     defer { machine.release() }
     let value = try read(try machine.run())
     return (value, machine.position)
@@ -125,8 +128,10 @@ private struct Slot {
 }
 
 /// The machine state: the input, the stack, saved mark positions, the memo, and every list and dict
-/// created (so `release` can empty them).
-private struct PickleMachine {
+/// created (so `release` can empty them). A class: as a struct, release builds (Swift 6.3, -O)
+/// over-released its contents when destroying it after a thrown error, and crashed (found by the
+/// fuzz harness, torch-zip reader, seed 1, inputs 0…4417 in sequence).
+private final class PickleMachine {
     /// Deepest tuple nesting accepted; state dicts nest three deep at most.
     static let maxDepth = 100
 
@@ -155,28 +160,28 @@ private struct PickleMachine {
 
     // MARK: reading operands
 
-    mutating func readU8() throws -> UInt8 {
+    func readU8() throws -> UInt8 {
         let v = try bytes.u8(position, "pickle operand"); position += 1; return v
     }
-    mutating func readU16() throws -> UInt16 {
+    func readU16() throws -> UInt16 {
         let v = try bytes.u16(position, "pickle operand"); position += 2; return v
     }
-    mutating func readU32() throws -> UInt32 {
+    func readU32() throws -> UInt32 {
         let v = try bytes.u32(position, "pickle operand"); position += 4; return v
     }
-    mutating func readU64() throws -> UInt64 {
+    func readU64() throws -> UInt64 {
         let v = try bytes.u64(position, "pickle operand"); position += 8; return v
     }
-    mutating func readBytes(_ count: Int) throws -> UnsafeRawBufferPointer {
+    func readBytes(_ count: Int) throws -> UnsafeRawBufferPointer {
         let v = try bytes.slice(position, count, "pickle operand"); position += count; return v
     }
-    mutating func readString(_ count: Int) throws -> String {
+    func readString(_ count: Int) throws -> String {
         let raw = try readBytes(count)
         guard let text = String(validating: raw, as: UTF8.self) else { throw fail("string is not valid UTF-8") }
         return text
     }
     /// A newline-terminated ASCII line (GLOBAL's operands).
-    mutating func readLine() throws -> String {
+    func readLine() throws -> String {
         var end = position
         while try bytes.u8(end, "pickle text operand") != 0x0a { end += 1 }
         let text = try readString(end - position)
@@ -184,7 +189,7 @@ private struct PickleMachine {
         return text
     }
     /// An n-byte little-endian two's-complement integer (LONG1/LONG4).
-    mutating func readLong(_ count: Int) throws -> PickleValue {
+    func readLong(_ count: Int) throws -> PickleValue {
         let raw = try readBytes(count)
         if count == 0 { return .int(0) }
         if count > 8 { return .bigInt(Array(raw)) }
@@ -195,7 +200,7 @@ private struct PickleMachine {
     }
 
     /// Empties every list and dict, so no container keeps another alive, then drops the stack and memo.
-    mutating func release() {
+    func release() {
         for list in lists { list.items = [] }
         for dict in dicts { dict.removeAll() }
         stack = []
@@ -204,14 +209,14 @@ private struct PickleMachine {
 
     // MARK: stack
 
-    mutating func push(_ value: PickleValue, depth: Int = 1) { stack.append(Slot(value: value, depth: depth)) }
+    func push(_ value: PickleValue, depth: Int = 1) { stack.append(Slot(value: value, depth: depth)) }
 
-    mutating func popSlot() throws -> Slot {
+    func popSlot() throws -> Slot {
         guard stack.count > (marks.last ?? 0), let slot = stack.popLast() else { throw fail("stack underflow") }
         return slot
     }
 
-    mutating func pop() throws -> PickleValue { try popSlot().value }
+    func pop() throws -> PickleValue { try popSlot().value }
 
     func topSlot() throws -> Slot {
         guard let slot = stack.last else { throw fail("stack underflow") }
@@ -221,7 +226,7 @@ private struct PickleMachine {
     func top() throws -> PickleValue { try topSlot().value }
 
     /// Pops everything above the most recent MARK, and the mark.
-    mutating func popToMark() throws -> [Slot] {
+    func popToMark() throws -> [Slot] {
         guard let mark = marks.popLast() else { throw fail("no MARK on the stack") }
         let items = Array(stack[mark...])
         stack.removeSubrange(mark...)
@@ -229,33 +234,33 @@ private struct PickleMachine {
     }
 
     /// Pushes a tuple of `items`, refusing nesting deeper than `maxDepth`.
-    mutating func pushTuple(_ items: [Slot]) throws {
+    func pushTuple(_ items: [Slot]) throws {
         let depth = 1 + (items.map(\.depth).max() ?? 0)
         guard depth <= Self.maxDepth else { throw fail("tuples nested more than \(Self.maxDepth) deep") }
         push(.tuple(items.map(\.value)), depth: depth)
     }
 
-    mutating func newList(_ items: [PickleValue]) -> PickleValue {
+    func newList(_ items: [PickleValue]) -> PickleValue {
         let list = PickleList()
         list.items = items
         lists.append(list)
         return .list(list)
     }
 
-    mutating func newDict() -> PickleValue {
+    func newDict() -> PickleValue {
         let dict = PickleDict()
         dicts.append(dict)
         return .dict(dict)
     }
 
-    mutating func memoGet(_ index: Int) throws -> Slot {
+    func memoGet(_ index: Int) throws -> Slot {
         guard let slot = memo[index] else { throw fail("memo entry \(index) was never stored") }
         return slot
     }
 
     // MARK: execution
 
-    mutating func run() throws -> PickleValue {
+    func run() throws -> PickleValue {
         while true {
             opcodeOffset = position
             let op = try bytes.u8(position, "pickle opcode (the pickle ends without STOP)")
@@ -400,7 +405,7 @@ private struct PickleMachine {
     }
 
     /// "Calls" an allowed global by building the value it stands for.
-    mutating func call(_ callable: PickleValue, _ args: PickleValue) throws -> PickleValue {
+    func call(_ callable: PickleValue, _ args: PickleValue) throws -> PickleValue {
         guard case .global(let global) = callable else { throw fail("REDUCE of something that is not a global") }
         guard case .tuple(let a) = args else { throw fail("REDUCE arguments are not a tuple") }
         switch global {
