@@ -1,5 +1,8 @@
+import QuantCore
+
 /// Constants of the blob format, version 1. The normative description is `Docs/BLOB_FORMAT.md`;
-/// the C twin of these numbers is `Targets/runtime/src/q8_format.h`.
+/// the C twin of these numbers is `Targets/runtime/src/q8_format.h`. The limits on the
+/// model itself are `ModelLimits` (QuantCore).
 enum BlobFormat {
     /// The ASCII bytes `Q8MB`.
     static let magic: [UInt8] = [0x51, 0x38, 0x4D, 0x42]
@@ -16,17 +19,9 @@ enum BlobFormat {
     /// Tensor index that stands for "no tensor".
     static let noTensor: UInt32 = 0xFFFF_FFFF
     /// Largest total size, arena size and element count (2^31 − 1).
-    static let maxSize = Int(Int32.max)
+    static let maxSize = ModelLimits.maxSize
     /// Largest height, width or channel count.
-    static let maxDimension = 65535
-    /// Largest kernel size and stride of a window.
-    static let maxWindow = 255
-    /// Largest `left_shift` of ADD and `input_shift` of hard-swish (255 · 2^23 fits int32).
-    static let maxInputShift: Int32 = 23
-    /// Largest `three` of hard-swish (255 · 2 · three fits int32).
-    static let maxThree: Int32 = 4_210_752
-    /// Largest H·W of a global average pool (255 · H·W fits int32).
-    static let maxPoolArea = 8_421_504
+    static let maxDimension = ModelLimits.maxDimension
     /// The kernel scratch rule (`kernelScratchBytes`): a non-1×1 groups-1 CONV with ≤ 256 taps and
     /// ≤ 64 kernel rows, a depthwise CONV with ≥ 4 channels and ≤ 49 taps, an ADD and a hard-swish
     /// of more than 256 elements.
@@ -84,5 +79,22 @@ enum BlobTensorKind: UInt32 {
         case .shift: return "shift"
         case .padValues: return "pad values"
         }
+    }
+}
+
+/// The op type code of `op`.
+func blobOpType(_ op: QOp) -> BlobOpType {
+    switch op {
+    case .conv: return .conv
+    case .add: return .add
+    case .mul: return .mul
+    case .hardSwish(let h): return h.isSigmoid ? .hardSigmoid : .hardSwish
+    case .requantize: return .requantize
+    case .concat: return .concat
+    case .split: return .split
+    case .shuffle: return .shuffle
+    case .maxPool: return .maxPool
+    case .avgPool: return .avgPool
+    case .globalAvgPool: return .globalAvgPool
     }
 }

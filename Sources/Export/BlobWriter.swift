@@ -5,7 +5,13 @@ import QuantCore
 /// rule of the format (shapes, parameter ranges, the accumulator bound) or is too large for it.
 public func writeBlob(_ model: QModel) throws -> [UInt8] {
     let file = "model '\(model.name)'"
-    try checkModel(model, file: file)
+    try validateModel(model, file: file)
+    return try encodeBlob(model, file: file)
+}
+
+/// The bytes of `model` without validating it first (tests use it to hand the C loader models
+/// the validator refuses); throws only when the blob would exceed the format's sizes.
+func encodeBlob(_ model: QModel, file: String) throws -> [UInt8] {
     let layout = BlobLayout(model)
     let plan = planMemory(model)
     if layout.totalSize > BlobFormat.maxSize {

@@ -23,16 +23,38 @@ public final class IntEngine: @unchecked Sendable {
     private var workerSpaces: [Workspace] = []
     private let lock = NSLock()
 
-    /// Prepares `model` (checks it, packs weights, builds tables, plans buffers).
+    /// Prepares `model` (checks it with `validateModel`, the one validator the blob writer and
+    /// reader and the C loader agree with; packs weights, builds tables, plans buffers).
     /// Throws a `ToolkitError` naming the op when the model is malformed.
-    public init(model: QModel, useReference: Bool = false) throws {
-        try checkModel(model)
+    public convenience init(model: QModel, useReference: Bool = false) throws {
+        try validateModel(model, file: "model '\(model.name)'")
+        self.init(checked: model, useReference: useReference,
+                  kernels: model.nodes.map { makeKernel($0, model: model, useReference: useReference) })
+    }
+
+    private init(checked model: QModel, useReference: Bool, kernels: [any NodeKernel]) {
         self.model = model
         self.useReference = useReference
-        kernels = model.nodes.map { makeKernel($0, model: model, useReference: useReference) }
+        self.kernels = kernels
         plan = BufferPlan(model: model)
         scratchBytes = kernels.map(\.scratchBytes).max() ?? 0
         maxInputs = model.nodes.map(\.inputs.count).max() ?? 1
+    }
+
+    /// An engine for `model`, which must differ from this engine's model only in the nodes
+    /// `changed` (same nodes otherwise, same value shapes): only those are checked again and get
+    /// new kernels; the others keep theirs (the calibration refinements change a few nodes at a
+    /// time). Throws like `init` when a changed node is malformed or a shape differs.
+    public func updated(_ model: QModel, changed: [Int]) throws -> IntEngine {
+        guard model.nodes.count == self.model.nodes.count,
+              (0...model.nodes.count).allSatisfy({ model.info($0).shape == self.model.info($0).shape }),
+              model.nodes.indices.allSatisfy({ model.nodes[$0].inputs == self.model.nodes[$0].inputs }) else {
+            throw ToolkitError("model '\(model.name)'", "differs from the engine's model in more than the changed ops")
+        }
+        try validateNodes(model, changed, file: "model '\(model.name)'")
+        var kernels = self.kernels
+        for i in changed { kernels[i] = makeKernel(model.nodes[i], model: model, useReference: useReference) }
+        return IntEngine(checked: model, useReference: useReference, kernels: kernels)
     }
 
     /// Raw uint8 HWC pixels → int8 input (q = pixel − 128) → int8 logits.
@@ -59,24 +81,63 @@ public final class IntEngine: @unchecked Sendable {
     }
 
     /// Runs with every value kept in its own array (`values[v]`: 0 = input, i + 1 = output of
-    /// node i) instead of reused buffers. Nodes before `first` are not run: their values must
-    /// already be in `values`, e.g. from a run of a model that differs from this one only from node
-    /// `first` on (the calibration range search re-runs just the changed tail); with `first` = 0,
-    /// `values` needs only the input. May be called from several threads at once.
-    public func runKeepingValues(_ values: inout [[Int8]], fromNode first: Int = 0) {
-        precondition(values.count > first && values.prefix(first + 1).enumerated().allSatisfy { $0.element.count == model.info($0.offset).shape.count },
-                     "runKeepingValues: the values before node \(first) are missing or of the wrong size")
+    /// node i) instead of reused buffers. Only nodes `first..<end` run (`end` nil: to the last
+    /// node); the values they read from before `first` must already be in `values`, e.g. from a
+    /// run of a model that differs from this one only from node `first` on (the calibration range
+    /// search re-runs just the changed tail); values nothing reads may be left empty. May be
+    /// called from several threads at once.
+    public func runKeepingValues(_ values: inout [[Int8]], fromNode first: Int = 0, toNode end: Int? = nil) {
+        let end = end ?? model.nodes.count
         if values.count < model.nodes.count + 1 { values += Array(repeating: [], count: model.nodes.count + 1 - values.count) }
+        precondition(first >= 0 && first <= end && end <= model.nodes.count && (first..<end).allSatisfy { i in
+            model.nodes[i].inputs.allSatisfy { $0 > first || values[$0].count == model.info($0).shape.count }
+        }, "runKeepingValues: a value read by nodes \(first)..<\(end) is missing or of the wrong size")
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(scratchBytes, 1), alignment: 64)
         let inputList = UnsafeMutablePointer<UnsafePointer<Int8>>.allocate(capacity: maxInputs)
         defer { scratch.deallocate(); inputList.deallocate() }
-        for i in first..<model.nodes.count {
+        for i in first..<end {
             let node = model.nodes[i]
             var out = [Int8](repeating: 0, count: node.output.shape.count)
             withInputs(node.inputs[...], values, inputList) {
                 out.withUnsafeMutableBufferPointer { kernels[i].run(inputList, $0.baseAddress!, scratch) }
             }
             values[i + 1] = out
+        }
+    }
+
+    /// Where `runKept` keeps every value of one image in one flat buffer: value v (0 = input,
+    /// i + 1 = output of node i) at `offsets[v]`, 64-byte aligned with 64 bytes of slack after it;
+    /// `bytes` in all.
+    public struct KeptLayout: Sendable {
+        public let offsets: [Int]
+        public let bytes: Int
+    }
+
+    /// The `KeptLayout` of this engine's model.
+    public var keptLayout: KeptLayout {
+        var offsets: [Int] = [], end = 0
+        for v in 0...model.nodes.count {
+            offsets.append(end)
+            end += (model.info(v).shape.count + 64 + 63) / 64 * 64
+        }
+        return KeptLayout(offsets: offsets, bytes: end)
+    }
+
+    /// Runs nodes `first..<end` (`end` nil: to the last node) on one image whose values are all
+    /// kept in `buffer` (64-byte aligned, `keptLayout.bytes` long): each node reads its inputs and
+    /// writes its output there. The values read from before `first` must be in place, e.g. from a
+    /// run of a model that differs from this one only from node `first` on. Allocates only
+    /// scratch; may be called from several threads at once on different buffers.
+    public func runKept(_ buffer: UnsafeMutablePointer<Int8>, layout: KeptLayout, fromNode first: Int = 0, toNode end: Int? = nil) {
+        let end = end ?? model.nodes.count
+        precondition(layout.offsets.count == model.nodes.count + 1 && first >= 0 && first <= end && end <= model.nodes.count,
+                     "runKept: nodes \(first)..<\(end) or the layout do not fit the model")
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(scratchBytes, 1), alignment: 64)
+        let inputList = UnsafeMutablePointer<UnsafePointer<Int8>>.allocate(capacity: maxInputs)
+        defer { scratch.deallocate(); inputList.deallocate() }
+        for i in first..<end {
+            for (j, v) in model.nodes[i].inputs.enumerated() { inputList[j] = UnsafePointer(buffer + layout.offsets[v]) }
+            kernels[i].run(inputList, buffer + layout.offsets[i + 1], scratch)
         }
     }
 

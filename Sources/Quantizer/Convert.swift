@@ -35,7 +35,7 @@ public let inputQuantization = (scale: 1.0 / 255.0, zeroPoint: Int32(-128))
 /// - Weights: symmetric int8 per output channel; bias int32 at `s_in · s_w[c]`.
 /// - Activations: asymmetric int8 per tensor from `ranges`; values that must share a grid (concat,
 ///   split, shuffle, max pool inputs and outputs) get the union of their ranges.
-/// - Every accumulator's worst case is checked to fit int32.
+/// - Every accumulator's worst case is checked to fit int32 (the bound `validateModel` applies).
 public func quantize(_ graph: Graph, ranges: [Int: (min: Float, max: Float)], options: QuantizerOptions = .init()) throws -> QModel {
     let params = try activationParams(graph, ranges: ranges)
     let nodes = try graph.nodes.indices.map { try convertNode(graph, $0, params: params, options: options) }
@@ -99,22 +99,23 @@ func convertNode(_ graph: Graph, _ i: Int, params: [(scale: Double, zeroPoint: I
 }
 
 /// `model` (converted from `graph`) after the calibrated `ranges` changed: only the nodes whose
-/// input or output grid moved are converted again. Also returns the first such node (nil when
-/// nothing moved), since the int8 values before it are unchanged.
+/// input or output grid moved are converted again. Also returns those nodes in graph order
+/// (empty when nothing moved): the int8 values before the first of them are unchanged, and an
+/// `IntEngine` needs new kernels for them only.
 public func reconvert(_ model: QModel, graph: Graph, ranges: [Int: (min: Float, max: Float)],
-                       options: QuantizerOptions) throws -> (model: QModel, firstChanged: Int?) {
+                       options: QuantizerOptions) throws -> (model: QModel, changed: [Int]) {
     let params = try activationParams(graph, ranges: ranges)
     let moved = params.indices.map { v in
         let old = model.info(v)
         return old.scale != params[v].scale || old.zeroPoint != params[v].zeroPoint
     }
     var result = model
-    var first: Int?
+    var changed: [Int] = []
     for (i, node) in graph.nodes.enumerated() where moved[i + 1] || node.inputs.contains(where: { moved[$0] }) {
         result.nodes[i] = try convertNode(graph, i, params: params, options: options)
-        first = first ?? i
+        changed.append(i)
     }
-    return (result, first)
+    return (result, changed)
 }
 
 /// Converts node `i` of `graph` (a convolution or linear layer) again with `options`, keeping
@@ -189,7 +190,6 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
         // almost nothing gets a coarser weight step rather than an overflowing bias.
         let biasNeed = abs(Double(conv.bias?[o] ?? 0)) / (input.scale * Double(1 << 29))
         let sw = max(maxAbs / 127, biasNeed, 1e-12)
-        var absSum = 0
         var meanShift = 0.0  // Σ ŵ · E[x̂] − w · E[x] for this output channel
         let group = o / (conv.outChannels / conv.groups)
         // PyTorch [o][ci][kh][kw] → OHWI [o][kh][kw][ci]
@@ -199,7 +199,6 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
                     let w = Double(conv.weight[((o * cinG + ci) * k + ky) * k + kx])
                     let q = Int8(max(-127, min(127, (w / sw).rounded())))
                     weights[((o * k + ky) * k + kx) * cinG + ci] = q
-                    absSum += abs(Int(q))
                     if let mean = inputMean {
                         let i = group * cinG + ci
                         meanShift += coverY[ky] * coverX[kx] * (Double(q) * sw * Double(mean.int8[i]) - w * Double(mean.float[i]))
@@ -213,11 +212,6 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
             throw ToolkitError(name, "bias of output channel \(o) does not fit int32 at scale \(accScale)")
         }
         bias[o] = Int32(b.rounded())
-        // Worst case |Σ (q_in − zp_in) · q_w| with |q_in − zp_in| ≤ 255, plus the bias.
-        let bound = 255 * absSum + abs(Int(bias[o]))
-        guard bound <= Int(Int32.max) else {
-            throw ToolkitError(name, "accumulator bound \(bound) of output channel \(o) exceeds int32 (\(perOut) terms)")
-        }
         let m = QuantizedMultiplier(accScale / output.scale)
         mult[o] = m.multiplier
         shift[o] = m.shift
@@ -229,11 +223,16 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
             return Int8(max(-128, min(127, q)))
         }
     }
-    return QConv(inChannels: conv.inChannels, outChannels: conv.outChannels, kernelH: k, kernelW: k,
-                 strideH: conv.stride, strideW: conv.stride, padTop: gy.padBefore, padLeft: gx.padBefore,
-                 groups: conv.groups, weights: weights, bias: bias, multiplier: mult, shift: shift,
-                 inputZeroPoint: input.zeroPoint, outputZeroPoint: output.zeroPoint, actMin: lo, actMax: hi,
-                 padValue: padValue)
+    let q = QConv(inChannels: conv.inChannels, outChannels: conv.outChannels, kernelH: k, kernelW: k,
+                  strideH: conv.stride, strideW: conv.stride, padTop: gy.padBefore, padLeft: gx.padBefore,
+                  groups: conv.groups, weights: weights, bias: bias, multiplier: mult, shift: shift,
+                  inputZeroPoint: input.zeroPoint, outputZeroPoint: output.zeroPoint, actMin: lo, actMax: hi,
+                  padValue: padValue)
+    // The bound every model is validated against (`accumulatorOverflowChannel`, QuantCore).
+    if let o = accumulatorOverflowChannel(q) {
+        throw ToolkitError(name, "the int32 accumulator of output channel \(o) can overflow (|bias| + max|q − zp|·Σ|w| over \(perOut) terms exceeds 2^31 − 1)")
+    }
+    return q
 }
 
 /// For each kernel row (or column) offset, the share of output positions whose input index

@@ -21,6 +21,7 @@ public func calibrate(_ folded: Graph, images: ImageSet, method: CalibrationMeth
                     means.add(value: v, buf)
                 }
             }
+            means.images += 1
             line.advance()
         }
         return (session, means)

@@ -1,10 +1,8 @@
-import Foundation
 import QuantCore
 import Models
-import IntEngine
-import ImageIO
 
-/// Per-channel sums of every value over images (for bias correction).
+/// Per-channel sums of every value over images (for bias correction): each image adds its
+/// per-channel mean; the caller counts the images in `images`.
 struct ChannelMeans {
     var sums: [[Double]]
     var images = 0
@@ -26,7 +24,6 @@ struct ChannelMeans {
         sums[v].withUnsafeMutableBufferPointer { s in
             for i in 0..<count { s[i % c] += element(i) * weight }
         }
-        if v == 0 { images += 1 }
     }
 
     mutating func merge(_ other: ChannelMeans) {
@@ -39,22 +36,5 @@ struct ChannelMeans {
         for v in sums.indices { out[v] = sums[v].map { Float($0 / Double(max(images, 1))) } }
         return out
     }
-}
-
-/// Per-channel means of every value of the int8 model on `images`, dequantized (for bias correction).
-func int8Means(_ folded: Graph, _ model: QModel, images: ImageSet, threads: Int) throws -> [Int: [Float]] {
-    let engines = try (0..<workerCount(images.count, threads: threads)).map { _ in try IntEngine(model: model) }
-    let grids = [model.input] + model.nodes.map(\.output)
-    let parts = parallelSlices(count: images.count, threads: threads) { w, range in
-        var means = ChannelMeans(folded)
-        for i in range {
-            let input = images.image(i).map { Int8(truncatingIfNeeded: Int($0) - 128) }
-            _ = engines[w].run(input: input) { v, q in means.add(value: v, q, grid: grids[v]) }
-        }
-        return means
-    }
-    var merged = parts[0]
-    for p in parts.dropFirst() { merged.merge(p) }
-    return merged.means()
 }
 

@@ -38,8 +38,8 @@ final class ExecutorTests: XCTestCase {
             return QRequantize.make(inputScale: 0.05, inputZeroPoint: zps[v], outputScale: 0.045, outputZeroPoint: z, count: count,
                                     actMin: relu ? z : -128, actMax: 127)
         }
-        func residual(_ a: Int, _ b: Int) -> Int {
-            let z = zp()
+        func residual(_ a: Int, _ b: Int, zeroPoint: Int32? = nil) -> Int {
+            let z = zeroPoint ?? zp()
             let p = QAdd.make(input1Scale: 0.05, input1ZeroPoint: zps[a], input2Scale: 0.03, input2ZeroPoint: zps[b],
                               outputScale: 0.07, outputZeroPoint: z, actMin: -128, actMax: 127)
             return add("add", .add(p), [a, b], shapes[a], z)
@@ -57,9 +57,7 @@ final class ExecutorTests: XCTestCase {
         let pw = conv("pw", se, outC: 16, k: 1, stride: 1, groups: 2, padding: .symmetric)
         let left = add("split.left", .split(start: 0, count: 8), [pw], Shape3(4, 4, 8), zps[pw])
         let right = add("split.right", .split(start: 8, count: 8), [pw], Shape3(4, 4, 8), zps[pw])
-        let sum = residual(left, se)
-        zps[right] = zps[sum]   // concat inputs share a grid
-        nodes[right - 1].output.zeroPoint = zps[sum]
+        let sum = residual(left, se, zeroPoint: zps[right])  // concat inputs share a grid
         let cat = add("concat", .concat, [sum, right], Shape3(4, 4, 16), zps[sum])
         let shuffled = add("shuffle", .shuffle(groups: 2), [cat], Shape3(4, 4, 16), zps[cat])
         let maxPooled = add("maxpool", .maxPool(QPool(kernel: 3, stride: 2, padTop: 1, padLeft: 1, requant: requant(shuffled, count: 1, relu: false))),
@@ -71,7 +69,7 @@ final class ExecutorTests: XCTestCase {
         let sum2 = residual(relu, avgPooled)
         let dw5 = conv("dw5", sum2, outC: 16, k: 5, stride: 2, groups: 16, padding: .symmetric)
         _ = dw5
-        let pooled2 = { let r = requant(sum2, count: 4, relu: false); return add("gap2", .globalAvgPool(r), [sum2], Shape3(1, 1, 16), r.outputZeroPoint) }()
+        let pooled2 = { var r = requant(sum2, count: 4, relu: false); r.outputZeroPoint = zps[dw5]; return add("gap2", .globalAvgPool(r), [sum2], Shape3(1, 1, 16), r.outputZeroPoint) }()
         let both = add("concat2", .concat, [pooled2, dw5], Shape3(1, 1, 32), zps[pooled2])
         _ = conv("classifier", both, outC: 10, k: 1, stride: 1, groups: 1, padding: .symmetric)
         return QModel(name: "every op", input: QTensorInfo(shape: shapes[0], zeroPoint: -128, scale: 1.0 / 255), nodes: nodes, numClasses: 10)
@@ -159,6 +157,41 @@ final class ExecutorTests: XCTestCase {
         }
     }
 
+    /// An engine updated with only the changed node re-packed runs like a fresh engine of the
+    /// changed model, and the flat kept-values run gives the reference values; a malformed
+    /// changed node, or a change the list does not name, is refused.
+    func testUpdatedEngineAndKeptBuffer() throws {
+        let model = Self.makeModel()
+        let engine = try IntEngine(model: model)
+        var changed = model
+        let k = try XCTUnwrap(model.nodes.firstIndex { $0.name == "pw" })
+        guard case .conv(var conv) = changed.nodes[k].op else { return XCTFail("pw is not a convolution") }
+        conv.bias = conv.bias.map { $0 - 300 }
+        changed.nodes[k].op = .conv(conv)
+        let updated = try engine.updated(changed, changed: [k])
+        let layout = updated.keptLayout
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: layout.bytes, alignment: 64).bindMemory(to: Int8.self, capacity: layout.bytes)
+        defer { buffer.deallocate() }
+        var rng = TestRandom(seed: 12)
+        for _ in 0..<5 {
+            let input = (0..<model.input.shape.count).map { _ in Int8.random(in: -128...127, using: &rng) }
+            let want = Self.referenceValues(changed, input)
+            XCTAssertEqual(updated.run(input: input), want.last!)
+            XCTAssertNotEqual(Self.referenceValues(model, input)[k + 1], want[k + 1])  // the change matters
+            input.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: input.count) }
+            updated.runKept(buffer, layout: layout)
+            for v in 0...model.nodes.count {
+                XCTAssertEqual(Array(UnsafeBufferPointer(start: buffer + layout.offsets[v], count: model.info(v).shape.count)), want[v], "value \(v)")
+            }
+        }
+        var bad = changed
+        if case .conv(var p) = bad.nodes[k].op { p.multiplier[0] = -1; bad.nodes[k].op = .conv(p) }
+        XCTAssertThrowsError(try engine.updated(bad, changed: [k]))
+        var moved = model
+        moved.nodes[k].inputs = [0]
+        XCTAssertThrowsError(try engine.updated(moved, changed: []))
+    }
+
     func testPixelsAndBatchesGiveTheSameLogits() throws {
         let model = Self.makeModel()
         let engine = try IntEngine(model: model)
@@ -216,8 +249,9 @@ final class ExecutorTests: XCTestCase {
         refuses({ if case .conv(var p) = $0.nodes[0].op { p.multiplier[2] = -5; $0.nodes[0].op = .conv(p) } }, "negative")
         refuses({ if case .conv(var p) = $0.nodes[0].op { p.padValue = [1]; $0.nodes[0].op = .conv(p) } }, "pad values")
         refuses({ $0.nodes[4].output.shape = Shape3(2, 2, 2) }, "op 4")
-        refuses({ $0.nodes[9].op = .split(start: 10, count: 8) }, "split")
+        refuses({ $0.nodes[9].op = .split(start: 10, count: 8) }, "channels [10, 18)")
         refuses({ $0.nodes[13].op = .shuffle(groups: 3) }, "groups")
-        refuses({ $0.nodes[1].op = .hardSwish(QHardSwish(isSigmoid: false, inputZeroPoint: 0, inputShift: 25, three: 1, multiplier: 1 << 30, shift: 0, outputZeroPoint: 0)) }, "input shift")
+        refuses({ $0.nodes[1].op = .hardSwish(QHardSwish(isSigmoid: false, inputZeroPoint: $0.nodes[0].output.zeroPoint, inputShift: 25, three: 1,
+                                                         multiplier: 1 << 30, shift: 0, outputZeroPoint: $0.nodes[1].output.zeroPoint)) }, "input shift")
     }
 }

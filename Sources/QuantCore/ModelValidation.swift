@@ -1,18 +1,38 @@
-import QuantCore
+import Foundation
 
-/// Checks that `model` satisfies every rule of Docs/BLOB_FORMAT.md that concerns the model itself
-/// (value shapes, op inputs, op parameters, the accumulator bound). The writer refuses a model
-/// that breaks one, and the reader applies the same rules to what it decoded, mirroring the
-/// checks of the C loader (`q8_model_init`), so the two accept exactly the same models.
-func checkModel(_ model: QModel, file: String) throws {
+/// The limits every quantized model obeys, stated once (Docs/BLOB_FORMAT.md, "Validation"; the
+/// arithmetic behind them: Docs/ARITHMETIC.md). `validateModel` enforces them for the IntEngine,
+/// the blob writer and reader and the Quantizer; the C loader (`q8_model_init`) enforces the
+/// same numbers.
+public enum ModelLimits {
+    /// Largest element count of a value, total blob size and arena size (2^31 − 1).
+    public static let maxSize = Int(Int32.max)
+    /// Largest height, width or channel count of a value.
+    public static let maxDimension = 65535
+    /// Largest kernel size and stride of a window.
+    public static let maxWindow = 255
+    /// Largest `left_shift` of ADD and `input_shift` of hard-swish (255 · 2^23 fits int32).
+    public static let maxInputShift: Int32 = 23
+    /// Largest `three` of hard-swish (255 · 2 · three fits int32).
+    public static let maxThree: Int32 = 4_210_752
+    /// Largest H·W of a global average pool (255 · H·W fits int32).
+    public static let maxPoolArea = 8_421_504
+}
+
+/// Checks that `model` satisfies every rule a quantized model must (value shapes, op inputs, op
+/// parameters against `ModelLimits`, zero points that agree with the values they describe, the
+/// int32 accumulator bound of every convolution). The one validator: the IntEngine refuses to
+/// run, the blob writer to write and the blob reader to return a model that breaks one, with a
+/// `ToolkitError` naming `file` and the op, its message starting with the `BlobProblem` kind.
+public func validateModel(_ model: QModel, file: String) throws {
     guard !model.nodes.isEmpty else { throw BlobProblem.header.error(file, "the model has no ops") }
     for v in 0...model.nodes.count {
         let info = model.info(v)
         let s = info.shape
-        for (name, d) in [("height", s.h), ("width", s.w), ("channels", s.c)] where d < 1 || d > BlobFormat.maxDimension {
-            throw BlobProblem.shape.error(file, "value \(v) has \(name) \(d) (must be 1…\(BlobFormat.maxDimension))")
+        for (name, d) in [("height", s.h), ("width", s.w), ("channels", s.c)] where d < 1 || d > ModelLimits.maxDimension {
+            throw BlobProblem.shape.error(file, "value \(v) has \(name) \(d) (must be 1…\(ModelLimits.maxDimension))")
         }
-        if s.count > BlobFormat.maxSize {
+        if s.count > ModelLimits.maxSize {
             throw BlobProblem.shape.error(file, "value \(v) (\(s)) has more than 2^31 − 1 elements")
         }
         if !isInt8(info.zeroPoint) {
@@ -26,13 +46,17 @@ func checkModel(_ model: QModel, file: String) throws {
     if model.numClasses != output.count {
         throw BlobProblem.shape.error(file, "numClasses is \(model.numClasses) but the output value is \(output)")
     }
-    for (i, node) in model.nodes.enumerated() {
-        try checkNode(node, index: i, model: model, file: file)
-    }
+    try validateNodes(model, model.nodes.indices, file: file)
+}
+
+/// The rules for the ops `indices` of a model whose values `validateModel` accepted (for an
+/// engine that re-packs only the ops a refinement changed).
+public func validateNodes(_ model: QModel, _ indices: some Sequence<Int>, file: String) throws {
+    for i in indices { try checkNode(model.nodes[i], index: i, model: model, file: file) }
 }
 
 /// Whether `v` is a valid int8 (zero point or clamp bound).
-func isInt8(_ v: Int32) -> Bool { v >= -128 && v <= 127 }
+public func isInt8(_ v: Int32) -> Bool { v >= -128 && v <= 127 }
 
 /// The rules for op `index` (see `checkModel`).
 private func checkNode(_ node: QNode, index: Int, model: QModel, file: String) throws {
@@ -42,9 +66,8 @@ private func checkNode(_ node: QNode, index: Int, model: QModel, file: String) t
     func paramError(_ s: String) -> ToolkitError { BlobProblem.parameter.error(file, "\(label): \(s)") }
     func tensorError(_ s: String) -> ToolkitError { BlobProblem.tensor.error(file, "\(label): \(s)") }
 
-    let type = blobOpType(node.op)
-    if let n = type.inputCount, node.inputs.count != n {
-        throw opError("has \(node.inputs.count) inputs, \(type) takes \(n)")
+    if let n = node.op.inputCount, node.inputs.count != n {
+        throw opError("has \(node.inputs.count) inputs, \(node.op.name) takes \(n)")
     }
     if node.inputs.isEmpty { throw opError("has no inputs") }
     for v in node.inputs where v < 0 || v > index {
@@ -80,8 +103,8 @@ private func checkNode(_ node: QNode, index: Int, model: QModel, file: String) t
     }
     func window(kernel: (Int, Int), stride: (Int, Int), pad: (Int, Int)) throws {
         for (name, k, s, p) in [("height", kernel.0, stride.0, pad.0), ("width", kernel.1, stride.1, pad.1)] {
-            if k < 1 || k > BlobFormat.maxWindow { throw paramError("kernel \(name) \(k) is outside 1…\(BlobFormat.maxWindow)") }
-            if s < 1 || s > BlobFormat.maxWindow { throw paramError("stride \(name) \(s) is outside 1…\(BlobFormat.maxWindow)") }
+            if k < 1 || k > ModelLimits.maxWindow { throw paramError("kernel \(name) \(k) is outside 1…\(ModelLimits.maxWindow)") }
+            if s < 1 || s > ModelLimits.maxWindow { throw paramError("stride \(name) \(s) is outside 1…\(ModelLimits.maxWindow)") }
             if p < 0 || p >= k { throw paramError("padding \(p) along the \(name) is outside 0…\(k - 1)") }
         }
         if !windowFits(input: inp.shape.h, output: out.shape.h, stride: stride.0, pad: pad.0)
@@ -116,7 +139,7 @@ private func checkNode(_ node: QNode, index: Int, model: QModel, file: String) t
             throw paramError("input zero points (\(a.input1ZeroPoint), \(a.input2ZeroPoint)) differ from the input values' (\(inputs[0].zeroPoint), \(inputs[1].zeroPoint))")
         }
         if a.outputZeroPoint != out.zeroPoint { throw paramError("output zero point \(a.outputZeroPoint) differs from the output value's \(out.zeroPoint)") }
-        if a.leftShift < 0 || a.leftShift > BlobFormat.maxInputShift { throw paramError("left shift \(a.leftShift) is outside 0…\(BlobFormat.maxInputShift)") }
+        if a.leftShift < 0 || a.leftShift > ModelLimits.maxInputShift { throw paramError("left shift \(a.leftShift) is outside 0…\(ModelLimits.maxInputShift)") }
         try multiplier(a.input1Multiplier, a.input1Shift, "input 1")
         try multiplier(a.input2Multiplier, a.input2Shift, "input 2")
         try multiplier(a.outputMultiplier, a.outputShift, "output")
@@ -131,8 +154,8 @@ private func checkNode(_ node: QNode, index: Int, model: QModel, file: String) t
     case .hardSwish(let h):
         try sameShape(inp, "the input")
         try zeroPoints(input: h.inputZeroPoint, output: h.outputZeroPoint)
-        if h.inputShift < 0 || h.inputShift > BlobFormat.maxInputShift { throw paramError("input shift \(h.inputShift) is outside 0…\(BlobFormat.maxInputShift)") }
-        if h.three < 0 || h.three > BlobFormat.maxThree { throw paramError("three \(h.three) is outside 0…\(BlobFormat.maxThree)") }
+        if h.inputShift < 0 || h.inputShift > ModelLimits.maxInputShift { throw paramError("input shift \(h.inputShift) is outside 0…\(ModelLimits.maxInputShift)") }
+        if h.three < 0 || h.three > ModelLimits.maxThree { throw paramError("three \(h.three) is outside 0…\(ModelLimits.maxThree)") }
         try multiplier(h.multiplier, h.shift, "output")
     case .requantize(let r):
         try sameShape(inp, "the input")
@@ -163,21 +186,21 @@ private func checkNode(_ node: QNode, index: Int, model: QModel, file: String) t
         try requant(p.requant)
     case .globalAvgPool(let r):
         if out.shape != Shape3(1, 1, inp.shape.c) { throw shapeError("the output is \(out.shape), expected 1x1x\(inp.shape.c)") }
-        if inp.shape.h * inp.shape.w > BlobFormat.maxPoolArea { throw shapeError("input \(inp.shape) is too large to pool (H·W > \(BlobFormat.maxPoolArea))") }
+        if inp.shape.h * inp.shape.w > ModelLimits.maxPoolArea { throw shapeError("input \(inp.shape) is too large to pool (H·W > \(ModelLimits.maxPoolArea))") }
         try requant(r)
     }
 }
 
 /// The window rule: at least one output, and the window of the last output starts inside the
 /// input (`(out − 1)·stride − pad < in`). Bottom/right padding follow from the output size.
-func windowFits(input: Int, output: Int, stride: Int, pad: Int) -> Bool {
+public func windowFits(input: Int, output: Int, stride: Int, pad: Int) -> Bool {
     output >= 1 && (output - 1) * stride - pad < input
 }
 
 /// The first output channel whose accumulator could overflow int32, or nil. The bound is
 /// `|bias[c]| + D · Σ|w[c, ·]|` with `D = max(|−128 − zp|, |127 − zp|)`, the largest `|q − zp|`
 /// (padding values are int8 too, so they are covered).
-func accumulatorOverflowChannel(_ c: QConv) -> Int? {
+public func accumulatorOverflowChannel(_ c: QConv) -> Int? {
     let d = max(abs(-128 - Int(c.inputZeroPoint)), abs(127 - Int(c.inputZeroPoint)))
     let perChannel = c.outChannels > 0 ? c.weights.count / c.outChannels : 0
     for k in 0..<c.outChannels {
@@ -188,19 +211,30 @@ func accumulatorOverflowChannel(_ c: QConv) -> Int? {
     return nil
 }
 
-/// The op type code of `op`.
-func blobOpType(_ op: QOp) -> BlobOpType {
-    switch op {
-    case .conv: return .conv
-    case .add: return .add
-    case .mul: return .mul
-    case .hardSwish(let h): return h.isSigmoid ? .hardSigmoid : .hardSwish
-    case .requantize: return .requantize
-    case .concat: return .concat
-    case .split: return .split
-    case .shuffle: return .shuffle
-    case .maxPool: return .maxPool
-    case .avgPool: return .avgPool
-    case .globalAvgPool: return .globalAvgPool
+extension QOp {
+    /// Required number of inputs (nil: one or more, for concat).
+    public var inputCount: Int? {
+        switch self {
+        case .add, .mul: return 2
+        case .concat: return nil
+        default: return 1
+        }
+    }
+
+    /// The op's name in messages.
+    public var name: String {
+        switch self {
+        case .conv: return "conv"
+        case .add: return "add"
+        case .mul: return "mul"
+        case .hardSwish(let h): return h.isSigmoid ? "hardSigmoid" : "hardSwish"
+        case .requantize: return "requantize"
+        case .concat: return "concat"
+        case .split: return "split"
+        case .shuffle: return "shuffle"
+        case .maxPool: return "maxPool"
+        case .avgPool: return "avgPool"
+        case .globalAvgPool: return "globalAvgPool"
+        }
     }
 }

@@ -1,9 +1,7 @@
-import QuantCore
-
-/// The kinds of problem a blob (or a model about to become one) can have. Each has its own
-/// message prefix, so every kind of bad input gives a distinct error; the C loader reports the
-/// same kinds as distinct `q8_status` codes (see Docs/BLOB_FORMAT.md, "Validation").
-enum BlobProblem: String {
+/// The kinds of problem a blob, or a model (`validateModel`), can have. Each has its own message
+/// prefix, so every kind of bad input gives a distinct error; the C loader reports the same kinds
+/// as distinct `q8_status` codes (see Docs/BLOB_FORMAT.md, "Validation").
+public enum BlobProblem: String, Sendable {
     case truncated = "truncated blob"
     case magic = "not a model blob (bad magic)"
     case version = "unsupported blob version"
@@ -19,7 +17,7 @@ enum BlobProblem: String {
     case plan = "bad memory plan"
 
     /// A `ToolkitError` naming `file` whose message starts with this problem's prefix.
-    func error(_ file: String, _ detail: String) -> ToolkitError {
+    public func error(_ file: String, _ detail: String) -> ToolkitError {
         ToolkitError(file, "\(rawValue): \(detail)")
     }
 }
