@@ -27,10 +27,10 @@ let package = Package(
         .target(name: "ImageIO", dependencies: ["QuantCore"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "Models", dependencies: ["QuantCore", "ModelIO"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "FloatEngine", dependencies: ["QuantCore", "Models"], exclude: ["README.md"], swiftSettings: optimized + floatCPU),
-        .target(name: "Calibration", dependencies: ["QuantCore", "Models", "FloatEngine"], exclude: ["README.md"], swiftSettings: debugOptimized),
+        .target(name: "Calibration", dependencies: ["QuantCore"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "Quantizer", dependencies: ["QuantCore", "Models", "Calibration"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "IntEngine", dependencies: ["QuantCore"], exclude: ["README.md"], swiftSettings: optimized + hostCPU),
-        .target(name: "Reports", dependencies: ["QuantCore", "Models", "FloatEngine", "IntEngine"], exclude: ["README.md"], swiftSettings: debugOptimized),
+        .target(name: "Reports", dependencies: ["QuantCore", "Models"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "Export", dependencies: ["QuantCore"], exclude: ["README.md"]),
         .target(name: "CRuntime", path: "Targets/runtime"),
         .target(name: "Refine", dependencies: [
@@ -40,10 +40,10 @@ let package = Package(
             "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer",
             "IntEngine", "Reports", "Export", "Refine",
         ], exclude: ["README.md"], swiftSettings: debugOptimized),
-        .executableTarget(name: "quantize", dependencies: ["Pipeline", "QuantCore", "ModelIO", "ImageIO", "Models", "Export"]),
+        .executableTarget(name: "quantize", dependencies: ["Pipeline", "QuantCore", "ModelIO", "ImageIO", "Models", "Calibration", "Export"]),
         .executableTarget(name: "bench", dependencies: [
-            "Pipeline", "Refine", "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer",
-            "IntEngine", "Reports", "Export", "CRuntime",
+            "Pipeline", "Refine", "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration",
+            "IntEngine", "Reports", "Export",
         ], path: "Benchmarks/bench"),
         .executableTarget(name: "fuzz", dependencies: ["QuantCore", "ModelIO", "ImageIO", "Models", "Export"],
                           path: "Fuzz", exclude: ["README.md"]),
@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "ModelIO", "ImageIO", "FloatEngine", "QuantCore"]),
         .testTarget(name: "IntEngineTests", dependencies: ["IntEngine", "QuantCore"]),
         .testTarget(name: "QuantizerTests", dependencies: [
-            "Pipeline", "Refine", "Quantizer", "Calibration", "IntEngine", "Models", "ModelIO", "ImageIO", "FloatEngine", "Reports", "QuantCore",
+            "Pipeline", "Refine", "Quantizer", "IntEngine", "Models", "ModelIO", "ImageIO", "FloatEngine", "Reports", "QuantCore",
         ]),
         .testTarget(name: "ExportTests", dependencies: [
             "Export", "CRuntime", "IntEngine", "QuantCore", "Pipeline", "Refine", "Models", "ImageIO",

