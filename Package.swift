@@ -40,7 +40,8 @@ let package = Package(
             "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer",
             "IntEngine", "Reports", "Export", "Refine",
         ], exclude: ["README.md"], swiftSettings: debugOptimized),
-        .executableTarget(name: "quantize", dependencies: ["Pipeline", "QuantCore", "ModelIO", "ImageIO", "Models", "Calibration", "Export"]),
+        .executableTarget(name: "quantize", dependencies: ["Pipeline", "QuantCore", "ModelIO", "ImageIO", "Models", "Calibration", "Export"],
+                          exclude: ["README.md"]),
         .executableTarget(name: "bench", dependencies: [
             "Pipeline", "Refine", "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration",
             "IntEngine", "Reports", "Export",
