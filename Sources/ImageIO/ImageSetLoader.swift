@@ -85,6 +85,8 @@ func imageSet(fromIDX idx: IDXArray, path: String, logicalName: String, limit: I
         throw ToolkitError(path, "IDX array of shape \(idx.shape) is not a set of images (N×H×W or N×H×W×C)\(hint)")
     }
     let total = idx.shape[0], h = idx.shape[1], w = idx.shape[2], c = idx.shape.count == 4 ? idx.shape[3] : 1
+    // Empty images would let a 16-byte header declare millions of them (found by the fuzz harness).
+    guard h > 0, w > 0 else { throw ToolkitError(path, "IDX array of shape \(idx.shape) holds empty images (\(h)x\(w))") }
     let count = min(total, limit ?? Int.max)
     var set = ImageSet(height: h, width: w, channels: c, pixels: Array(idx.bytes[0..<(count * h * w * c)]),
                        labels: [Int](repeating: -1, count: count), names: (0..<count).map { "record \($0)" }, source: path)
@@ -127,6 +129,7 @@ func imageSet(fromNPY npy: NPYArray, path: String, limit: Int?) throws -> ImageS
     } else {
         throw ToolkitError(path, "NPY array of shape \(s) is not a set of images (N×H×W, N×H×W×C or N×C×H×W with C = 1, 3 or 4)")
     }
+    guard h > 0, w > 0, c > 0 else { throw ToolkitError(path, "NPY array of shape \(s) holds empty images (\(h)x\(w)x\(c))") }
     let count = min(n, limit ?? Int.max)
     let size = h * w * c
     var bytes: [UInt8]
