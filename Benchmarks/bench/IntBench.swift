@@ -85,6 +85,7 @@ private func opKind(_ node: QNode, _ model: QModel) -> String {
     case .mul: return "mul (SE)"
     case .hardSwish(let p): return p.isSigmoid ? "hard-sigmoid" : "hard-swish"
     case .requantize: return "requantize"
+    case .lookup: return "lookup table"
     case .concat, .split, .shuffle: return "concat/split/shuffle"
     case .maxPool: return "max pool"
     case .avgPool: return "avg pool"

@@ -316,7 +316,7 @@ private func speedKind(_ node: QNode, _ model: QModel) -> SpeedOpKind {
     case .add: return .add
     case .mul: return .mul
     case .maxPool, .avgPool, .globalAvgPool: return .pooling
-    case .requantize, .concat, .split, .shuffle: return .other
+    case .requantize, .lookup, .concat, .split, .shuffle: return .other
     }
 }
 

@@ -83,6 +83,8 @@ func encodeOp(_ node: QNode, index: Int, nextTensor: inout Int) -> EncodedOp {
         params = [m.inputZeroPoint, m.gateZeroPoint, m.multiplier, m.shift, m.outputZeroPoint, m.actMin, m.actMax]
     case .hardSwish(let h):
         params = [h.inputZeroPoint, h.inputShift, h.three, h.multiplier, h.shift, h.outputZeroPoint]
+    case .lookup(let l):
+        params = [tensor(.table, l.table.bytePatterns)]
     case .requantize(let r), .globalAvgPool(let r):
         params = requant(r)
     case .concat:

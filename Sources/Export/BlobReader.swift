@@ -1,6 +1,6 @@
 import QuantCore
 
-/// Reads a version-1 blob back into a `QModel`, validating everything the C loader validates
+/// Reads a version-1 or version-2 blob back into a `QModel`, validating everything the C loader validates
 /// (Docs/BLOB_FORMAT.md, "Validation", same checks in the same order): header, CRC, region and
 /// tensor bounds and alignment, strings, every op record and parameter, and the memory plan.
 /// Throws a `ToolkitError` naming `path` and the first problem found; never traps on bad bytes.
@@ -29,8 +29,8 @@ private struct BlobReader {
             throw BlobProblem.magic.error(path, "the file starts with \(bytes[0..<4].map { String(format2: $0) }.joined(separator: " ")), expected 51 38 4D 42 ('Q8MB')")
         }
         let version = try view.u32(4, "blob version")
-        if version != BlobFormat.version {
-            throw BlobProblem.version.error(path, "version \(version); this reader implements version \(BlobFormat.version)")
+        if !BlobFormat.versions.contains(version) {
+            throw BlobProblem.version.error(path, "version \(version); this reader implements versions \(BlobFormat.versions.lowerBound)…\(BlobFormat.versions.upperBound)")
         }
         if n < BlobFormat.headerSize { throw BlobProblem.truncated.error(path, "\(n) bytes, the header alone is \(BlobFormat.headerSize)") }
         totalSize = Int(try view.u32(12, "total size"))
@@ -203,6 +203,7 @@ private struct BlobReader {
                 throw fail(.op, "\(label) (\(type)) has record size \(recordSize), expected \(expected) inside the op records")
             }
             if Int((try b.u32(at + 8, "blob field"))) != i + 1 { throw fail(.op, "\(label) writes value \((try b.u32(at + 8, "blob field"))), expected \(i + 1)") }
+            if type.sinceVersion > (try b.u32(4, "blob version")) { throw fail(.op, "\(label) (\(type)) needs blob version \(type.sinceVersion), the blob is version \((try b.u32(4, "blob version")))") }
             if let n = type.inputCount, inputCount != n { throw fail(.op, "\(label) (\(type)) has \(inputCount) inputs, expected \(n)") }
             if inputCount < 1 { throw fail(.op, "\(label) (\(type)) has no inputs") }
             let inputs = try (0..<inputCount).map { Int((try b.u32(at + 16 + 4 * $0, "blob field"))) }
@@ -242,6 +243,7 @@ private struct BlobReader {
             case .hardSwish, .hardSigmoid:
                 op = .hardSwish(QHardSwish(isSigmoid: type == .hardSigmoid, inputZeroPoint: p[0], inputShift: p[1], three: p[2],
                                            multiplier: p[3], shift: p[4], outputZeroPoint: p[5]))
+            case .lookup: op = .lookup(QLookup(table: try tensor(p[0], .table).map { Int8(bitPattern: $0) }))
             case .requantize: op = .requantize(requant(0))
             case .concat: op = .concat
             case .split: op = .split(start: Int(p[0]), count: Int(p[1]))

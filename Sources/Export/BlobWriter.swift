@@ -1,6 +1,6 @@
 import QuantCore
 
-/// Serializes `model` as a version-1 blob (Docs/BLOB_FORMAT.md), memory plan included. The same
+/// Serializes `model` as a version-1 blob (version 2 when it has a lookup-table op) (Docs/BLOB_FORMAT.md), memory plan included. The same
 /// model always gives the same bytes. Throws a `ToolkitError` naming the model when it breaks a
 /// rule of the format (shapes, parameter ranges, the accumulator bound) or is too large for it.
 public func writeBlob(_ model: QModel) throws -> [UInt8] {
@@ -24,7 +24,7 @@ func encodeBlob(_ model: QModel, file: String) throws -> [UInt8] {
 
     var w = ByteWriter(capacity: layout.totalSize)
     w.append(BlobFormat.magic)
-    w.u32(BlobFormat.version)
+    w.u32(BlobFormat.version(of: model))
     w.u32(UInt32(BlobFormat.headerSize))
     w.u32(UInt32(layout.totalSize))
     w.u32(0)  // CRC, patched last

@@ -132,6 +132,8 @@ public final class FloatEngine: @unchecked Sendable {
             Elementwise.hard(in0, out, count: outShape.count, sigmoid: false)
         case .hardSigmoid:
             Elementwise.hard(in0, out, count: outShape.count, sigmoid: true)
+        case .function(let f):
+            for i in 0..<outShape.count { out[i] = Float(f(Double(in0[i]))) }
         case .add(let lo, let hi):
             Elementwise.add(in0, ws.buffer(plan.slotOf[step.inputs[1]]), out, count: outShape.count, lo: lo, hi: hi)
         case .mul:

@@ -11,6 +11,7 @@ struct Step: Sendable {
         case linear(PackedGemm)
         case clamp(lo: Float, hi: Float)
         case hardSwish, hardSigmoid
+        case function(UnaryFunction)
         case add(lo: Float, hi: Float)
         case mul, concat
         case split(start: Int)
@@ -62,6 +63,7 @@ func prepare(_ node: Node, inShapes: [Shape3]) -> Step.Kernel {
     case .relu6: return .clamp(lo: 0, hi: 6)
     case .hardSwish: return .hardSwish
     case .hardSigmoid: return .hardSigmoid
+    case .function(let f): return .function(f)
     case .add(let activation):
         let (lo, hi) = bounds(activation)
         return .add(lo: lo, hi: hi)

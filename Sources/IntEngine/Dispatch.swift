@@ -5,7 +5,7 @@ import QuantCore
 /// - convolution: fully connected (1×1 on 1×1, one group) → `FullyConnected`; 1×1 stride 1
 ///   without padding → `PointwiseConv` (any groups); depthwise with a square kernel →
 ///   `DepthwiseConv` (3×3 and 5×5 unrolled); everything else (the stem) → `GeneralConv`;
-/// - hard-swish, hard-sigmoid, requantize → `LookupTable` built from the reference kernel;
+/// - hard-swish, hard-sigmoid, lookup, requantize → `LookupTable` built from the reference kernel;
 /// - residual add → `ResidualAdd`; squeeze-excitation multiply → `SqueezeMul`; global average
 ///   pool → `GlobalAveragePool`; concat → `ChannelConcat`; split → `ChannelSplit`;
 /// - the rest (max and average pooling, shuffle: plain loops already) → the reference kernel.
@@ -30,6 +30,9 @@ func makeKernel(_ node: QNode, model: QModel, useReference: Bool) -> any NodeKer
     case .hardSwish(let p):
         if useReference { return ReferenceKernel.HardSwish(p: p, shape: outShape) }
         return LookupTable(count: outShape.count) { referenceHardSwish($0, $1, p, $2) }
+    case .lookup(let p):
+        if useReference { return ReferenceKernel.Lookup(p: p, shape: outShape) }
+        return LookupTable(count: outShape.count) { referenceLookup($0, $1, p, $2) }
     case .requantize(let p):
         if useReference { return ReferenceKernel.Requantize(p: p, shape: outShape) }
         return LookupTable(count: outShape.count) { referenceRequantize($0, $1, p, $2) }

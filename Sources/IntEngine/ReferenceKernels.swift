@@ -31,6 +31,13 @@ enum ReferenceKernel {
             referenceHardSwish(inputs[0], shape, p, output)
         }
     }
+    struct Lookup: NodeKernel {
+        let p: QLookup, shape: Shape3
+        var scratchBytes: Int { 0 }
+        func run(_ inputs: UnsafePointer<UnsafePointer<Int8>>, _ output: UnsafeMutablePointer<Int8>, _ scratch: UnsafeMutableRawPointer) {
+            referenceLookup(inputs[0], shape, p, output)
+        }
+    }
     struct Requantize: NodeKernel {
         let p: QRequantize, shape: Shape3
         var scratchBytes: Int { 0 }

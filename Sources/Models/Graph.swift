@@ -73,6 +73,8 @@ public enum Op: Sendable {
     /// Fully connected on a 1×1×C input (flatten is implicit).
     case linear(Linear)
     case relu, relu6, hardSwish, hardSigmoid
+    /// Any other element-wise function (sigmoid, SiLU, tanh, ...): an int8 lookup table once quantized.
+    case function(UnaryFunction)
     /// Element-wise sum of two inputs, then the fused activation.
     case add(Activation)
     /// Input 0 (H×W×C) times the 1×1×C gate in input 1, channel-wise.

@@ -12,6 +12,7 @@ extension Op {
         case .relu6: return "relu6"
         case .hardSwish: return "hardswish"
         case .hardSigmoid: return "hardsigmoid"
+        case .function(let f): return f.name
         case .add: return "add"
         case .mul: return "mul"
         case .concat: return "concat"

@@ -157,6 +157,9 @@ private func checkNode(_ node: QNode, index: Int, model: QModel, file: String) t
         if h.inputShift < 0 || h.inputShift > ModelLimits.maxInputShift { throw paramError("input shift \(h.inputShift) is outside 0…\(ModelLimits.maxInputShift)") }
         if h.three < 0 || h.three > ModelLimits.maxThree { throw paramError("three \(h.three) is outside 0…\(ModelLimits.maxThree)") }
         try multiplier(h.multiplier, h.shift, "output")
+    case .lookup(let l):
+        try sameShape(inp, "the input")
+        if l.table.count != 256 { throw tensorError("\(l.table.count) table entries, expected 256") }
     case .requantize(let r):
         try sameShape(inp, "the input")
         try requant(r)
@@ -228,6 +231,7 @@ extension QOp {
         case .add: return "add"
         case .mul: return "mul"
         case .hardSwish(let h): return h.isSigmoid ? "hardSigmoid" : "hardSwish"
+        case .lookup: return "lookup"
         case .requantize: return "requantize"
         case .concat: return "concat"
         case .split: return "split"

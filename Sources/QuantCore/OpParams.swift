@@ -78,3 +78,17 @@ extension QRequantize {
                            outputZeroPoint: outputZeroPoint, actMin: actMin, actMax: actMax)
     }
 }
+
+extension QLookup {
+    /// The table of `function` from the input grid to the output grid: entry `q + 128` is
+    /// `clamp(round(f((q − z_in) · s_in) / s_out) + z_out, −128, 127)`, rounding half away from
+    /// zero. This is the only place the function is evaluated; no kernel sees a float.
+    public static func make(function: (Double) -> Double, inputScale: Double, inputZeroPoint: Int32,
+                            outputScale: Double, outputZeroPoint: Int32) -> QLookup {
+        QLookup(table: (-128...127).map { q -> Int8 in
+            let y = function(Double(Int32(q) - inputZeroPoint) * inputScale) / outputScale
+            let level = y.isNaN ? 0 : min(max(y.rounded(), -512), 512)
+            return Int8(min(max(Int32(level) + outputZeroPoint, -128), 127))
+        })
+    }
+}

@@ -55,6 +55,8 @@ public enum QOp: Sendable {
     case mul(QMul)
     /// Piecewise integer hard-swish (`isSigmoid == false`) or hard-sigmoid.
     case hardSwish(QHardSwish)
+    /// Any element-wise function as a 256-entry table (sigmoid, SiLU, tanh, ...).
+    case lookup(QLookup)
     /// Element-wise requantization into another scale/zero point, with a clamp (standalone ReLU,
     /// or a scale change).
     case requantize(QRequantize)
@@ -179,4 +181,13 @@ public struct QPool: Sendable {
     public init(kernel: Int, stride: Int, padTop: Int, padLeft: Int, requant: QRequantize) {
         self.kernel = kernel; self.stride = stride; self.padTop = padTop; self.padLeft = padLeft; self.requant = requant
     }
+}
+
+/// An element-wise function tabulated at conversion: `output = table[input + 128]`. The table
+/// holds the function's value for each of the 256 int8 inputs on the output grid, so the kernel
+/// is one load per value whatever the function.
+public struct QLookup: Sendable, Equatable {
+    /// 256 entries, indexed by the int8 input + 128.
+    public var table: [Int8]
+    public init(table: [Int8]) { self.table = table }
 }

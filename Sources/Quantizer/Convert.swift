@@ -65,6 +65,9 @@ func convertNode(_ graph: Graph, _ i: Int, params: [(scale: Double, zeroPoint: I
     case .hardSigmoid:
         op = .hardSwish(QHardSwish.make(isSigmoid: true, inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
                                         outputScale: out.scale, outputZeroPoint: out.zeroPoint))
+    case .function(let f):
+        op = .lookup(QLookup.make(function: { f($0) }, inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
+                                  outputScale: out.scale, outputZeroPoint: out.zeroPoint))
     case .add(let act):
         let (lo, hi) = clamp(act, out)
         op = .add(QAdd.make(input1Scale: inP[0].scale, input1ZeroPoint: inP[0].zeroPoint,

@@ -92,6 +92,7 @@ public struct LayerInfo: Sendable, Equatable {
         case .add: return "add"
         case .mul: return "se multiply"
         case .hardSwish(let h): return h.isSigmoid ? "hard-sigmoid" : "hard-swish"
+        case .lookup: return "lookup table"
         case .requantize: return "requantize"
         case .concat: return "concat"
         case .split: return "split"

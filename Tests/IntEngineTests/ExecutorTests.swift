@@ -88,6 +88,7 @@ final class ExecutorTests: XCTestCase {
             case .add(let p): referenceAdd(ins[0], ins[1], outShape, p, &out)
             case .mul(let p): referenceMul(ins[0], outShape, ins[1], p, &out)
             case .hardSwish(let p): referenceHardSwish(ins[0], outShape, p, &out)
+            case .lookup(let p): referenceLookup(ins[0], outShape, p, &out)
             case .requantize(let p): referenceRequantize(ins[0], outShape, p, &out)
             case .concat:
                 let a = ins[0], b = ins[1]

@@ -159,10 +159,12 @@ final class KernelParityTests: XCTestCase {
     func testLookupTablesMatchTheirReference() {
         var rng = TestRandom(seed: 5)
         let shape = Shape3(3, 5, 37)
-        for i in 0..<60 {
+        for i in 0..<80 {
             let input = (0..<shape.count).map { _ in Int8.random(in: -128...127, using: &rng) }
             let op: QOp
-            switch i % 3 {
+            switch i % 4 {
+            case 3:
+                op = .lookup(QLookup(table: (0..<256).map { _ in Int8.random(in: -128...127, using: &rng) }))
             case 0:
                 op = .hardSwish(QHardSwish.make(isSigmoid: false, inputScale: Double.random(in: 0.004...0.3, using: &rng),
                                                 inputZeroPoint: Int32.random(in: -128...127, using: &rng),

@@ -65,4 +65,21 @@ final class OpParamsTests: XCTestCase {
         XCTAssertTrue(sg.isSigmoid)
         XCTAssertFalse(hs.isSigmoid)
     }
+
+    func testLookupTableTabulatesTheFunctionOnBothGrids() {
+        // The identity on equal grids is the identity table.
+        let identity = QLookup.make(function: { $0 }, inputScale: 0.05, inputZeroPoint: 7, outputScale: 0.05, outputZeroPoint: 7)
+        XCTAssertEqual(identity.table, (-128...127).map { Int8($0) })
+        // Sigmoid onto [0, 1] with the hard-sigmoid grid: 0 maps to 128 steps above −128, saturation at the ends.
+        let sigmoid = QLookup.make(function: { 1 / (1 + exp(-$0)) }, inputScale: 0.1, inputZeroPoint: 0, outputScale: 1.0 / 256, outputZeroPoint: -128)
+        XCTAssertEqual(sigmoid.table[128], 0)                    // q = 0: sigmoid(0) = 0.5 → 128 − 128
+        XCTAssertEqual(sigmoid.table[255], 127)                  // q = 127: sigmoid(12.7) · 256 = 255.99… → clamped to 127
+        XCTAssertEqual(sigmoid.table[0], -128)                   // q = −128: sigmoid(−12.8) · 256 ≈ 0.0007
+        XCTAssertEqual(sigmoid.table[128 + 10], Int8(Int((256 / (1 + exp(-1.0))).rounded()) - 128))
+        // Monotone functions give monotone tables; halves round away from zero.
+        XCTAssertEqual(sigmoid.table, sigmoid.table.sorted())
+        let half = QLookup.make(function: { $0 / 2 }, inputScale: 1, inputZeroPoint: 0, outputScale: 1, outputZeroPoint: 0)
+        XCTAssertEqual(half.table[128 + 3], 2)
+        XCTAssertEqual(half.table[128 - 3], -2)
+    }
 }
