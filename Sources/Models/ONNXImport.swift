@@ -67,8 +67,11 @@ let onnxOpSupport: [String: String] = [
     "Conv": "conv (groups, strides, symmetric / asymmetric / TF-SAME pads; dilation 1; square kernel)",
     "Gemm": "linear", "MatMul": "linear (constant right operand; a following Add is its bias)",
     "Relu": "relu, fused into the conv / linear / add before it", "Clip": "relu6 / relu (fused), or part of hard-sigmoid Clip(x+3,0,6)/6",
+    "Sigmoid": "lookup-table function sigmoid; x·Sigmoid(x) → silu", "Tanh": "lookup-table function tanh",
+    "LeakyRelu": "lookup-table function leaky_relu(alpha)", "Elu": "lookup-table function elu(alpha)",
+    "Softplus": "lookup-table function softplus", "Gelu": "lookup-table function gelu (exact; the tanh form differs by < 1e-3)",
     "HardSwish": "hardSwish", "HardSigmoid": "hardSigmoid (any alpha/beta: an affine map folds in front); x·HardSigmoid(x) → hardSwish",
-    "Mul": "mul (SE gate 1×1×C), hard-swish pattern, or a constant scale folded into the conv before it",
+    "Mul": "mul (SE gate 1×1×C), hard-swish and SiLU patterns, or a constant scale folded into the conv before it",
     "Add": "add (two feature maps), or a constant folded into the conv / linear before it",
     "Sub": "a constant folded (input normalization or bias)", "Div": "a constant scale folded",
     "BatchNormalization": "folded into the conv / linear before it", "GlobalAveragePool": "globalAvgPool",
@@ -107,6 +110,8 @@ enum Pending {
     /// `k · hardSigmoid(x)` / `k · hardSwish(x)`.
     case hardSigmoid(Float)
     case hardSwish(Float)
+    /// `sigmoid(x)`, kept pending so that `x · Sigmoid(x)` becomes one SiLU.
+    case sigmoid
     /// Zero padding in pixels (a Pad node), only a Conv may consume it.
     case padded(top: Int, left: Int, bottom: Int, right: Int)
     /// Reshaped to `[1, groups, C/groups, H, W]`, then (`transposed`) its axes 1 and 2 swapped.
@@ -358,6 +363,10 @@ struct ONNXImporter {
             if k == 1 { return out }
             out.pending = .affine(scale: [Float](repeating: k, count: a.channels), shift: [Float](repeating: 0, count: a.channels))
             return try materialize(out)
+        case .sigmoid:
+            var out = emit(.function(.sigmoid), [a.value], try shape3(a.dims), dims: a.dims, suffix: "/sigmoid")
+            out.exclusive = true
+            return out
         case .padded:
             throw ImportProblem("a Pad output feeds \(current.opType); supported: Pad directly before a Conv")
         case .grouped:

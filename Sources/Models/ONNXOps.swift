@@ -93,6 +93,13 @@ extension ONNXImporter {
             let x = try plainInput(0)
             set(0, .act(emit(.hardSwish, [x.value], try shape3(x.dims), dims: x.dims)))
         case "HardSigmoid": try importHardSigmoid()
+        case "Sigmoid":
+            try onlyAttributes([])
+            var x = try plainInput(0)
+            x.pending = .sigmoid
+            x.exclusive = true
+            set(0, .act(x))
+        case "Tanh", "LeakyRelu", "Elu", "Softplus", "Gelu": try importFunction(node.opType)
         case "Add", "Sub", "Mul", "Div": try importArithmetic(node.opType)
         case "BatchNormalization": try importBatchNorm()
         case "GlobalAveragePool":
@@ -385,6 +392,20 @@ extension ONNXImporter {
     }
 
     /// HardSigmoid(α, β)(x) = clip(α·x + β, 0, 1) = hardSigmoid_IR(6α·x + 6β − 3).
+    /// An element-wise function the IR runs as a lookup table once quantized.
+    mutating func importFunction(_ op: String) throws {
+        let f: UnaryFunction
+        switch op {
+        case "Tanh": try onlyAttributes([]); f = .tanh
+        case "Softplus": try onlyAttributes([]); f = .softplus
+        case "LeakyRelu": try onlyAttributes(["alpha"]); f = .leakyRelu(alpha: Double(try floatAttr("alpha", 0.01)))
+        case "Elu": try onlyAttributes(["alpha"]); f = .elu(alpha: Double(try floatAttr("alpha", 1)))
+        default: try onlyAttributes(["approximate"]); f = .gelu
+        }
+        let x = try plainInput(0)
+        set(0, .act(emit(.function(f), [x.value], try shape3(x.dims), dims: x.dims)))
+    }
+
     mutating func importHardSigmoid() throws {
         try onlyAttributes(["alpha", "beta"])
         let alpha = try floatAttr("alpha", 0.2), beta = try floatAttr("beta", 0.5)
@@ -456,6 +477,11 @@ extension ONNXImporter {
             if op == "Mul" {
                 // x · (k · hardSigmoid(x)) = k · hardSwish(x), either operand order.
                 for (x, g) in [(a, b), (b, a)] {
+                    // x · sigmoid(x) = SiLU (swish).
+                    if case .none = x.pending, case .sigmoid = g.pending, g.value == x.value {
+                        set(0, .act(emit(.function(.silu), [x.value], try shape3(x.dims), dims: x.dims, suffix: "/silu")))
+                        return
+                    }
                     if case .none = x.pending, case .hardSigmoid(let k) = g.pending, g.value == x.value {
                         var out = x
                         out.pending = .hardSwish(k)

@@ -103,6 +103,52 @@ final class ONNXVariantTests: XCTestCase {
         }
     }
 
+    /// EfficientNet-B0-style activations: SiLU written as x·Sigmoid(x) (either operand order) and a
+    /// Sigmoid-gated squeeze-excitation become lookup-table functions, with the float results of a
+    /// direct evaluation; Tanh / LeakyRelu / Elu / Softplus / Gelu map to their functions too.
+    func testSigmoidGateAndSiLUBecomeLookupFunctions() throws {
+        rng = TestRandom(state: 11)
+        let s = stem("c")
+        let fcw = rng.floats(8 * 8, -0.3, 0.3), fcb = rng.floats(8)
+        let nodes = [B.node("Sigmoid", ["c"], ["sc"]), B.node("Mul", ["sc", "c"], ["y"]),  // SiLU, sigmoid first
+                     B.node("GlobalAveragePool", ["y"], ["sq"]), B.node("Conv", ["sq", "se.w", "se.b"], ["g"], name: "se.fc", [("kernel_shape", .ints([1, 1]))]),
+                     B.node("Sigmoid", ["g"], ["gate"]), B.node("Mul", ["y", "gate"], ["a"])]
+        let h = head("a")
+        let g = try load(B.model(nodes: s.nodes + nodes + h.nodes, initializers: s.inits + [B.tensor("se.w", [8, 8, 1, 1], fcw), B.tensor("se.b", [8], fcb)] + h.inits,
+                                 inputDims: [1, 3, 8, 8], output: "logits"))
+        XCTAssertEqual(g.nodes.map(\.op.kindName), ["conv3x3", "silu", "globalavgpool", "conv1x1", "sigmoid", "mul", "globalavgpool", "linear"])
+        // The same network evaluated by hand from the stem's output: silu, pool, fc, sigmoid gate, pool, fc.
+        var noHead = g
+        noHead.nodes = Array(g.nodes.prefix(1))
+        var p = TestRandom(state: 3)
+        let pixels = p.bytes(g.shape(0).count)
+        let conv = pixels.withUnsafeBufferPointer { FloatEngine(graph: noHead).logits(pixels: $0) }
+        let silu: [Double] = conv.map { Double($0) / (1 + exp(-Double($0))) }
+        var pooled = [Double](repeating: 0, count: 8)
+        for (k, v) in silu.enumerated() { pooled[k % 8] += v / 64 }
+        /// Σ_i w[o·8 + i] · x[i] + b[o] for 8 inputs.
+        func dense(_ w: [Float], _ b: [Float], _ x: [Double], _ o: Int) -> Double {
+            var sum = Double(b[o])
+            for i in 0..<8 { sum += Double(w[o * 8 + i]) * x[i] }
+            return sum
+        }
+        let gate: [Double] = (0..<8).map { o in 1 / (1 + exp(-dense(fcw, fcb, pooled, o))) }
+        let pooled2: [Double] = (0..<8).map { c in pooled[c] * gate[c] }
+        guard case .linear(let fc) = g.nodes.last!.op else { return XCTFail("no linear head") }
+        let expected: [Double] = (0..<5).map { o in dense(fc.weight, fc.bias!, pooled2, o) }
+        XCTAssertLessThan(maxDiff(logits(g), expected.map(Float.init)), 1e-4)
+
+        for (op, attrs, f) in [("Tanh", [], UnaryFunction.tanh), ("LeakyRelu", [("alpha", B.Attr.float(0.2))], .leakyRelu(alpha: Double(Float(0.2)))),
+                               ("Elu", [], .elu(alpha: 1)), ("Softplus", [], .softplus), ("Gelu", [], .gelu)] as [(String, [(String, B.Attr)], UnaryFunction)] {
+            rng = TestRandom(state: 11)
+            let s = stem(), h = head("a")
+            let g = try load(B.model(nodes: s.nodes + [B.node(op, ["y"], ["a"], attrs)] + h.nodes, initializers: s.inits + h.inits,
+                                     inputDims: [1, 3, 8, 8], output: "logits", opset: 20))
+            guard case .function(let got) = g.nodes[1].op else { XCTFail("\(op): \(g.nodes[1].op.kindName)"); continue }
+            XCTAssertEqual(got, f, op)
+        }
+    }
+
     /// HardSigmoid with Keras' alpha 0.2 is not the MobileNetV3 one: an affine map goes in front
     /// (folded into the conv before it), never silently the wrong function.
     func testHardSigmoidWithOtherAlphaKeepsItsFunction() throws {
@@ -246,8 +292,8 @@ final class ONNXVariantTests: XCTestCase {
         func model(_ mid: [PB], _ inits: [PB] = [], dims: [Int] = [1, 3, 8, 8]) -> [UInt8] {
             B.model(nodes: s.nodes + mid + h.nodes, initializers: s.inits + inits + h.inits, inputDims: dims, output: "logits")
         }
-        let sigmoid = importError(model([B.node("Sigmoid", ["y"], ["a"], name: "act1")]))
-        XCTAssertTrue(sigmoid.contains(".onnx: node act1 (Sigmoid): this op has no int8 equivalent here — supported: "), sigmoid)
+        let resize = importError(model([B.node("Resize", ["y"], ["a"], name: "up1")]))
+        XCTAssertTrue(resize.contains(".onnx: node up1 (Resize): this op has no int8 equivalent here — supported: "), resize)
         let clip = importError(model([B.node("Clip", ["y", "lo", "hi"], ["a"], name: "clamp")], [scalar("lo", -1), scalar("hi", 1)]))
         XCTAssertTrue(clip.contains("node clamp (Clip): Clip to [-1.0, 1.0] — supported: [0, 6] (ReLU6), [0, ∞) (ReLU)"), clip)
         let dilated = importError(B.model(nodes: [B.node("Conv", ["x", "stem.w"], ["a"], name: "dil", [("dilations", .ints([2, 2]))])] + h.nodes,
