@@ -2,7 +2,7 @@
  * test_kernels: the optimized Cortex-M4 kernels of kernels/ against the portable kernels, on the
  * emulated M4 (`make test-kernels`). For random shapes, parameters and data (a fixed-seed
  * generator, so every run checks the same cases), each optimized kernel and its portable twin
- * (q8_conv_s8 for the convolutions, q8_hard_swish_s8, q8_add_s8, q8_mul_s8,
+ * (q8_conv_s8 for the convolutions, q8_hard_swish_s8, q8_lookup_s8, q8_add_s8, q8_mul_s8,
  * q8_global_avg_pool_s8) write the same tensor, which must come out byte for byte identical. Every
  * case the dispatcher may send to an optimized kernel is drawn: odd pixel and channel counts,
  * input channels not a multiple of 4, strides, padding with and without pad values, images large
@@ -360,6 +360,22 @@ static void test_hard_swish(void) {
     }
 }
 
+static void test_lookup(void) {
+    int32_t n, i;
+    int8_t table[256];
+    for (n = 0; n < CASES_PER_KERNEL; ++n) {
+        q8_lookup_params p;
+        p.count = n % 4 == 0 ? between(1, 16) : between(17, MAX_SWISH);
+        for (i = 0; i < 256; ++i) table[i] = (int8_t)between(-128, 127);
+        p.table_tensor = 0;
+        p.table = table;
+        for (i = 0; i < p.count; ++i) input[i] = (int8_t)between(-128, 127);
+        q8_lookup_s8(&p, input, expected);
+        q8_lookup_s8_m4(&p, input, actual);
+        report("q8_lookup_s8_m4", n, memcmp(expected, actual, (size_t)p.count) == 0);
+    }
+}
+
 int main(void) {
     /* The buffers of the patch and depthwise kernels fit the rule's constants, and the area. */
     report("patch buffers <= Q8_SCRATCH_PATCH", 0, q8_m4_patch_scratch_bytes() <= Q8_SCRATCH_PATCH);
@@ -371,6 +387,7 @@ int main(void) {
     test_conv_patch();
     test_depthwise();
     test_hard_swish();
+    test_lookup();
     test_mul();
     test_add();
     test_global_avg_pool();

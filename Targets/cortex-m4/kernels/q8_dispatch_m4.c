@@ -8,6 +8,7 @@
  *   other depthwise (groups == in_c == out_c)            → q8_depthwise_conv_s8 (portable)
  *   any other CONV                                       → q8_conv_s8 (portable)
  *   HARD_SWISH / HARD_SIGMOID                            → q8_hard_swish_s8_m4 (table over 256 elements)
+ *   LOOKUP                                               → q8_lookup_s8_m4 (four elements a word)
  *   ADD over > 256 elements                              → q8_add_s8_m4 (tables)
  *   shorter ones                                         → q8_add_s8 (portable)
  *   MUL                                                  → q8_mul_s8_m4
@@ -31,6 +32,10 @@ void q8_conv_dispatch(const q8_conv_params *p, const int8_t *input, int8_t *outp
 
 void q8_hard_swish_dispatch(const q8_hard_swish_params *p, const int8_t *input, int8_t *output) {
     q8_hard_swish_s8_m4(p, input, output);
+}
+
+void q8_lookup_dispatch(const q8_lookup_params *p, const int8_t *input, int8_t *output) {
+    q8_lookup_s8_m4(p, input, output);
 }
 
 void q8_add_dispatch(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {

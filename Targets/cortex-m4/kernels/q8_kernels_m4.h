@@ -119,6 +119,8 @@ void q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_
  * when the scratch holds Q8_SCRATCH_HARD_SWISH bytes; else element by element. Any count.
  */
 void q8_hard_swish_s8_m4(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
+/** LOOKUP, a word at a time; bit-identical to q8_lookup_s8. */
+void q8_lookup_s8_m4(const q8_lookup_params *p, const int8_t *input, int8_t *output);
 
 /** MUL (squeeze-excitation gate), 4 channels at a time (SXTAB16 + SMULBB/SMULTT); any shape. */
 void q8_mul_s8_m4(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output);

@@ -23,7 +23,9 @@ extern "C" {
 #endif
 
 /** The blob format version this runtime implements. */
-#define Q8_BLOB_VERSION 1u
+#define Q8_BLOB_VERSION 2u
+/** The oldest blob version it still loads (version 2 only adds the LOOKUP op and its TABLE tensor). */
+#define Q8_BLOB_VERSION_MIN 1u
 
 /** Result of loading or running a model. Every kind of bad input has its own code. */
 typedef enum q8_status {
@@ -51,6 +53,7 @@ typedef enum q8_status {
  */
 typedef struct q8_model {
     const uint8_t *blob;
+    uint32_t version; /**< the blob's format version, Q8_BLOB_VERSION_MIN…Q8_BLOB_VERSION */
     uint32_t total_size;
     uint32_t op_count;
     uint32_t tensor_count;

@@ -26,7 +26,7 @@ int8_t *q8_output_data(const q8_model *m, const q8_buffers *b, const q8_op *op) 
 }
 
 /* Parameter words of each op type (index = type code). */
-static const uint32_t param_words[13] = {0, 18, 12, 7, 6, 6, 6, 0, 2, 1, 10, 10, 6};
+static const uint32_t param_words[Q8_OP_TYPE_COUNT] = {0, 18, 12, 7, 6, 6, 6, 0, 2, 1, 10, 10, 6, 1};
 
 q8_status q8_op_read(const q8_model *m, uint32_t pos, uint32_t index, q8_op *op) {
     const uint8_t *r;
@@ -36,7 +36,8 @@ q8_status q8_op_read(const q8_model *m, uint32_t pos, uint32_t index, q8_op *op)
     r = m->blob + m->ops_offset + pos;
     space = m->ops_size - pos;
     type = q8_u32(r);
-    if (type < Q8_OP_CONV || type > Q8_OP_GLOBAL_AVG_POOL) return Q8_ERR_BAD_OP;
+    if (type < Q8_OP_CONV || type >= Q8_OP_TYPE_COUNT) return Q8_ERR_BAD_OP;
+    if (type == Q8_OP_LOOKUP && m->version < 2u) return Q8_ERR_BAD_OP; /* a version-2 op */
     record_size = q8_u32(r + 4);
     input_count = q8_u32(r + 12);
     if (input_count > (space - Q8_OP_HEADER_SIZE) / 4u) return Q8_ERR_BAD_OP;
@@ -68,7 +69,7 @@ const uint8_t *q8_tensor_data(const q8_model *m, uint32_t t) {
 
 q8_status q8_tensor_check(const q8_model *m, uint32_t t, uint32_t kind, uint64_t count, uint32_t *next) {
     const uint8_t *e;
-    const uint64_t element = (kind == Q8_TENSOR_WEIGHTS || kind == Q8_TENSOR_PAD_VALUES) ? 1u : 4u;
+    const uint64_t element = (kind == Q8_TENSOR_WEIGHTS || kind == Q8_TENSOR_PAD_VALUES || kind == Q8_TENSOR_TABLE) ? 1u : 4u;
     if (t != *next || t >= m->tensor_count) return Q8_ERR_TENSOR;
     e = m->blob + m->tensors_offset + (uint64_t)t * Q8_TENSOR_ENTRY_SIZE;
     if (q8_u32(e + 8) != kind) return Q8_ERR_TENSOR;

@@ -13,6 +13,10 @@ void q8_conv_dispatch(const q8_conv_params *p, const int8_t *input, int8_t *outp
     }
 }
 
+void q8_lookup_dispatch(const q8_lookup_params *p, const int8_t *input, int8_t *output) {
+    q8_lookup_s8(p, input, output);
+}
+
 void q8_hard_swish_dispatch(const q8_hard_swish_params *p, const int8_t *input, int8_t *output) {
     q8_hard_swish_s8(p, input, output);
 }

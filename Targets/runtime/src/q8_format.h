@@ -29,7 +29,8 @@ enum {
     Q8_OP_MAX_POOL = 10,
     Q8_OP_AVG_POOL = 11,
     Q8_OP_GLOBAL_AVG_POOL = 12,
-    Q8_OP_TYPE_COUNT = 13 /**< one past the last code */
+    Q8_OP_LOOKUP = 13, /**< version 2 */
+    Q8_OP_TYPE_COUNT = 14 /**< one past the last code */
 };
 
 /** Tensor kinds. */
@@ -38,7 +39,8 @@ enum {
     Q8_TENSOR_BIAS = 2,
     Q8_TENSOR_MULTIPLIER = 3,
     Q8_TENSOR_SHIFT = 4,
-    Q8_TENSOR_PAD_VALUES = 5
+    Q8_TENSOR_PAD_VALUES = 5,
+    Q8_TENSOR_TABLE = 6 /**< 256 int8 entries of a LOOKUP (version 2) */
 };
 
 /* ---- The limits (each: what it bounds, and why that keeps the arithmetic inside int32) ---- */

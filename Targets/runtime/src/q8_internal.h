@@ -277,6 +277,16 @@ uint32_t q8_hard_swish_scratch(const q8_hard_swish_params *p);
 
 void q8_hard_swish_s8(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
 
+/* ---- LOOKUP (q8_lookup_s8.c) ---- */
+
+typedef struct q8_lookup_params {
+    int32_t count;
+    uint32_t table_tensor;
+    const int8_t *table; /**< 256 entries: out = table[q + 128] */
+} q8_lookup_params;
+
+void q8_lookup_s8(const q8_lookup_params *p, const int8_t *input, int8_t *output);
+
 /* ---- REQUANTIZE (q8_requantize_s8.c) ---- */
 
 typedef struct q8_requantize_params {
@@ -343,6 +353,7 @@ typedef union q8_params {
     q8_add_params add;
     q8_mul_params mul;
     q8_hard_swish_params hard_swish; /**< HARD_SWISH and HARD_SIGMOID */
+    q8_lookup_params lookup;
     q8_requantize_params requantize;
     q8_concat_params concat;
     q8_split_params split;
@@ -359,9 +370,9 @@ typedef void q8_get_fn(const q8_model *m, const q8_op *op, q8_params *p);
  */
 typedef q8_status q8_check_fn(const q8_model *m, const q8_op *op, const q8_params *p, uint32_t *next_tensor);
 
-q8_get_fn q8_conv_get, q8_add_get, q8_mul_get, q8_hard_swish_get, q8_requantize_get, q8_concat_get, q8_split_get,
+q8_get_fn q8_conv_get, q8_add_get, q8_mul_get, q8_hard_swish_get, q8_lookup_get, q8_requantize_get, q8_concat_get, q8_split_get,
     q8_shuffle_get, q8_pool_get, q8_global_avg_pool_get;
-q8_check_fn q8_conv_check, q8_add_check, q8_mul_check, q8_hard_swish_check, q8_requantize_check, q8_concat_check,
+q8_check_fn q8_conv_check, q8_add_check, q8_mul_check, q8_hard_swish_check, q8_lookup_check, q8_requantize_check, q8_concat_check,
     q8_split_check, q8_shuffle_check, q8_max_pool_check, q8_avg_pool_check, q8_global_avg_pool_check;
 
 /* ==== Layer 3 — dispatch hooks (q8_dispatch.c), called by the op table's run functions ==== */
@@ -376,6 +387,8 @@ q8_check_fn q8_conv_check, q8_add_check, q8_mul_check, q8_hard_swish_check, q8_r
 void q8_conv_dispatch(const q8_conv_params *p, const int8_t *input, int8_t *output);
 /** Runs a HARD_SWISH or HARD_SIGMOID: q8_hard_swish_s8. */
 void q8_hard_swish_dispatch(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
+/** Runs a LOOKUP: q8_lookup_s8. */
+void q8_lookup_dispatch(const q8_lookup_params *p, const int8_t *input, int8_t *output);
 /** Runs an ADD: q8_add_s8. */
 void q8_add_dispatch(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 /** Runs a MUL: q8_mul_s8. */

@@ -12,7 +12,8 @@ static q8_status check_header(q8_model *m, const uint8_t *b, size_t size) {
     uint32_t k;
     if (size < 8u) return Q8_ERR_TRUNCATED;
     if (b[0] != 'Q' || b[1] != '8' || b[2] != 'M' || b[3] != 'B') return Q8_ERR_MAGIC;
-    if (q8_u32(b + 4) != Q8_BLOB_VERSION) return Q8_ERR_VERSION;
+    m->version = q8_u32(b + 4);
+    if (m->version < Q8_BLOB_VERSION_MIN || m->version > Q8_BLOB_VERSION) return Q8_ERR_VERSION;
     if (size < Q8_HEADER_SIZE) return Q8_ERR_TRUNCATED;
     if (q8_u32(b + 8) != Q8_HEADER_SIZE) return Q8_ERR_HEADER;
     m->total_size = q8_u32(b + 12);
@@ -78,7 +79,9 @@ static q8_status check_tensor_table(const q8_model *m) {
         if (offset % Q8_ALIGNMENT != 0u) return Q8_ERR_ALIGN;
         if (offset < end) return Q8_ERR_BOUNDS;
         end = offset + size;
-        if (kind < Q8_TENSOR_WEIGHTS || kind > Q8_TENSOR_PAD_VALUES) return Q8_ERR_TENSOR;
+        if (kind < Q8_TENSOR_WEIGHTS || kind > Q8_TENSOR_TABLE || (kind == Q8_TENSOR_TABLE && m->version < 2u)) {
+            return Q8_ERR_TENSOR;
+        }
         if (q8_u32(e + 12) != 0u) return Q8_ERR_TENSOR;
         if ((kind == Q8_TENSOR_BIAS || kind == Q8_TENSOR_MULTIPLIER || kind == Q8_TENSOR_SHIFT) && size % 4u != 0u) {
             return Q8_ERR_TENSOR;
