@@ -56,7 +56,8 @@ final class BlobValidationTests: XCTestCase {
         check("half a header", "truncated blob", Q8_ERR_TRUNCATED, fixCRC: false) { $0.bytes = Array($0.bytes.prefix(100)) }
         check("last 16 bytes missing", "truncated blob", Q8_ERR_TRUNCATED, fixCRC: false) { $0.bytes = Array($0.bytes.dropLast(16)) }
         check("wrong magic", "not a model blob", Q8_ERR_MAGIC) { $0.bytes[0] = UInt8(ascii: "X") }
-        check("future version", "unsupported blob version", Q8_ERR_VERSION) { $0.set(4, UInt32(2)) }
+        check("future version", "unsupported blob version", Q8_ERR_VERSION) { $0.set(4, UInt32(3)) }
+        check("version 0", "unsupported blob version", Q8_ERR_VERSION) { $0.set(4, UInt32(0)) }
         check("header size", "bad header", Q8_ERR_HEADER) { $0.set(8, UInt32(64)) }
         check("reserved header byte", "bad header", Q8_ERR_HEADER) { $0.bytes[120] = 1 }
         check("value count", "bad header", Q8_ERR_HEADER) { $0.set(24, UInt32($0.u32(20) + 2)) }

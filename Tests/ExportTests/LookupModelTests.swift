@@ -35,7 +35,7 @@ final class LookupModelTests: XCTestCase {
         XCTAssertEqual(functions, 28)  // 19 hard-swish → SiLU, 9 squeeze-excitation gates → sigmoid
         let calib = try loadImages("Calibration", for: graph, limit: nil)
         let eval = try loadImages("Evaluation/fashion-mnist/t10k-images-idx3-ubyte.gz", for: graph, limit: 1000)
-        let (folded, model) = try convert(graph, calib: calib, method: .percentile, threads: 2, progress: false)
+        let (folded, model) = try convert(graph, calib: calib, method: .percentile, rangeSearch: false, threads: 2, progress: false)
         let lookups = model.nodes.filter { if case .lookup = $0.op { return true } else { return false } }
         XCTAssertEqual(lookups.count, functions)
 
@@ -71,11 +71,11 @@ final class LookupModelTests: XCTestCase {
 
     func testModelsWithoutLookupTablesStayVersion1AndVersion1RefusesThem() throws {
         let shape = Shape3(2, 2, 3)
-        let info = QTensorInfo(shape: shape, zeroPoint: 0, scale: 0.1)
+        let info = QTensorInfo(shape: shape, zeroPoint: -128, scale: 0.1)
         let table = QLookup(table: (0..<256).map { Int8(truncatingIfNeeded: 255 - $0) })
         let lookup = QModel(name: "lookup", input: info, nodes: [QNode(name: "f", op: .lookup(table), inputs: [0], output: info)], numClasses: 12)
         let requant = QModel(name: "plain", input: info, nodes: [QNode(name: "r", op: .requantize(QRequantize.make(
-            inputScale: 0.1, inputZeroPoint: 0, outputScale: 0.1, outputZeroPoint: 0, actMin: -128, actMax: 127)), inputs: [0], output: info)], numClasses: 12)
+            inputScale: 0.1, inputZeroPoint: -128, outputScale: 0.1, outputZeroPoint: -128, actMin: -128, actMax: 127)), inputs: [0], output: info)], numClasses: 12)
         XCTAssertEqual(try writeBlob(requant)[4], 1)
         var blob = try writeBlob(lookup)
         XCTAssertEqual(blob[4], 2)
