@@ -48,6 +48,9 @@ if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/n
     bash Scripts/check-report-html.sh "$out"
     python3 -c "import gzip,sys; d=gzip.open('Evaluation/fashion-mnist/t10k-images-idx3-ubyte.gz').read(); sys.stdout.buffer.write(d[16:16+16*784])" > "$out/images16.raw"
     make -C Targets/cortex-m4 check BLOB="$PWD/$out/model.q8" IMAGES="$PWD/$out/images16.raw"
+    # The lookup-table op on the M4: the shipped model with SiLU and sigmoid gates, written by
+    # ExportTests/LookupModelTests (blob version 2).
+    make -C Targets/cortex-m4 check BLOB="$PWD/.build/lookup-model/model.q8" IMAGES="$PWD/.build/lookup-model/images16.raw"
     # The plain (debug-build) main command writes the same bytes as the release build.
     swift run quantize v3small --calib Calibration/ --eval-limit 1000 --out .build/ci-debug-model --quiet
     cmp "$out/model.q8" .build/ci-debug-model/model.q8 || { echo "FAIL: debug and release builds wrote different models" >&2; exit 1; }
