@@ -126,6 +126,9 @@ final class ValidatorAgreementTests: XCTestCase {
             default: h.inputZeroPoint = wild()
             }
             m.nodes[i].op = .hardSwish(h)
+        case .lookup(var l):
+            if rng.bool() { l.table.removeLast() } else { l.table.append(0) }
+            m.nodes[i].op = .lookup(l)
         case .requantize(var r):
             if rng.bool() { r.shift = wild() } else { (r.actMin, r.actMax) = (wild(), wild()) }
             m.nodes[i].op = .requantize(r)
