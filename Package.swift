@@ -57,7 +57,7 @@ let package = Package(
             "Pipeline", "Refine", "Quantizer", "IntEngine", "Models", "ModelIO", "ImageIO", "FloatEngine", "Reports", "QuantCore",
         ]),
         .testTarget(name: "ExportTests", dependencies: [
-            "Export", "CRuntime", "IntEngine", "QuantCore", "Pipeline", "Refine", "Models", "ImageIO",
+            "Export", "CRuntime", "IntEngine", "QuantCore", "Pipeline", "Refine", "Models", "ImageIO", "Reports",
         ]),
         .testTarget(name: "CalibrationReportsTests", dependencies: ["Calibration", "Reports", "QuantCore", "Models"]),
         // Runs the built `quantize` executable (the command line's own behaviour).

@@ -2,7 +2,6 @@ import XCTest
 import QuantCore
 import ImageIO
 import Models
-import FloatEngine
 import IntEngine
 import Export
 import Pipeline
