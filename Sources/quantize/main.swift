@@ -128,7 +128,7 @@ func runMain(_ argv: [String]) throws {
 func runInspect(_ argv: [String]) throws {
     let args = try Arguments(argv, valued: modelFlags)
     if args.flags.contains("help") || args.positionals.count != 1 {
-        print("usage: quantize inspect FILE\n\nA checkpoint (.safetensors/.pth): its tensors, metadata, totals and the graph built from it.\nAn ONNX file (.onnx): its op types, what each becomes (or why it is unsupported), the imported graph.\nA data set (folder, .bin, IDX, .npy, image): count, size, channels, label histogram.\nA quantized model (.q8): its ops and memory plan.")
+        print("usage: quantize inspect FILE\n\nA checkpoint (.safetensors/.pth): its tensors, metadata, totals and the graph built from it.\nAn ONNX file (.onnx): its op types, what each becomes (or why it is unsupported), the imported graph.\nA TFLite file (.tflite): its op table, operators, tensors and their quantization.\nA data set (folder, .bin, IDX, .npy, image): count, size, channels, label histogram.\nA quantized model (.q8): its ops and memory plan.")
         return
     }
     let path = args.positionals[0]
@@ -143,6 +143,10 @@ func runInspect(_ argv: [String]) throws {
             for key in model.metadata.keys.sorted() { print("  \(key) = \(model.metadata[key] ?? "")") }
         }
         print(planMemory(model).report())
+        return
+    }
+    if !isDir.boolValue, path.hasSuffix(".tflite") || looksLikeTFLite((try? readFile(path).prefix(8)).map(Array.init) ?? []) {
+        print(try loadTFLite(path).summary(path: path))
         return
     }
     if !isDir.boolValue, isONNXFile(path) {
