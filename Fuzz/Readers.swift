@@ -87,6 +87,10 @@ func allReaders() throws -> [FuzzReader] {
                        let model = try bytes.withUnsafeBytes { try parseONNX($0, path: "fuzz.onnx") }
                        _ = try importONNX(model, name: "fuzz")
                    }),
+        // The FlatBuffers / TFLite reader.
+        FuzzReader(name: "tflite", seeds: tfliteSeeds(),
+                   bigSeeds: ["mobilenet_v3_small-fashion", "mobilenet_v2-cifar10"].compactMap { seedFile(shared + "/models/tflite/\($0).int8.tflite") },
+                   read: { _ = try parseTFLite($0, path: "fuzz.tflite") }),
     ]
 }
 
