@@ -55,7 +55,7 @@ private struct BlobReader {
         for k in stride(from: pairs.startIndex, to: pairs.endIndex, by: 2) { metadata[pairs[k]] = pairs[k + 1] }
         let model = QModel(name: strings[0], input: values[0].info, nodes: nodes, numClasses: Int((try b.u32(48, "class count"))), metadata: metadata)
         try validateModel(model, file: path)
-        if let conflict = planConflict(offsets: values.map(\.arenaOffset), sizes: values.map { $0.info.shape.count },
+        if let conflict = arenaConflict(offsets: values.map(\.arenaOffset), sizes: values.map { $0.info.shape.count },
                                        lifetimes: valueLifetimes(model)) {
             throw fail(.plan, conflict)
         }

@@ -10,7 +10,8 @@ import QuantCore
 public final class FloatEngine: @unchecked Sendable {
     public let graph: Graph
     let steps: [Step]
-    let plan: MemoryPlan
+    /// Where every value lives in a worker's arena, in floats (`planFloatArena`).
+    let plan: ArenaPlan
     /// `inputTable[c · 256 + pixel]`: the float input value of a uint8 pixel in channel c.
     let inputTable: [Float]
     let scratchCount: Int
@@ -23,7 +24,7 @@ public final class FloatEngine: @unchecked Sendable {
             let shapes = node.inputs.map(graph.shape)
             return Step(kernel: prepare(node, inShapes: shapes), inputs: node.inputs, inShapes: shapes, outShape: node.shape)
         }
-        plan = MemoryPlan(graph: graph)
+        plan = planFloatArena(graph)
         let pre = graph.preprocessing
         inputTable = (0..<pre.channels).flatMap { c in
             (0..<256).map { p in (Float(p) / 255 - pre.mean[c]) / pre.std[c] }
@@ -92,7 +93,7 @@ public final class FloatEngine: @unchecked Sendable {
                          _ visit: (Int, UnsafeBufferPointer<Float>) -> Void) -> [Float] {
         let inShape = graph.shape(0)
         precondition(pixels.count == inShape.count, "image has \(pixels.count) values, the model takes \(inShape) = \(inShape.count)")
-        let input = ws.buffer(plan.slotOf[0])
+        let input = ws.values[0]
         let channels = inShape.c
         inputTable.withUnsafeBufferPointer { table in
             for p in 0..<(pixels.count / channels) {
@@ -101,18 +102,18 @@ public final class FloatEngine: @unchecked Sendable {
         }
         visit(0, UnsafeBufferPointer(start: input, count: inShape.count))
         for (i, step) in steps.enumerated() {
-            let out = ws.buffer(plan.slotOf[i + 1])
+            let out = ws.values[i + 1]
             run(step, ws, out)
             visit(i + 1, UnsafeBufferPointer(start: out, count: step.outShape.count))
         }
-        let last = ws.buffer(plan.slotOf[steps.count])
+        let last = ws.values[steps.count]
         return Array(UnsafeBufferPointer(start: last, count: graph.shape(steps.count).count))
     }
 
     /// Dispatches one step to its kernel.
     private func run(_ step: Step, _ ws: Workspace, _ out: UnsafeMutablePointer<Float>) {
         let inShape = step.inShapes[0], outShape = step.outShape
-        let in0 = UnsafePointer(ws.buffer(plan.slotOf[step.inputs[0]]))
+        let in0 = UnsafePointer(ws.values[step.inputs[0]])
         let pixels = inShape.h * inShape.w
         switch step.kernel {
         case .pointwise(let gemms):
@@ -135,13 +136,13 @@ public final class FloatEngine: @unchecked Sendable {
         case .function(let f):
             for i in 0..<outShape.count { out[i] = Float(f(Double(in0[i]))) }
         case .add(let lo, let hi):
-            Elementwise.add(in0, ws.buffer(plan.slotOf[step.inputs[1]]), out, count: outShape.count, lo: lo, hi: hi)
+            Elementwise.add(in0, ws.values[step.inputs[1]], out, count: outShape.count, lo: lo, hi: hi)
         case .mul:
-            Elementwise.mul(in0, gate: ws.buffer(plan.slotOf[step.inputs[1]]), out, pixels: pixels, channels: inShape.c)
+            Elementwise.mul(in0, gate: ws.values[step.inputs[1]], out, pixels: pixels, channels: inShape.c)
         case .concat:
             var offset = 0
             for (value, shape) in zip(step.inputs, step.inShapes) {
-                ChannelOps.copy(ws.buffer(plan.slotOf[value]), inChannels: shape.c, start: 0, count: shape.c, out, outChannels: outShape.c,
+                ChannelOps.copy(ws.values[value], inChannels: shape.c, start: 0, count: shape.c, out, outChannels: outShape.c,
                                 offset: offset, pixels: pixels)
                 offset += shape.c
             }
@@ -159,28 +160,28 @@ public final class FloatEngine: @unchecked Sendable {
     }
 }
 
-/// Preallocated buffers of one worker: one per memory-plan slot (each with 16 floats of slack
-/// so vector loads may run past a value's end) and the im2col scratch.
+/// Preallocated memory of one worker: one arena of the plan's size (every value at its planned
+/// offset) and the im2col scratch.
 final class Workspace {
-    private let slots: [UnsafeMutablePointer<Float>]
+    private let arena: UnsafeMutablePointer<Float>
     let scratch: UnsafeMutablePointer<Float>
+    /// Where each value lives: `arena + plan.offsets[v]`.
+    let values: [UnsafeMutablePointer<Float>]
 
-    init(plan: MemoryPlan, scratchCount: Int) {
-        slots = plan.slotSizes.map { size in
-            let p = allocateAligned(size + 16)
-            p.initialize(repeating: 0, count: size + 16)
-            return p
-        }
+    init(plan: ArenaPlan, scratchCount: Int) {
+        // The plan counts floats: `arenaBytes` is the arena's length in floats here.
+        let arena = allocateAligned(plan.arenaBytes)
+        arena.initialize(repeating: 0, count: max(plan.arenaBytes, 1))
+        self.arena = arena
         scratch = allocateAligned(max(scratchCount, 1))
         scratch.initialize(repeating: 0, count: max(scratchCount, 1))
+        values = plan.offsets.map { arena + $0 }
     }
 
     deinit {
-        for p in slots { p.deallocate() }
+        arena.deallocate()
         scratch.deallocate()
     }
-
-    func buffer(_ slot: Int) -> UnsafeMutablePointer<Float> { slots[slot] }
 }
 
 /// The shared state of a batch run: which image is next, how many are done, where results go

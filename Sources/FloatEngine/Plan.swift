@@ -104,39 +104,13 @@ private func prepareConv(_ conv: Conv2D, input: Shape3) -> Step.Kernel {
                                 padValue: conv.padValue ?? [Float](repeating: 0, count: conv.inChannels), gemms: gemms))
 }
 
-/// Which buffer holds each value: a value's buffer is reused once its last reader has run, and
-/// a node's output never shares a buffer with its inputs.
-struct MemoryPlan: Sendable {
-    /// Buffer index per value (0 = input).
-    let slotOf: [Int]
-    /// Capacity of each buffer in floats.
-    let slotSizes: [Int]
-
-    init(graph: Graph) {
-        let valueCount = graph.nodes.count + 1
-        var lastUse = [Int](repeating: -1, count: valueCount)
-        for (i, node) in graph.nodes.enumerated() { for v in node.inputs { lastUse[v] = i } }
-        lastUse[valueCount - 1] = graph.nodes.count
-        var slotOf = [Int](repeating: 0, count: valueCount)
-        var sizes: [Int] = [graph.shape(0).count]
-        var free: [Int] = []
-        for (i, node) in graph.nodes.enumerated() {
-            let need = node.shape.count
-            // Best fit among free buffers, else grow the largest free one, else a new buffer.
-            let fitting = free.filter { sizes[$0] >= need }.min { sizes[$0] < sizes[$1] }
-            let slot: Int
-            if let s = fitting ?? free.max(by: { sizes[$0] < sizes[$1] }) {
-                slot = s
-                free.removeAll { $0 == s }
-                sizes[s] = max(sizes[s], need)
-            } else {
-                slot = sizes.count
-                sizes.append(need)
-            }
-            slotOf[i + 1] = slot
-            for v in Set(node.inputs) where lastUse[v] == i { free.append(slotOf[v]) }
-        }
-        self.slotOf = slotOf
-        slotSizes = sizes
-    }
+/// Where every value lives in a worker's one float arena: QuantCore's `planArena` (the planner
+/// the int8 engine and the blob use) over the graph's value lifetimes, in floats, each value with
+/// 16 floats of slack of its own (vector loads and stores may run past a value's end) and
+/// 64-byte-aligned; the input (value 0) is in the arena too.
+func planFloatArena(_ graph: Graph) -> ArenaPlan {
+    let valueCount = graph.nodes.count + 1
+    return planArena(sizes: (0..<valueCount).map { graph.shape($0).count + 16 },
+                     lifetimes: valueLifetimes(nodeInputs: graph.nodes.map(\.inputs)), placing: Array(0..<valueCount),
+                     alignment: 16)
 }

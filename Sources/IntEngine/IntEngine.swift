@@ -3,8 +3,10 @@ import QuantCore
 
 /// Runs a `QModel` with integer-only kernels. Every node gets its kernel once, at init, from the
 /// one dispatcher (`makeKernel`): the optimized variant, or with `useReference` the plain
-/// reference kernel (the spec); the two give identical bytes. Activation buffers are allocated
-/// once per worker from a `BufferPlan`; running allocates nothing but the returned logits.
+/// reference kernel (the spec); the two give identical bytes. Each worker allocates once one
+/// activation arena of QuantCore's `planArena(model)` and keeps every value at its planned offset
+/// — the very offsets the blob stores and the C runtime uses on the microcontroller; running
+/// allocates nothing but the returned logits.
 ///
 /// The single-image entry points (`run`, `logits(pixels:)`) may be called from several threads:
 /// they take turns on one workspace. `logits(images:)` runs images in parallel on per-worker
@@ -14,7 +16,8 @@ public final class IntEngine: @unchecked Sendable {
     /// Whether every node runs its reference kernel.
     public let useReference: Bool
     private let kernels: [any NodeKernel]
-    private let plan: BufferPlan
+    /// Where every value lives in a worker's arena (`planArena(model)`).
+    public let plan: ArenaPlan
     private let scratchBytes: Int
     private let maxInputs: Int
     /// The workspace of the single-image calls (created on first use).
@@ -28,15 +31,15 @@ public final class IntEngine: @unchecked Sendable {
     /// Throws a `ToolkitError` naming the op when the model is malformed.
     public convenience init(model: QModel, useReference: Bool = false) throws {
         try validateModel(model, file: "model '\(model.name)'")
-        self.init(checked: model, useReference: useReference,
+        self.init(checked: model, useReference: useReference, plan: planArena(model),
                   kernels: model.nodes.map { makeKernel($0, model: model, useReference: useReference) })
     }
 
-    private init(checked model: QModel, useReference: Bool, kernels: [any NodeKernel]) {
+    private init(checked model: QModel, useReference: Bool, plan: ArenaPlan, kernels: [any NodeKernel]) {
         self.model = model
         self.useReference = useReference
         self.kernels = kernels
-        plan = BufferPlan(model: model)
+        self.plan = plan
         scratchBytes = kernels.map(\.scratchBytes).max() ?? 0
         maxInputs = model.nodes.map(\.inputs.count).max() ?? 1
     }
@@ -54,7 +57,7 @@ public final class IntEngine: @unchecked Sendable {
         try validateNodes(model, changed, file: "model '\(model.name)'")
         var kernels = self.kernels
         for i in changed { kernels[i] = makeKernel(model.nodes[i], model: model, useReference: useReference) }
-        return IntEngine(checked: model, useReference: useReference, kernels: kernels)
+        return IntEngine(checked: model, useReference: useReference, plan: plan, kernels: kernels)
     }
 
     /// Raw uint8 HWC pixels → int8 input (q = pixel − 128) → int8 logits.
@@ -210,9 +213,9 @@ public final class IntEngine: @unchecked Sendable {
         }
     }
 
-    /// Lets `fill` write the int8 input into the slot of value 0.
+    /// Lets `fill` write the int8 input into the input buffer (value 0).
     private func setInput(_ ws: Workspace, _ fill: (UnsafeMutablePointer<Int8>, Int) -> Void) {
-        fill(ws.slots[plan.slotOfValue[0]].pointer, model.input.shape.count)
+        fill(ws.values[0], model.input.shape.count)
     }
 
     /// Runs every node; returns the output value.
@@ -226,18 +229,18 @@ public final class IntEngine: @unchecked Sendable {
     /// Runs every node and copies the output value to `result`.
     private func executeInto(_ ws: Workspace, _ result: UnsafeMutablePointer<Int8>,
                              visit: ((Int, UnsafeBufferPointer<Int8>) -> Void)? = nil) {
-        let slots = plan.slotOfValue
+        let values = ws.values
         if let visit {
-            visit(0, UnsafeBufferPointer(start: ws.slots[slots[0]].pointer, count: model.input.shape.count))
+            visit(0, UnsafeBufferPointer(start: values[0], count: model.input.shape.count))
         }
         for (i, node) in model.nodes.enumerated() {
-            for (j, v) in node.inputs.enumerated() { ws.inputList[j] = UnsafePointer(ws.slots[slots[v]].pointer) }
-            let out = ws.slots[slots[i + 1]].pointer
+            for (j, v) in node.inputs.enumerated() { ws.inputList[j] = UnsafePointer(values[v]) }
+            let out = values[i + 1]
             kernels[i].run(ws.inputList, out, UnsafeMutableRawPointer(ws.scratch.pointer))
             visit?(i + 1, UnsafeBufferPointer(start: out, count: node.output.shape.count))
         }
         let output = model.outputValue
-        result.update(from: ws.slots[slots[output]].pointer, count: model.info(output).shape.count)
+        result.update(from: values[output], count: model.info(output).shape.count)
     }
 }
 

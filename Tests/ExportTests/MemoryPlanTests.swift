@@ -1,5 +1,6 @@
 import XCTest
 import QuantCore
+import IntEngine
 @testable import Export
 
 /// The memory planner: valid plans (no two live values share bytes), close to the lower bound,
@@ -9,10 +10,10 @@ final class MemoryPlanTests: XCTestCase {
     @discardableResult
     private func checkedPlan(_ model: QModel, file: StaticString = #filePath, line: UInt = #line) -> MemoryPlan {
         let plan = planMemory(model)
-        XCTAssertNil(planConflict(offsets: plan.offsets, sizes: plan.sizes, lifetimes: plan.lifetimes), file: file, line: line)
+        XCTAssertNil(arenaConflict(offsets: plan.offsets, sizes: plan.arena.sizes, lifetimes: plan.arena.lifetimes), file: file, line: line)
         for v in 1..<plan.offsets.count {
             XCTAssertEqual(plan.offsets[v] % 16, 0, file: file, line: line)
-            XCTAssertLessThanOrEqual(plan.offsets[v] + plan.sizes[v], plan.arenaBytes, file: file, line: line)
+            XCTAssertLessThanOrEqual(plan.offsets[v] + plan.arena.sizes[v], plan.arenaBytes, file: file, line: line)
         }
         XCTAssertLessThanOrEqual(plan.lowerBoundBytes, plan.arenaBytes, file: file, line: line)
         return plan
@@ -59,6 +60,20 @@ final class MemoryPlanTests: XCTestCase {
         _ = b.globalAvgPool(r)
         let plan = checkedPlan(b.model("tiny"))
         XCTAssertNotEqual(plan.offsets[1], plan.offsets[2])
+    }
+
+    /// The host engine runs on the very arena offsets the blob stores for the C runtime.
+    func testHostEngineUsesTheBlobsArenaOffsets() throws {
+        for model in [TestModels.everyOp(seed: 6, size: 32), TestModels.shuffleNetV2Like(seed: 7, width: 0.5, size: 64)] {
+            let blob = try writeBlob(model)
+            let r = TestFields(bytes: blob)
+            let values = Int(r.u32(80))
+            let stored = (0...model.nodes.count).map { Int(r.u32(values + 32 * $0 + 24)) }
+            let engine = try IntEngine(model: model)
+            XCTAssertEqual(stored.dropFirst(), engine.plan.offsets.dropFirst(), model.name)
+            XCTAssertEqual(Int(r.u32(32)), engine.plan.arenaBytes, model.name)
+            XCTAssertGreaterThan(Set(stored.dropFirst()).count, 1, model.name)
+        }
     }
 
     func testReport() {

@@ -216,20 +216,27 @@ final class ExecutorTests: XCTestCase {
         XCTAssertEqual(engine.logits(images: [], count: 0), [])
     }
 
-    func testBufferPlanNeverOverlapsLiveValues() {
+    /// The engine runs in one arena of QuantCore's plan (the blob's offsets): values alive at the
+    /// same node never share bytes, and the arena is smaller than one buffer per value.
+    func testArenaPlanNeverOverlapsLiveValues() throws {
         let model = Self.makeModel()
-        let plan = BufferPlan(model: model)
+        let engine = try IntEngine(model: model)
+        let plan = engine.plan
+        XCTAssertEqual(plan, planArena(model))
         var lastUse = Array(0...model.nodes.count).map { $0 - 1 }
         for (i, node) in model.nodes.enumerated() { for v in node.inputs { lastUse[v] = max(lastUse[v], i) } }
-        lastUse[model.outputValue] = Int.max
-        for a in 0...model.nodes.count {
-            XCTAssertGreaterThanOrEqual(plan.slotSizes[plan.slotOfValue[a]], model.info(a).shape.count)
+        for a in 1...model.nodes.count {
+            XCTAssertEqual(plan.offsets[a] % 16, 0)
+            XCTAssertLessThanOrEqual(plan.offsets[a] + model.info(a).shape.count, plan.arenaBytes)
             for b in (a + 1)...max(a + 1, model.nodes.count) where b <= model.nodes.count {
-                // Value b is written by node b − 1; a must be dead by then unless they use different slots.
-                if plan.slotOfValue[a] == plan.slotOfValue[b] { XCTAssertLessThan(lastUse[a], b - 1, "values \(a) and \(b) share a slot") }
+                // Value b is written by node b − 1; a must be dead by then unless their bytes are disjoint.
+                let disjoint = plan.offsets[a] + model.info(a).shape.count <= plan.offsets[b]
+                    || plan.offsets[b] + model.info(b).shape.count <= plan.offsets[a]
+                if !disjoint { XCTAssertLessThan(lastUse[a], b - 1, "values \(a) and \(b) share arena bytes while both alive") }
             }
         }
-        XCTAssertLessThan(plan.slotSizes.count, model.nodes.count / 2)
+        let total = (1...model.nodes.count).reduce(0) { $0 + model.info($1).shape.count }
+        XCTAssertLessThan(plan.arenaBytes, total / 2)
     }
 
     func testMalformedModelsAreRefused() {
