@@ -57,13 +57,12 @@ public struct CalibrationSession: Sendable {
     /// The ranges another method would choose from the same observations.
     public func ranges(method: CalibrationMethod) -> ActivationRanges {
         let items = histograms.sorted { $0.key < $1.key }
-        let results = ResultSlots(count: items.count)
         // Entropy and MSE searches take milliseconds per tensor: spread them over the cores.
-        DispatchQueue.concurrentPerform(iterations: items.count) { k in
-            results.set(k, CalibrationSession.range(of: items[k].value, method: method, percentile: percentile))
+        let results = parallelMap(count: items.count, threads: ProcessInfo.processInfo.activeProcessorCount) { _, k in
+            CalibrationSession.range(of: items[k].value, method: method, percentile: percentile)
         }
         var ranges: [Int: (min: Float, max: Float)] = [:]
-        for (k, item) in items.enumerated() { ranges[item.key] = results.get(k) }
+        for (k, item) in items.enumerated() { ranges[item.key] = results[k] }
         return ActivationRanges(method: method, ranges: ranges)
     }
 
@@ -78,13 +77,4 @@ public struct CalibrationSession: Sendable {
         case .entropy: return EntropyObserver(histogram: histogram).range()
         }
     }
-}
-
-/// One result slot per task of a concurrent loop; each slot is written by exactly one task.
-private final class ResultSlots: @unchecked Sendable {
-    private var slots: [(min: Float, max: Float)]
-    private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: (0, 0), count: count) }
-    func set(_ k: Int, _ r: (min: Float, max: Float)) { lock.lock(); slots[k] = r; lock.unlock() }
-    func get(_ k: Int) -> (min: Float, max: Float) { lock.lock(); defer { lock.unlock() }; return slots[k] }
 }

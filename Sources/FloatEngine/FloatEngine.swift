@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Models
 import QuantCore
@@ -58,22 +57,13 @@ public final class FloatEngine: @unchecked Sendable {
     public func logits(images: [UInt8], count: Int, threads: Int = 2, progress: ((Int, Int) -> Void)? = nil) -> [[Float]] {
         let size = inputCount
         precondition(images.count >= count * size, "\(count) images need \(count * size) bytes, got \(images.count)")
-        var results = [[Float]](repeating: [], count: count)
-        let workers = max(1, min(threads, count))
-        results.withUnsafeMutableBufferPointer { out in
-            images.withUnsafeBufferPointer { all in
-                let job = BatchJob(images: all, imageSize: size, count: count, results: out, progress: progress)
-                DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                    let workspace = checkOut()
-                    defer { checkIn(workspace) }
-                    while let index = job.claim() {
-                        job.results[index] = execute(job.image(index), workspace) { _, _ in }
-                        job.finished()
-                    }
-                }
+        let workspaces = (0..<workerCount(count, threads: threads)).map { _ in checkOut() }
+        defer { workspaces.forEach(checkIn) }
+        return images.withUnsafeBufferPointer { all in
+            parallelMap(count: count, threads: threads, progress: progress) { w, index in
+                execute(UnsafeBufferPointer(rebasing: all[(index * size)..<((index + 1) * size)]), workspaces[w]) { _, _ in }
             }
         }
-        return results
     }
 
     private func checkOut() -> Workspace {
@@ -181,42 +171,5 @@ final class Workspace {
     deinit {
         arena.deallocate()
         scratch.deallocate()
-    }
-}
-
-/// The shared state of a batch run: which image is next, how many are done, where results go
-/// (each worker writes distinct indices). Counters are guarded by a lock.
-private final class BatchJob: @unchecked Sendable {
-    let images: UnsafeBufferPointer<UInt8>
-    let imageSize: Int, count: Int
-    let results: UnsafeMutableBufferPointer<[Float]>
-    let progress: ((Int, Int) -> Void)?
-    private let lock = NSLock()
-    private var next = 0, done = 0
-
-    init(images: UnsafeBufferPointer<UInt8>, imageSize: Int, count: Int, results: UnsafeMutableBufferPointer<[Float]>,
-         progress: ((Int, Int) -> Void)?) {
-        self.images = images; self.imageSize = imageSize; self.count = count; self.results = results; self.progress = progress
-    }
-
-    /// The next image index to run, or nil when all are taken.
-    func claim() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard next < count else { return nil }
-        next += 1
-        return next - 1
-    }
-
-    func image(_ index: Int) -> UnsafeBufferPointer<UInt8> {
-        UnsafeBufferPointer(rebasing: images[(index * imageSize)..<((index + 1) * imageSize)])
-    }
-
-    /// Counts one finished image and reports progress (serialized).
-    func finished() {
-        lock.lock()
-        defer { lock.unlock() }
-        done += 1
-        progress?(done, count)
     }
 }

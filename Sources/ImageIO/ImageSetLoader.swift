@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import QuantCore
 
@@ -244,25 +243,11 @@ func loadImageFolder(_ folder: String, options: ImageSetOptions) throws -> Image
 
 /// Decodes the image files at `paths`, on all cores; the first failure (in path order) is thrown.
 func decodeAll(_ paths: [String], progress: Bool = false) throws -> [DecodedImage] {
-    let results = ResultBox(count: paths.count)
     let line = ProgressLine("reading images", total: paths.count, enabled: progress)
-    DispatchQueue.concurrentPerform(iterations: paths.count) { i in
-        results.set(i, Result { try readImage(paths[i]) })
-        line.advance()
-    }
-    return try results.values.map { try $0.get() }
-}
-
-/// Per-index results written by concurrent workers (each index exactly once).
-final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var values: [Result<DecodedImage, Error>]
-    init(count: Int) { values = Array(repeating: .failure(ToolkitError("", "not decoded")), count: count) }
-    func set(_ i: Int, _ r: Result<DecodedImage, Error>) {
-        lock.lock()
-        values[i] = r
-        lock.unlock()
-    }
+    return try parallelMap(count: paths.count, threads: ProcessInfo.processInfo.activeProcessorCount) { _, i in
+        defer { line.advance() }
+        return Result { try readImage(paths[i]) }
+    }.map { try $0.get() }
 }
 
 /// Converts a container's images to the requested size and channels (no-op without targets).

@@ -159,33 +159,19 @@ public final class IntEngine: @unchecked Sendable {
     /// called with (images done, count) after each image, one call at a time.
     public func logits(images: [UInt8], count: Int, threads: Int = 2, progress: ((Int, Int) -> Void)? = nil) -> [[Int8]] {
         let size = model.input.shape.count
-        precondition(count >= 0 && images.count >= count * size, "expected \(count) images of \(size) bytes, got \(images.count) bytes")
-        let workers = max(1, min(threads, count))
+        precondition(count >= 0 && images.count >= count * size, "expected \(count) images of \(size) bytes, got \(images.count)")
         let spaces: [Workspace] = lock.withLock {
-            while workerSpaces.count < workers { workerSpaces.append(makeWorkspace()) }
-            return Array(workerSpaces.prefix(workers))
+            while workerSpaces.count < workerCount(count, threads: threads) { workerSpaces.append(makeWorkspace()) }
+            return workerSpaces
         }
-        let classes = model.info(model.outputValue).shape.count
-        var results = [Int8](repeating: 0, count: count * classes)
-        images.withUnsafeBufferPointer { all in
-            results.withUnsafeMutableBufferPointer { out in
-                withoutActuallyEscaping(progress ?? { _, _ in }) { report in
-                    let batch = Batch(images: all, imageSize: size, count: count, results: out, classes: classes,
-                                      workspaces: spaces, progress: report)
-                    DispatchQueue.concurrentPerform(iterations: workers) { w in
-                        while let image = batch.nextImage() {
-                            let ws = batch.workspaces[w]
-                            setInput(ws) { dst, n in
-                                for i in 0..<n { dst[i] = Int8(truncatingIfNeeded: Int(batch.images[image * size + i]) - 128) }
-                            }
-                            executeInto(ws, batch.results.baseAddress! + image * classes)
-                            batch.finished()
-                        }
-                    }
+        return images.withUnsafeBufferPointer { all in
+            parallelMap(count: count, threads: threads, progress: progress) { w, image in
+                setInput(spaces[w]) { dst, n in
+                    for i in 0..<n { dst[i] = Int8(truncatingIfNeeded: Int(all[image * size + i]) - 128) }
                 }
+                return execute(spaces[w], visit: nil)
             }
         }
-        return (0..<count).map { Array(results[($0 * classes)..<(($0 + 1) * classes)]) }
     }
 
     // MARK: - Running
@@ -241,40 +227,5 @@ public final class IntEngine: @unchecked Sendable {
         }
         let output = model.outputValue
         result.update(from: values[output], count: model.info(output).shape.count)
-    }
-}
-
-/// The shared state of one `logits(images:)` call: the next image to hand out and the progress
-/// count (under a lock); each image's logits go to its own slice of `results`.
-private final class Batch: @unchecked Sendable {
-    let images: UnsafeBufferPointer<UInt8>
-    let imageSize: Int, count: Int, classes: Int
-    let results: UnsafeMutableBufferPointer<Int8>
-    let workspaces: [Workspace]
-    let progress: (Int, Int) -> Void
-    private let lock = NSLock()
-    private var next = 0, done = 0
-
-    init(images: UnsafeBufferPointer<UInt8>, imageSize: Int, count: Int, results: UnsafeMutableBufferPointer<Int8>,
-         classes: Int, workspaces: [Workspace], progress: @escaping (Int, Int) -> Void) {
-        self.images = images; self.imageSize = imageSize; self.count = count; self.results = results
-        self.classes = classes; self.workspaces = workspaces; self.progress = progress
-    }
-
-    /// The next image to run, or nil when all are handed out.
-    func nextImage() -> Int? {
-        lock.withLock {
-            guard next < count else { return nil }
-            next += 1
-            return next - 1
-        }
-    }
-
-    /// Counts one finished image and reports progress.
-    func finished() {
-        lock.withLock {
-            done += 1
-            progress(done, count)
-        }
     }
 }

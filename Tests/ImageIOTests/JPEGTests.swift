@@ -66,10 +66,9 @@ final class JPEGTests: XCTestCase {
         let csv = String(decoding: try Fixture.bytes("jpeg/pillow-sums.csv"), as: UTF8.self)
         let rows = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
         XCTAssertEqual(rows.count, 1100)
-        // Decode on all cores; each worker fills its own slot.
-        let results = SlotArray<(size: [Int], sums: [Int])?>(count: rows.count, initial: nil)
-        DispatchQueue.concurrentPerform(iterations: rows.count) { r in
-            guard let image = try? readImage(SharedData.path("datasets/" + rows[r][0])) else { return }
+        // Decode on all cores.
+        let results = parallelMap(count: rows.count, threads: ProcessInfo.processInfo.activeProcessorCount) { _, r -> (size: [Int], sums: [Int])? in
+            guard let image = try? readImage(SharedData.path("datasets/" + rows[r][0])) else { return nil }
             var sums = [0, 0, 0]
             image.pixels.withUnsafeBufferPointer { p in
                 var i = 0
@@ -78,11 +77,11 @@ final class JPEGTests: XCTestCase {
                     i += 3
                 }
             }
-            results[r] = ([image.width, image.height, image.channels], sums)
+            return ([image.width, image.height, image.channels], sums)
         }
         var exact = 0
         var worstMeanDiff = 0.0
-        for (row, result) in zip(rows, results.values) {
+        for (row, result) in zip(rows, results) {
             guard let (size, sums) = result else {
                 XCTFail("\(row[0]) does not decode: \(String(describing: Result { try readImage(SharedData.path("datasets/" + row[0])) }))")
                 continue

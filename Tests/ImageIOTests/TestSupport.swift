@@ -50,15 +50,3 @@ func makeNPY(descr: String, shape: [Int], body: [UInt8], fortran: Bool = false) 
     let n = header.utf8.count
     return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8) + body
 }
-
-/// A fixed-size array that concurrent workers fill, each writing only its own index.
-final class SlotArray<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [T]
-    init(count: Int, initial: T) { storage = Array(repeating: initial, count: count) }
-    subscript(i: Int) -> T {
-        get { lock.lock(); defer { lock.unlock() }; return storage[i] }
-        set { lock.lock(); storage[i] = newValue; lock.unlock() }
-    }
-    var values: [T] { lock.lock(); defer { lock.unlock() }; return storage }
-}
