@@ -44,22 +44,25 @@ let package = Package(
                           exclude: ["README.md"]),
         .executableTarget(name: "bench", dependencies: [
             "Pipeline", "Refine", "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration",
-            "IntEngine", "Reports", "Export",
+            "IntEngine", "Reports", "Export", "TestSupport",
         ], path: "Benchmarks/bench"),
-        .executableTarget(name: "fuzz", dependencies: ["QuantCore", "ModelIO", "ImageIO", "Models", "Export"],
+        .executableTarget(name: "fuzz", dependencies: ["QuantCore", "ModelIO", "ImageIO", "Models", "Export", "TestSupport"],
                           path: "Fuzz", exclude: ["README.md"]),
-        .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore"]),
+        // Test-only code shared by the test targets, the fuzzer and the benchmarks (the one test
+        // generator, the protobuf/ONNX encoder): in no product.
+        .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["README.md"]),
+        .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "TestSupport"]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "QuantCore"], exclude: ["Fixtures"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "QuantCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "ModelIO", "ImageIO", "FloatEngine", "QuantCore"]),
-        .testTarget(name: "IntEngineTests", dependencies: ["IntEngine", "QuantCore"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "ModelIO", "ImageIO", "FloatEngine", "QuantCore", "TestSupport"]),
+        .testTarget(name: "IntEngineTests", dependencies: ["IntEngine", "QuantCore", "TestSupport"]),
         .testTarget(name: "QuantizerTests", dependencies: [
             "Pipeline", "Refine", "Quantizer", "IntEngine", "Models", "ModelIO", "ImageIO", "FloatEngine", "Reports", "QuantCore",
         ]),
         .testTarget(name: "ExportTests", dependencies: [
-            "Export", "CRuntime", "IntEngine", "QuantCore", "Pipeline", "Refine", "Models", "ImageIO", "Reports",
+            "Export", "CRuntime", "IntEngine", "QuantCore", "Pipeline", "Refine", "Models", "ImageIO", "Reports", "TestSupport",
         ]),
-        .testTarget(name: "CalibrationReportsTests", dependencies: ["Calibration", "Reports", "QuantCore", "Models"]),
+        .testTarget(name: "CalibrationReportsTests", dependencies: ["Calibration", "Reports", "QuantCore", "Models", "TestSupport"]),
         // Runs the built `quantize` executable (the command line's own behaviour).
         .testTarget(name: "CLITests", dependencies: ["quantize"], exclude: ["Fixtures"]),
     ]

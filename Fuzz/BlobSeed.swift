@@ -3,10 +3,11 @@
 /// squeeze-excitation multiply, pools, concat, shuffle, split), with real requantization parameters.
 import Export
 import QuantCore
+import TestSupport
 
 /// The blob of the seed model, or nil if the writer refuses it (reported by the caller).
 func seedBlob() throws -> [UInt8] {
-    var rng = FuzzRNG(seed: 8)
+    var rng = TestRandom(seed: 8)
     var nodes: [QNode] = []
     let input = QTensorInfo(shape: Shape3(8, 8, 3), zeroPoint: -128, scale: 1.0 / 255)
     func info(_ v: Int) -> QTensorInfo { v == 0 ? input : nodes[v - 1].output }

@@ -1,28 +1,14 @@
-/// Deterministic input generation: a seeded generator and the byte-level mutations.
+import TestSupport
 
-/// SplitMix64: small, fast, and defined here, so a run is the same on every machine.
-struct FuzzRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in 0..<n (n > 0).
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func chance(_ oneIn: Int) -> Bool { below(oneIn) == 0 }
-    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next() >> 56) }
-}
+/// Deterministic input generation: the seeded generator (TestSupport's `TestRandom`, SplitMix64,
+/// defined there so a run is the same on every machine) and the byte-level mutations.
 
 /// The generator for iteration `i` of reader `name` in a run seeded with `seed`: every input can
 /// be regenerated on its own (`--from i --count 1`), without replaying the ones before it.
-func inputRNG(seed: UInt64, reader name: String, iteration i: Int) -> FuzzRNG {
+func inputRNG(seed: UInt64, reader name: String, iteration i: Int) -> TestRandom {
     var h: UInt64 = 0xCBF2_9CE4_8422_2325   // FNV-1a of the reader name
     for b in name.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-    var rng = FuzzRNG(seed: seed ^ h ^ (UInt64(i) &* 0xD6E8_FEB8_6659_FD93))
+    var rng = TestRandom(seed: seed ^ h ^ (UInt64(i) &* 0xD6E8_FEB8_6659_FD93))
     _ = rng.next()
     return rng
 }
@@ -40,7 +26,7 @@ let interestingTokens: [String] = [",", "\n", "\r\n", "\"", "\"\"", "#", " ", "0
 /// Applies 1 to 4 random mutations to `input`: bit flips, byte sets, truncations, insertions,
 /// huge length/dimension fields, deletions, duplications, splices from `other`, text tokens.
 /// Positions favour the first 256 bytes, where headers are.
-func mutate(_ input: [UInt8], other: [UInt8], rng: inout FuzzRNG) -> [UInt8] {
+func mutate(_ input: [UInt8], other: [UInt8], rng: inout TestRandom) -> [UInt8] {
     var d = input
     let rounds = 1 + (rng.chance(2) ? 0 : rng.below(4))
     for _ in 0..<rounds {

@@ -4,6 +4,7 @@ import ImageIO
 import ModelIO
 import Models
 import QuantCore
+import TestSupport
 
 /// Float engine figures: top-1 of every reference model on its full evaluation split against
 /// `models/float_accuracy.json` (tolerance 0.05 points for CIFAR-10 / Fashion-MNIST, 0.3 for the
@@ -42,7 +43,7 @@ public func benchFloat(models: [String] = []) {
         do {
             let graph = try buildGraph(try loadCheckpoint(model.weights), name: name)
             let engine = FloatEngine(graph: graph)
-            var rng = SplitMix(state: 1)
+            var rng = TestRandom(seed: 1)
             let pixels = (0..<(images * engine.inputCount)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             _ = engine.logits(images: pixels, count: min(images, 8), threads: 2)
             // Three interleaved rounds, best of each: the machine is shared, so the peer runs
@@ -155,16 +156,4 @@ private func ortImagesPerSecond(_ onnx: String) -> Result<Double, ToolkitError> 
         return .failure(ToolkitError(onnx, "ort_bench.py failed: \(last) (pip install onnxruntime numpy)"))
     }
     return .success(rate)
-}
-
-/// Deterministic pixels for the speed runs (the speed does not depend on them).
-private struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

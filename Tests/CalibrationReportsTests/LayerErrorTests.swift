@@ -1,6 +1,7 @@
 import XCTest
 import QuantCore
 import Reports
+import TestSupport
 
 final class LayerErrorTests: XCTestCase {
     private func info(_ name: String, _ c: Int, count: Int, scale: Double, zp: Int32, inputs: [Int] = []) -> LayerInfo {

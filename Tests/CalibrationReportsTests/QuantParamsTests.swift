@@ -1,5 +1,6 @@
 import XCTest
 import Calibration
+import TestSupport
 
 final class QuantParamsTests: XCTestCase {
     func testKnownRanges() {

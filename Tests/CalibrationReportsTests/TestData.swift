@@ -1,32 +1,6 @@
 import Foundation
 import Calibration
-
-/// Deterministic pseudo-random numbers (SplitMix64) for reproducible synthetic tensors.
-struct TestRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-
-    mutating func uniform(_ lo: Float, _ hi: Float) -> Float { lo + Float(unit()) * (hi - lo) }
-
-    /// Standard normal (Box–Muller).
-    mutating func gaussian() -> Float {
-        let u = Swift.max(unit(), 1e-300), v = unit()
-        return Float((-2 * log(u)).squareRoot() * cos(2 * Double.pi * v))
-    }
-
-    mutating func int8(_ lo: Int8, _ hi: Int8) -> Int8 { Int8(Int(lo) + Int(next() % UInt64(Int(hi) - Int(lo) + 1))) }
-}
+import TestSupport
 
 /// Synthetic activation tensors.
 enum Synthetic {

@@ -3,6 +3,7 @@ import CRuntime
 import QuantCore
 import IntEngine
 @testable import Export
+import TestSupport
 
 /// Every kind of bad blob gets its own error, from the Swift reader (a `ToolkitError` naming the
 /// file, with a distinct message prefix) and from the C loader (a distinct `q8_status`).
@@ -114,7 +115,7 @@ final class BlobValidationTests: XCTestCase {
     /// C loader accept exactly the same blobs, and on every accepted one C and Swift still agree.
     func testRandomCorruptionsSwiftAndCAgree() throws {
         let good = try writeBlob(model)
-        var rng = SplitMix64(seed: 2024)
+        var rng = TestRandom(seed: 2024)
         let input = TestModels.images(for: model, count: 1, seed: 3).map { Int8(truncatingIfNeeded: Int($0) - 128) }
         var accepted = 0
         for trial in 0..<400 {

@@ -1,39 +1,16 @@
 import Foundation
 import QuantCore
-
-/// SplitMix64: a tiny deterministic generator whose every output is defined here, so models built
-/// from a seed are the same on every platform and toolchain (the golden blobs depend on it).
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform integer in `range` (modulo bias is irrelevant here).
-    mutating func int(_ range: ClosedRange<Int>) -> Int {
-        range.lowerBound + Int(next() % UInt64(range.upperBound - range.lowerBound + 1))
-    }
-    /// Uniform double in `range`.
-    mutating func double(_ range: ClosedRange<Double>) -> Double {
-        range.lowerBound + (range.upperBound - range.lowerBound) * Double(next() >> 11) / Double(1 << 53)
-    }
-    mutating func bool() -> Bool { next() & 1 == 1 }
-    mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next() >> 56) } }
-}
+import TestSupport
 
 /// Builds small valid `QModel`s with random but realistic integer parameters (multipliers chosen so
 /// activations spread over the int8 range rather than saturate), one method per op.
 struct ModelBuilder {
-    var rng: SplitMix64
+    var rng: TestRandom
     var input: QTensorInfo
     var nodes: [QNode] = []
 
     init(seed: UInt64, input shape: Shape3) {
-        rng = SplitMix64(seed: seed)
+        rng = TestRandom(seed: seed)
         input = QTensorInfo(shape: shape, zeroPoint: -128, scale: 1.0 / 255)
     }
 
@@ -270,7 +247,7 @@ enum TestModels {
     /// per-channel brightness and noise level, so even values averaged over the whole image (after
     /// global pooling) differ from image to image.
     static func images(for model: QModel, count: Int, seed: UInt64) -> [UInt8] {
-        var rng = SplitMix64(seed: seed)
+        var rng = TestRandom(seed: seed)
         let shape = model.input.shape
         var result: [UInt8] = []
         result.reserveCapacity(shape.count * count)

@@ -3,6 +3,7 @@ import CRuntime
 import QuantCore
 import IntEngine
 @testable import Export
+import TestSupport
 
 /// The one validator (`validateModel`, QuantCore) and the C loader (`q8_model_init`) accept and
 /// refuse the same models, for the same kind of reason; the IntEngine and the Swift blob reader,
@@ -37,7 +38,7 @@ final class ValidatorAgreementTests: XCTestCase {
     /// Valid random models: all four accept. Each mutated one: all four decide alike, and a
     /// refusal has the same kind in Swift and C. At least 1,000 of each.
     func testSwiftAndCAcceptTheSameModels() throws {
-        var rng = SplitMix64(seed: 2026)
+        var rng = TestRandom(seed: 2026)
         var accepted = 0, refused = 0, mutated = 0
         var kindsSeen = Set<String>()
         while accepted < 1000 || refused < 1000 {
@@ -71,7 +72,7 @@ final class ValidatorAgreementTests: XCTestCase {
     }
 
     /// Changes one thing of one op (or value) to a random, often out-of-range, value.
-    func mutate(_ m: inout QModel, _ rng: inout SplitMix64) -> String {
+    func mutate(_ m: inout QModel, _ rng: inout TestRandom) -> String {
         let i = rng.int(0...(m.nodes.count - 1))
         let node = m.nodes[i]
         func wild() -> Int32 { [Int32(rng.int(-3...3)), Int32(rng.int(-40...40)), Int32(rng.int(-300...300)),

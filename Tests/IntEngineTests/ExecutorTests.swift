@@ -1,6 +1,7 @@
 import XCTest
 @testable import IntEngine
 @testable import QuantCore
+import TestSupport
 
 /// The executor on a small hand-built model with every op, against the reference kernels run
 /// one by one by hand.

@@ -1,6 +1,7 @@
 import XCTest
 @testable import IntEngine
 @testable import QuantCore
+import TestSupport
 
 /// Every optimized kernel against its reference kernel, byte for byte, on many random small
 /// cases: shapes, strides, groups, symmetric / TF-SAME / arbitrary padding, pad values, zero

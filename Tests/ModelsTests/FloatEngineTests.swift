@@ -3,18 +3,7 @@ import FloatEngine
 import ModelIO
 import QuantCore
 @testable import Models
-
-/// A tiny deterministic generator, so failures reproduce.
-struct TestRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return state >> 33
-    }
-    mutating func float(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * Float(next() % 1_000_000) / 1_000_000 }
-    mutating func floats(_ n: Int, _ lo: Float = -1, _ hi: Float = 1) -> [Float] { (0..<n).map { _ in float(lo, hi) } }
-    mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
-}
+import TestSupport
 
 /// Plain-loop reference of one convolution on an HWC input (batch norm applied after the sum,
 /// as PyTorch does; padding stands for `padValue`).
@@ -77,7 +66,7 @@ final class FloatEngineTests: XCTestCase {
     }
 
     func testConvolutionsMatchThePlainReference() {
-        var rng = TestRandom(state: 7)
+        var rng = TestRandom(seed: 7)
         // (h, w, in, out, kernel, stride, groups, padding)
         let cases: [(Int, Int, Int, Int, Int, Int, Int, Padding)] = [
             (9, 11, 3, 16, 3, 1, 1, .symmetric), (12, 12, 3, 24, 3, 2, 1, .tfSame), (7, 10, 13, 29, 1, 1, 1, .symmetric),
@@ -98,7 +87,7 @@ final class FloatEngineTests: XCTestCase {
     }
 
     func testPaddingValueIsHonoured() {
-        var rng = TestRandom(state: 11)
+        var rng = TestRandom(seed: 11)
         for (k, groups, padding) in [(3, 1, Padding.symmetric), (3, 1, .tfSame), (3, 6, .symmetric), (1, 1, .symmetric)] {
             let conv = Conv2D(inChannels: 6, outChannels: 12, kernel: k, stride: 2, groups: groups, padding: padding,
                               weight: rng.floats(12 * (6 / groups) * k * k, -0.1, 0.1), bias: rng.floats(12),
@@ -165,7 +154,7 @@ final class FloatEngineTests: XCTestCase {
     func testRunVisitsEveryValueAndBatchesAgree() throws {
         let graph = try buildGraph(try loadCheckpoint(SharedData.path("models/mobilenet_v3_small-fashion.safetensors")), name: "fashion")
         let engine = FloatEngine(graph: graph)
-        var rng = TestRandom(state: 3)
+        var rng = TestRandom(seed: 3)
         let images = rng.bytes(5 * engine.inputCount)
         var visited: [Int] = []
         let first = images[0..<engine.inputCount].withUnsafeBufferPointer { p in

@@ -1,6 +1,7 @@
 import XCTest
 import QuantCore
 @testable import ModelIO
+import TestSupport
 
 /// The protobuf / ONNX reader on hand-written files and on the shared exports.
 final class ONNXReaderTests: XCTestCase {

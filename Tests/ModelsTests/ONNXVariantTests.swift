@@ -3,6 +3,7 @@ import FloatEngine
 import ModelIO
 import QuantCore
 @testable import Models
+import TestSupport
 
 /// Exporter variants map to the same IR: small hand-written ONNX graphs (no exporter), each
 /// written the ways PyTorch (opset 13 / 17), Keras/tf2onnx and hand-made exports write it.
@@ -22,7 +23,7 @@ final class ONNXVariantTests: XCTestCase {
 
     /// Float logits of a graph on fixed pseudo-random pixels.
     func logits(_ g: Graph, seed: UInt64 = 3) -> [Float] {
-        var rng = TestRandom(state: seed)
+        var rng = TestRandom(seed: seed)
         let pixels = rng.bytes(g.shape(0).count)
         return pixels.withUnsafeBufferPointer { FloatEngine(graph: g).logits(pixels: $0) }
     }
@@ -32,7 +33,7 @@ final class ONNXVariantTests: XCTestCase {
         return zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
     }
 
-    var rng = TestRandom(state: 11)
+    var rng = TestRandom(seed: 11)
 
     /// Stem conv 3→8 (3×3, pads 1) on a 1×3×8×8 input, its weights as initializers.
     func stem(_ out: String = "y") -> (nodes: [PB], inits: [PB]) {
@@ -66,7 +67,7 @@ final class ONNXVariantTests: XCTestCase {
         ]
         var reference: [Float]?
         for (label, nodes, inits, opset) in variants {
-            rng = TestRandom(state: 11)  // the same weights for every variant
+            rng = TestRandom(seed: 11)  // the same weights for every variant
             let r = self
             let s = r.stem(), h = r.head("a")
             let bytes = B.model(nodes: s.nodes + nodes + h.nodes, initializers: s.inits + inits + h.inits,
@@ -87,7 +88,7 @@ final class ONNXVariantTests: XCTestCase {
         ]
         var reference: [Float]?
         for (label, nodes, inits) in variants {
-            rng = TestRandom(state: 11)  // the same weights for every variant
+            rng = TestRandom(seed: 11)  // the same weights for every variant
             let r = self
             let s = r.stem()
             let fcw = r.rng.floats(8 * 8, -0.3, 0.3), fcb = r.rng.floats(8)
@@ -107,7 +108,7 @@ final class ONNXVariantTests: XCTestCase {
     /// Sigmoid-gated squeeze-excitation become lookup-table functions, with the float results of a
     /// direct evaluation; Tanh / LeakyRelu / Elu / Softplus / Gelu map to their functions too.
     func testSigmoidGateAndSiLUBecomeLookupFunctions() throws {
-        rng = TestRandom(state: 11)
+        rng = TestRandom(seed: 11)
         let s = stem("c")
         let fcw = rng.floats(8 * 8, -0.3, 0.3), fcb = rng.floats(8)
         let nodes = [B.node("Sigmoid", ["c"], ["sc"]), B.node("Mul", ["sc", "c"], ["y"]),  // SiLU, sigmoid first
@@ -120,7 +121,7 @@ final class ONNXVariantTests: XCTestCase {
         // The same network evaluated by hand from the stem's output: silu, pool, fc, sigmoid gate, pool, fc.
         var noHead = g
         noHead.nodes = Array(g.nodes.prefix(1))
-        var p = TestRandom(state: 3)
+        var p = TestRandom(seed: 3)
         let pixels = p.bytes(g.shape(0).count)
         let conv = pixels.withUnsafeBufferPointer { FloatEngine(graph: noHead).logits(pixels: $0) }
         let silu: [Double] = conv.map { Double($0) / (1 + exp(-Double($0))) }
@@ -140,7 +141,7 @@ final class ONNXVariantTests: XCTestCase {
 
         for (op, attrs, f) in [("Tanh", [], UnaryFunction.tanh), ("LeakyRelu", [("alpha", B.Attr.float(0.2))], .leakyRelu(alpha: Double(Float(0.2)))),
                                ("Elu", [], .elu(alpha: 1)), ("Softplus", [], .softplus), ("Gelu", [], .gelu)] as [(String, [(String, B.Attr)], UnaryFunction)] {
-            rng = TestRandom(state: 11)
+            rng = TestRandom(seed: 11)
             let s = stem(), h = head("a")
             let g = try load(B.model(nodes: s.nodes + [B.node(op, ["y"], ["a"], attrs)] + h.nodes, initializers: s.inits + h.inits,
                                      inputDims: [1, 3, 8, 8], output: "logits", opset: 20))
@@ -158,7 +159,7 @@ final class ONNXVariantTests: XCTestCase {
                                  initializers: s.inits + h.inits, inputDims: [1, 3, 8, 8], output: "logits"))
         XCTAssertEqual(g.nodes.map(\.op.kindName), ["conv3x3", "hardsigmoid", "globalavgpool", "linear"])
         let stemOnly = try load(B.model(nodes: s.nodes + plainHead.nodes, initializers: s.inits + plainHead.inits, inputDims: [1, 3, 8, 8], output: "logits"))
-        var rng2 = TestRandom(state: 9)
+        var rng2 = TestRandom(seed: 9)
         let pixels = rng2.bytes(8 * 8 * 3)
         var y: [Float] = [], a: [Float] = []
         pixels.withUnsafeBufferPointer { px in
@@ -254,7 +255,7 @@ final class ONNXVariantTests: XCTestCase {
         XCTAssertEqual(c.padding, .explicit(top: 1, left: 0, bottom: 0, right: 2))
         XCTAssertEqual(g.nodes[0].shape, Shape3(7, 8, 8))
         // The conv alone against the plain-loop reference.
-        var rng2 = TestRandom(state: 5)
+        var rng2 = TestRandom(seed: 5)
         let pixels = rng2.bytes(8 * 8 * 3)
         let only = Graph(name: "c", arch: "test", preprocessing: Preprocessing(height: 8, width: 8, channels: 3, mean: [0, 0, 0], std: [1 / 255, 1 / 255, 1 / 255]),
                          nodes: [g.nodes[0]], numClasses: 7 * 8 * 8)

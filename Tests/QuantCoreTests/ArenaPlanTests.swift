@@ -1,5 +1,6 @@
 import XCTest
 import QuantCore
+import TestSupport
 
 /// The one arena planner on hand-made lifetimes: values alive together never share bytes, the
 /// alignment holds, unplaced values stay at 0, and a chain reuses memory down to its lower bound.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import QuantCore
+import TestSupport
 
 final class QuantizedMultiplierTests: XCTestCase {
     func checkRoundTrip(_ real: Double, file: StaticString = #filePath, line: UInt = #line) {

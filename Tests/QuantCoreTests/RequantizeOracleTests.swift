@@ -1,5 +1,6 @@
 import XCTest
 @testable import QuantCore
+import TestSupport
 
 /// `requantize` against an exact oracle written from the mathematical definition (exact integer
 /// arithmetic on the rational values, no shifts-and-masks tricks):

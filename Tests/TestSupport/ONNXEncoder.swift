@@ -1,11 +1,13 @@
 import Foundation
 
-/// A tiny protobuf encoder for tests: builds ONNX files by hand, so reader and importer tests need
-/// no exporter. Only what the tests write: varints, fixed32, length-delimited fields, packed lists.
-struct PB {
-    var bytes: [UInt8] = []
+/// The one protobuf encoder of the tests and the fuzzer's seeds: builds ONNX files by hand, so
+/// reader and importer tests need no exporter. Only what they write: varints, fixed32,
+/// length-delimited fields, packed lists.
+public struct PB {
+    public var bytes: [UInt8] = []
+    public init() {}
 
-    static func varintBytes(_ value: UInt64) -> [UInt8] {
+    public static func varintBytes(_ value: UInt64) -> [UInt8] {
         var v = value, out: [UInt8] = []
         repeat {
             let low = UInt8(v & 0x7f)
@@ -15,17 +17,17 @@ struct PB {
         return out
     }
 
-    mutating func key(_ field: Int, _ wire: UInt8) { bytes += PB.varintBytes(UInt64(field) << 3 | UInt64(wire)) }
-    mutating func varint(_ field: Int, _ value: Int64) { key(field, 0); bytes += PB.varintBytes(UInt64(bitPattern: value)) }
-    mutating func fixed32(_ field: Int, _ value: Float) {
+    public mutating func key(_ field: Int, _ wire: UInt8) { bytes += PB.varintBytes(UInt64(field) << 3 | UInt64(wire)) }
+    public mutating func varint(_ field: Int, _ value: Int64) { key(field, 0); bytes += PB.varintBytes(UInt64(bitPattern: value)) }
+    public mutating func fixed32(_ field: Int, _ value: Float) {
         key(field, 5)
         withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 }
     }
-    mutating func data(_ field: Int, _ payload: [UInt8]) { key(field, 2); bytes += PB.varintBytes(UInt64(payload.count)) + payload }
-    mutating func string(_ field: Int, _ s: String) { data(field, Array(s.utf8)) }
-    mutating func message(_ field: Int, _ m: PB) { data(field, m.bytes) }
-    mutating func packedInts(_ field: Int, _ values: [Int64]) { data(field, values.flatMap { PB.varintBytes(UInt64(bitPattern: $0)) }) }
-    mutating func packedFloats(_ field: Int, _ values: [Float]) {
+    public mutating func data(_ field: Int, _ payload: [UInt8]) { key(field, 2); bytes += PB.varintBytes(UInt64(payload.count)) + payload }
+    public mutating func string(_ field: Int, _ s: String) { data(field, Array(s.utf8)) }
+    public mutating func message(_ field: Int, _ m: PB) { data(field, m.bytes) }
+    public mutating func packedInts(_ field: Int, _ values: [Int64]) { data(field, values.flatMap { PB.varintBytes(UInt64(bitPattern: $0)) }) }
+    public mutating func packedFloats(_ field: Int, _ values: [Float]) {
         var payload: [UInt8] = []
         for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { payload += $0 } }
         data(field, payload)
@@ -33,11 +35,11 @@ struct PB {
 }
 
 /// ONNX messages built with `PB` (field numbers of onnx.proto).
-enum OnnxBuild {
+public enum OnnxBuild {
     /// A float32 tensor; `raw` chooses raw_data over float_data.
-    static func tensor(_ name: String, _ dims: [Int], _ values: [Float], raw: Bool = true) -> PB {
+    public static func tensor(_ name: String, _ dims: [Int], _ values: [Float], raw: Bool = true) -> PB {
         var t = PB()
-        t.packedInts(1, dims.map(Int64.init))
+        if !dims.isEmpty { t.packedInts(1, dims.map(Int64.init)) }  // none: a scalar
         t.varint(2, 1)
         t.string(8, name)
         if raw {
@@ -50,21 +52,21 @@ enum OnnxBuild {
         return t
     }
 
-    /// An int64 tensor (int64_data).
-    static func intTensor(_ name: String, _ dims: [Int], _ values: [Int64]) -> PB {
+    /// An int64 tensor (int64_data); `dims` empty: a scalar.
+    public static func intTensor(_ name: String, _ dims: [Int], _ values: [Int64]) -> PB {
         var t = PB()
-        t.packedInts(1, dims.map(Int64.init))
+        if !dims.isEmpty { t.packedInts(1, dims.map(Int64.init)) }  // none: a scalar
         t.varint(2, 7)
         t.string(8, name)
         t.packedInts(7, values)
         return t
     }
 
-    enum Attr {
+    public enum Attr {
         case int(Int64), ints([Int64]), float(Float), floats([Float]), string(String), tensor(PB)
     }
 
-    static func attribute(_ name: String, _ value: Attr) -> PB {
+    public static func attribute(_ name: String, _ value: Attr) -> PB {
         var a = PB()
         a.string(1, name)
         switch value {
@@ -78,7 +80,7 @@ enum OnnxBuild {
         return a
     }
 
-    static func node(_ op: String, _ inputs: [String], _ outputs: [String], name: String? = nil, _ attrs: [(String, Attr)] = []) -> PB {
+    public static func node(_ op: String, _ inputs: [String], _ outputs: [String], name: String? = nil, _ attrs: [(String, Attr)] = []) -> PB {
         var n = PB()
         for i in inputs { n.string(1, i) }
         for o in outputs { n.string(2, o) }
@@ -89,7 +91,7 @@ enum OnnxBuild {
     }
 
     /// A float32 value info with fixed or symbolic dims (a negative number → the symbol `n`).
-    static func valueInfo(_ name: String, _ dims: [Int]) -> PB {
+    public static func valueInfo(_ name: String, _ dims: [Int]) -> PB {
         var shape = PB()
         for d in dims {
             var dim = PB()
@@ -107,15 +109,15 @@ enum OnnxBuild {
         return v
     }
 
-    /// A whole model: nodes, initializers, one input `x` of `inputDims`, one output.
-    static func model(nodes: [PB], initializers: [PB], inputDims: [Int], output: String, opset: Int64 = 17,
-                      metadata: [String: String] = [:]) -> [UInt8] {
+    /// A whole model: nodes, initializers, one input `x` of `inputDims`, one output of `outputDims`.
+    public static func model(nodes: [PB], initializers: [PB], inputDims: [Int], output: String, outputDims: [Int] = [],
+                             opset: Int64 = 17, metadata: [String: String] = [:]) -> [UInt8] {
         var g = PB()
         for n in nodes { g.message(1, n) }
         g.string(2, "test")
         for t in initializers { g.message(5, t) }
         g.message(11, valueInfo("x", inputDims))
-        g.message(12, valueInfo(output, []))
+        g.message(12, valueInfo(output, outputDims))
         var m = PB()
         m.varint(1, 8)
         m.string(2, "hand-written")
@@ -131,11 +133,4 @@ enum OnnxBuild {
         }
         return m.bytes
     }
-}
-
-/// Writes bytes to a fresh temporary file and returns its path.
-func temporaryFile(_ bytes: [UInt8], suffix: String = ".onnx") -> String {
-    let path = NSTemporaryDirectory() + "onnx-test-\(UUID().uuidString)\(suffix)"
-    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
-    return path
 }
