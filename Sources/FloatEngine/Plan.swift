@@ -34,19 +34,11 @@ func bounds(_ activation: Activation) -> (Float, Float) {
     }
 }
 
-/// Folds batch norm into a convolution's weights and bias (in double precision): per output
-/// channel, the scale `gamma / sqrt(var + eps)` and the bias `(b − mean) · scale + beta`.
+/// The convolution's weights and bias with its batch norm folded in (`foldBatchNorm`, Models).
 func foldedConv(_ conv: Conv2D) -> (weight: [Float], bias: [Float]) {
-    let perOut = conv.weight.count / conv.outChannels
-    var weight = conv.weight
-    var bias = conv.bias ?? [Float](repeating: 0, count: conv.outChannels)
-    guard let bn = conv.batchNorm else { return (weight, bias) }
-    for o in 0..<conv.outChannels {
-        let scale = Double(bn.gamma[o]) / (Double(bn.variance[o]) + Double(bn.eps)).squareRoot()
-        for i in 0..<perOut { weight[o * perOut + i] = Float(Double(weight[o * perOut + i]) * scale) }
-        bias[o] = Float((Double(bias[o]) - Double(bn.mean[o])) * scale + Double(bn.beta[o]))
-    }
-    return (weight, bias)
+    var folded = conv
+    if let bn = conv.batchNorm { foldBatchNorm(&folded, bn) }
+    return (folded.weight, folded.bias ?? [Float](repeating: 0, count: conv.outChannels))
 }
 
 /// Prepares the kernel of node `node` whose inputs have shapes `inShapes`.

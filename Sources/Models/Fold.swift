@@ -1,5 +1,4 @@
 import QuantCore
-import Models
 
 /// Folds every batch norm into its convolution and the input normalization into the stem, so the
 /// returned graph takes `pixel / 255` (preprocessing mean 0, std 1) and carries no batch norm.
@@ -26,8 +25,10 @@ public func foldGraph(_ graph: Graph) throws -> Graph {
     return g
 }
 
-/// `W' = W · γ/σ`, `b' = β + (b − μ) · γ/σ` with `σ = sqrt(var + eps)`, per output channel.
-func foldBatchNorm(_ conv: inout Conv2D, _ bn: BatchNorm) {
+/// `W' = W · γ/σ`, `b' = β + (b − μ) · γ/σ` with `σ = sqrt(var + eps)`, per output channel,
+/// computed in double precision and rounded once to float. The one batch-norm fold of the toolkit:
+/// the float engine and the quantizer both see the weights this returns.
+public func foldBatchNorm(_ conv: inout Conv2D, _ bn: BatchNorm) {
     let perOut = conv.weight.count / conv.outChannels
     var bias = conv.bias ?? Array(repeating: 0, count: conv.outChannels)
     for o in 0..<conv.outChannels {
