@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Models", dependencies: ["QuantCore", "ModelIO"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "FloatEngine", dependencies: ["QuantCore", "Models"], exclude: ["README.md"], swiftSettings: optimized + floatCPU),
         .target(name: "Calibration", dependencies: ["QuantCore"], exclude: ["README.md"], swiftSettings: debugOptimized),
-        .target(name: "Quantizer", dependencies: ["QuantCore", "Models", "Calibration"], exclude: ["README.md"], swiftSettings: debugOptimized),
+        .target(name: "Quantizer", dependencies: ["QuantCore", "Models"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "IntEngine", dependencies: ["QuantCore"], exclude: ["README.md"], swiftSettings: optimized + hostCPU),
         .target(name: "Reports", dependencies: ["QuantCore", "Models"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "Export", dependencies: ["QuantCore"], exclude: ["README.md"]),

@@ -1,4 +1,5 @@
 import Foundation
+import QuantCore
 
 /// TensorRT's entropy calibration: chooses a clipping threshold `T` on the magnitudes so that the
 /// distribution of the clipped values loses the least information (KL divergence) when squeezed

@@ -1,3 +1,5 @@
+import QuantCore
+
 /// Chooses the range `[−a, b]` that minimizes the expected squared error of the asymmetric int8
 /// grid (256 levels, step `s = (a + b) / 255`), estimated from a `Histogram`:
 ///

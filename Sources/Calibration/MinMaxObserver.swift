@@ -1,3 +1,5 @@
+import QuantCore
+
 /// Running minimum and maximum: the range covers every value seen, nothing is clipped.
 /// Exact, tiny and order-independent, but a single outlier stretches the whole int8 grid.
 public struct MinMaxObserver: RangeObserver, Equatable {

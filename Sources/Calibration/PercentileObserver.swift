@@ -1,3 +1,5 @@
+import QuantCore
+
 /// Clips the rarest values: the range runs from the `(100 − p)`-th to the `p`-th percentile of the
 /// values (e.g. p = 99.99 keeps all but the 0.01 % most extreme values on each side), read from
 /// a `Histogram`. The estimate is within one histogram bin of the exact sorted-data percentile.

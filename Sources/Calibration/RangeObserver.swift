@@ -21,24 +21,3 @@ public protocol RangeObserver: Sendable {
     /// The chosen range. It always contains zero and is never empty (see `validActivationRange`).
     func range() -> (min: Float, max: Float)
 }
-
-/// The smallest width an activation range may have: a tensor that was (almost) constant zero
-/// during calibration gets `[0, minimumActivationRangeSpan]`, so its scale is never zero.
-public let minimumActivationRangeSpan: Float = 1e-6
-
-/// Makes a range usable for the asymmetric int8 grid: widens it to contain zero, replaces NaN by 0
-/// and infinities by the largest finite float, and widens a range narrower than
-/// `minimumActivationRangeSpan` (on the side of its larger magnitude).
-public func validActivationRange(min lo: Float, max hi: Float) -> (min: Float, max: Float) {
-    func finite(_ x: Float) -> Float {
-        if x.isNaN { return 0 }
-        return Swift.max(-Float.greatestFiniteMagnitude, Swift.min(Float.greatestFiniteMagnitude, x))
-    }
-    var a = Swift.min(finite(lo), 0)
-    var b = Swift.max(finite(hi), 0)
-    if b - a < minimumActivationRangeSpan {
-        if -a > b { a = b - minimumActivationRangeSpan } else { b = a + minimumActivationRangeSpan }
-    }
-    // Write a zero end as +0 (an end computed as −0 would print as "-0.0").
-    return (a == 0 ? 0 : a, b == 0 ? 0 : b)
-}

@@ -13,7 +13,7 @@ public func activationHistograms(_ session: CalibrationSession, model: QModel, b
     session.histograms.keys.sorted().compactMap { v -> ActivationHistogram? in
         guard v > 0, v <= model.nodes.count, let hist = session.histograms[v] else { return nil }
         let grid = model.info(v)
-        let gridMin = grid.scale * Double(-128 - Int(grid.zeroPoint)), gridMax = grid.scale * Double(127 - Int(grid.zeroPoint))
+        let (gridMin, gridMax) = gridRange(scale: grid.scale, zeroPoint: grid.zeroPoint)
         let seen = hist.count > 0
         let lo = seen ? Swift.min(Double(hist.min), gridMin) : gridMin
         let hi = seen ? Swift.max(Double(hist.max), gridMax) : gridMax

@@ -1,6 +1,5 @@
 import QuantCore
 import Models
-import Calibration
 
 /// Scale and zero point of every value of `graph` from its calibrated range.
 /// - value 0 (raw pixels / 255) is fixed: scale 1/255, zero point −128;

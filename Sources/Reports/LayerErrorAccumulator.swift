@@ -67,7 +67,8 @@ private struct Sums: Sendable {
 
     mutating func add(_ f: UnsafeBufferPointer<Float>, _ q: UnsafeBufferPointer<Int8>, scale: Double, zeroPoint: Int32) {
         // Float values beyond these bounds saturate the grid (error above half a step).
-        let low = scale * (Double(-128 - zeroPoint) - 0.5), high = scale * (Double(127 - zeroPoint) + 0.5)
+        let grid = gridRange(scale: scale, zeroPoint: zeroPoint)
+        let low = grid.min - scale / 2, high = grid.max + scale / 2
         let channels = channelMax.count
         var f2 = 0.0, d2 = 0.0, fd = 0.0, e2 = 0.0, absSum = 0.0, absMax = maxAbsError
         var lo = floatMin, hi = floatMax, out = 0

@@ -1,5 +1,6 @@
 import XCTest
 import Calibration
+import QuantCore
 
 final class ObserverTests: XCTestCase {
     /// Range of `values` chosen by `method` through a fresh histogram.

@@ -1,5 +1,6 @@
 import XCTest
 import Calibration
+import QuantCore
 import TestSupport
 
 final class QuantParamsTests: XCTestCase {
@@ -27,7 +28,7 @@ final class QuantParamsTests: XCTestCase {
             let p = activationQuantParams(min: lo, max: hi)
             XCTAssertGreaterThan(p.scale, 0)
             XCTAssertTrue((-128...127).contains(p.zeroPoint))
-            let gridLo = p.scale * Double(-128 - p.zeroPoint), gridHi = p.scale * Double(127 - p.zeroPoint)
+            let (gridLo, gridHi) = gridRange(scale: p.scale, zeroPoint: p.zeroPoint)
             XCTAssertLessThanOrEqual(gridLo, Double(lo) + p.scale / 2 + 1e-9)
             XCTAssertGreaterThanOrEqual(gridHi, Double(hi) - p.scale / 2 - 1e-9)
             XCTAssertLessThanOrEqual(gridLo, 0)

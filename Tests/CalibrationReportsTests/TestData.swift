@@ -1,5 +1,6 @@
 import Foundation
 import Calibration
+import QuantCore
 import TestSupport
 
 /// Synthetic activation tensors.
