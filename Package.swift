@@ -49,8 +49,8 @@ let package = Package(
         .executableTarget(name: "fuzz", dependencies: ["QuantCore", "ModelIO", "ImageIO", "Models", "Export", "TestSupport"],
                           path: "Fuzz", exclude: ["README.md"]),
         // Test-only code shared by the test targets, the fuzzer and the benchmarks (the one test
-        // generator, the protobuf/ONNX encoder): in no product.
-        .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["README.md"]),
+        // generator, the protobuf/ONNX encoder, the synthetic quantized models): in no product.
+        .target(name: "TestSupport", dependencies: ["QuantCore"], path: "Tests/TestSupport", exclude: ["README.md"]),
         .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "TestSupport"]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "QuantCore"], exclude: ["Fixtures"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "QuantCore"], exclude: ["Fixtures"]),

@@ -2,6 +2,7 @@ import XCTest
 import QuantCore
 import CRuntime
 @testable import Export
+import TestSupport
 
 /// Writing, reading back and the C header emitter.
 final class BlobRoundTripTests: XCTestCase {

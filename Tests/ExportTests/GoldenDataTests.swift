@@ -3,6 +3,7 @@ import Foundation
 import QuantCore
 import IntEngine
 @testable import Export
+import TestSupport
 
 /// The golden files the C tests use (Targets/tests/data): a blob of the every-op model, raw
 /// input images and the logits the Swift IntEngine (reference kernels) computes for them. This

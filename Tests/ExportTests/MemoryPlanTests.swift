@@ -2,6 +2,7 @@ import XCTest
 import QuantCore
 import IntEngine
 @testable import Export
+import TestSupport
 
 /// The memory planner: valid plans (no two live values share bytes), close to the lower bound,
 /// blob overhead, and the fit report.

@@ -1,38 +1,37 @@
 import Foundation
 import QuantCore
-import TestSupport
 
 /// Builds small valid `QModel`s with random but realistic integer parameters (multipliers chosen so
 /// activations spread over the int8 range rather than saturate), one method per op.
-struct ModelBuilder {
-    var rng: TestRandom
-    var input: QTensorInfo
-    var nodes: [QNode] = []
+public struct ModelBuilder {
+    public var rng: TestRandom
+    public var input: QTensorInfo
+    public var nodes: [QNode] = []
 
-    init(seed: UInt64, input shape: Shape3) {
+    public init(seed: UInt64, input shape: Shape3) {
         rng = TestRandom(seed: seed)
         input = QTensorInfo(shape: shape, zeroPoint: -128, scale: 1.0 / 255)
     }
 
-    func info(_ v: Int) -> QTensorInfo { v == 0 ? input : nodes[v - 1].output }
+    public func info(_ v: Int) -> QTensorInfo { v == 0 ? input : nodes[v - 1].output }
 
     /// Appends a node and returns its value id.
-    mutating func add(_ name: String, _ op: QOp, _ inputs: [Int], _ output: QTensorInfo) -> Int {
+    public mutating func add(_ name: String, _ op: QOp, _ inputs: [Int], _ output: QTensorInfo) -> Int {
         nodes.append(QNode(name: name, op: op, inputs: inputs, output: output))
         return nodes.count
     }
 
     /// A fresh activation quantization: random zero point and scale.
-    mutating func activation(_ shape: Shape3) -> QTensorInfo {
+    public mutating func activation(_ shape: Shape3) -> QTensorInfo {
         QTensorInfo(shape: shape, zeroPoint: Int32(rng.int(-110...40)), scale: rng.double(0.02...0.1))
     }
 
     /// Output size of a window along one dimension with symmetric padding `pad`.
-    static func windowOut(_ size: Int, kernel: Int, stride: Int, pad: Int) -> Int { (size + 2 * pad - kernel) / stride + 1 }
+    public static func windowOut(_ size: Int, kernel: Int, stride: Int, pad: Int) -> Int { (size + 2 * pad - kernel) / stride + 1 }
 
     /// A convolution with symmetric padding `pad` (default (k − 1) / 2), or with `tfSame`
     /// TensorFlow-SAME padding (output ⌈in / stride⌉, the extra padding at the bottom/right).
-    mutating func conv(_ x: Int, outC: Int, kernel: Int = 1, stride: Int = 1, pad: Int? = nil, tfSame: Bool = false,
+    public mutating func conv(_ x: Int, outC: Int, kernel: Int = 1, stride: Int = 1, pad: Int? = nil, tfSame: Bool = false,
                        groups: Int = 1, padValue: Bool = false, relu: Bool = true, name: String = "conv") -> Int {
         let inInfo = info(x)
         let inC = inInfo.shape.c
@@ -61,7 +60,7 @@ struct ModelBuilder {
         return add(name, .conv(conv), [x], out)
     }
 
-    mutating func residual(_ a: Int, _ b: Int) -> Int {
+    public mutating func residual(_ a: Int, _ b: Int) -> Int {
         let ia = info(a), ib = info(b)
         let out = activation(ia.shape)
         let p = QAdd.make(input1Scale: ia.scale, input1ZeroPoint: ia.zeroPoint, input2Scale: ib.scale, input2ZeroPoint: ib.zeroPoint,
@@ -69,7 +68,7 @@ struct ModelBuilder {
         return add("add", .add(p), [a, b], out)
     }
 
-    mutating func mul(_ x: Int, gate: Int) -> Int {
+    public mutating func mul(_ x: Int, gate: Int) -> Int {
         let ix = info(x), ig = info(gate)
         let out = activation(ix.shape)
         let p = QMul.make(inputScale: ix.scale, inputZeroPoint: ix.zeroPoint, gateScale: ig.scale, gateZeroPoint: ig.zeroPoint,
@@ -77,7 +76,7 @@ struct ModelBuilder {
         return add("mul", .mul(p), [x, gate], out)
     }
 
-    mutating func hardSwish(_ x: Int, sigmoid: Bool = false) -> Int {
+    public mutating func hardSwish(_ x: Int, sigmoid: Bool = false) -> Int {
         let ix = info(x)
         let out = sigmoid ? QTensorInfo(shape: ix.shape, zeroPoint: -128, scale: 1.0 / 256) : activation(ix.shape)
         let p = QHardSwish.make(isSigmoid: sigmoid, inputScale: ix.scale, inputZeroPoint: ix.zeroPoint,
@@ -86,7 +85,7 @@ struct ModelBuilder {
     }
 
     /// Element-wise requantization into `output` (default: a fresh quantization), ReLU clamp.
-    mutating func requantize(_ x: Int, output: QTensorInfo? = nil) -> Int {
+    public mutating func requantize(_ x: Int, output: QTensorInfo? = nil) -> Int {
         let ix = info(x)
         let out = output ?? activation(ix.shape)
         let p = QRequantize.make(inputScale: ix.scale, inputZeroPoint: ix.zeroPoint, outputScale: out.scale,
@@ -94,21 +93,21 @@ struct ModelBuilder {
         return add("relu", .requantize(p), [x], out)
     }
 
-    mutating func concat(_ xs: [Int]) -> Int {
+    public mutating func concat(_ xs: [Int]) -> Int {
         let first = info(xs[0])
         let c = xs.reduce(0) { $0 + info($1).shape.c }
         return add("concat", .concat, xs, QTensorInfo(shape: Shape3(first.shape.h, first.shape.w, c), zeroPoint: first.zeroPoint, scale: first.scale))
     }
 
-    mutating func split(_ x: Int, start: Int, count: Int) -> Int {
+    public mutating func split(_ x: Int, start: Int, count: Int) -> Int {
         let ix = info(x)
         return add("split", .split(start: start, count: count), [x],
                    QTensorInfo(shape: Shape3(ix.shape.h, ix.shape.w, count), zeroPoint: ix.zeroPoint, scale: ix.scale))
     }
 
-    mutating func shuffle(_ x: Int, groups: Int) -> Int { add("shuffle", .shuffle(groups: groups), [x], info(x)) }
+    public mutating func shuffle(_ x: Int, groups: Int) -> Int { add("shuffle", .shuffle(groups: groups), [x], info(x)) }
 
-    mutating func maxPool(_ x: Int, kernel: Int, stride: Int, pad: Int) -> Int {
+    public mutating func maxPool(_ x: Int, kernel: Int, stride: Int, pad: Int) -> Int {
         let ix = info(x)
         let shape = Shape3(Self.windowOut(ix.shape.h, kernel: kernel, stride: stride, pad: pad),
                            Self.windowOut(ix.shape.w, kernel: kernel, stride: stride, pad: pad), ix.shape.c)
@@ -118,7 +117,7 @@ struct ModelBuilder {
     }
 
     /// Average pooling into `quantization` (default: the input's), counting padding.
-    mutating func avgPool(_ x: Int, kernel: Int, stride: Int, pad: Int, quantization: QTensorInfo? = nil) -> Int {
+    public mutating func avgPool(_ x: Int, kernel: Int, stride: Int, pad: Int, quantization: QTensorInfo? = nil) -> Int {
         let ix = info(x)
         let q = quantization ?? ix
         let shape = Shape3(Self.windowOut(ix.shape.h, kernel: kernel, stride: stride, pad: pad),
@@ -129,7 +128,7 @@ struct ModelBuilder {
                    QTensorInfo(shape: shape, zeroPoint: q.zeroPoint, scale: q.scale))
     }
 
-    mutating func globalAvgPool(_ x: Int) -> Int {
+    public mutating func globalAvgPool(_ x: Int) -> Int {
         let ix = info(x)
         let out = activation(Shape3(1, 1, ix.shape.c))
         let r = QRequantize.make(inputScale: ix.scale, inputZeroPoint: ix.zeroPoint, outputScale: out.scale,
@@ -137,7 +136,7 @@ struct ModelBuilder {
         return add("gap", .globalAvgPool(r), [x], out)
     }
 
-    func model(_ name: String) -> QModel {
+    public func model(_ name: String) -> QModel {
         var m = QModel(name: name, input: input, nodes: nodes, numClasses: nodes.last?.output.shape.count ?? 0,
                        metadata: ["arch": "test", "builder": "ExportTests.ModelBuilder"])
         for i in m.nodes.indices { m.nodes[i].name = "\(i).\(m.nodes[i].name)" }
@@ -145,12 +144,12 @@ struct ModelBuilder {
     }
 }
 
-enum TestModels {
+public enum TestModels {
     /// A small model that uses every op and every variant the runtime distinguishes: stem conv
     /// with pad values, hard-swish, depthwise 3×3 s2 and 5×5, SE block (GAP → FC → hard-sigmoid →
     /// mul), grouped 1×1, residual add, shuffle, split, requantize, concat, max and average
     /// pooling, a strided general conv without padding, GAP and the classifier.
-    static func everyOp(seed: UInt64, size: Int = 16) -> QModel {
+    public static func everyOp(seed: UInt64, size: Int = 16) -> QModel {
         var b = ModelBuilder(seed: seed, input: Shape3(size, size, 3))
         let stem = b.conv(0, outC: 8, kernel: 3, padValue: true, name: "stem")
         let hs = b.hardSwish(stem)
@@ -180,7 +179,7 @@ enum TestModels {
 
     /// MobileNetV2-shaped model (CIFAR layout: stem stride 1, inverted residuals from the paper's
     /// table, channel widths × `width`) with random parameters.
-    static func mobileNetV2Like(seed: UInt64, width: Double = 1.0, size: Int = 32) -> QModel {
+    public static func mobileNetV2Like(seed: UInt64, width: Double = 1.0, size: Int = 32) -> QModel {
         func ch(_ c: Int) -> Int { max(8, Int((Double(c) * width / 8).rounded()) * 8) }
         var b = ModelBuilder(seed: seed, input: Shape3(size, size, 3))
         var x = b.conv(0, outC: ch(32), kernel: 3, padValue: true, name: "stem")
@@ -207,7 +206,7 @@ enum TestModels {
 
     /// ShuffleNetV2-shaped model (CIFAR layout: stem 3×3 24, max-pool s2, stages 4/8/4 with
     /// 116/232/464 channels × `width`, split/concat/shuffle units) with random parameters.
-    static func shuffleNetV2Like(seed: UInt64, width: Double = 1.0, size: Int = 32) -> QModel {
+    public static func shuffleNetV2Like(seed: UInt64, width: Double = 1.0, size: Int = 32) -> QModel {
         func ch(_ c: Int) -> Int { max(4, Int((Double(c) * width / 4).rounded()) * 4) }
         var b = ModelBuilder(seed: seed, input: Shape3(size, size, 3))
         var x = b.conv(0, outC: 24, kernel: 3, padValue: true, name: "conv1")
@@ -246,7 +245,7 @@ enum TestModels {
     /// Random raw uint8 HWC images for `model` (`count` of them, flat): each image has its own
     /// per-channel brightness and noise level, so even values averaged over the whole image (after
     /// global pooling) differ from image to image.
-    static func images(for model: QModel, count: Int, seed: UInt64) -> [UInt8] {
+    public static func images(for model: QModel, count: Int, seed: UInt64) -> [UInt8] {
         var rng = TestRandom(seed: seed)
         let shape = model.input.shape
         var result: [UInt8] = []
