@@ -83,7 +83,7 @@ private func opKind(_ node: QNode, _ model: QModel) -> String {
         return "conv \(p.kernelH)x\(p.kernelW) s\(p.strideH) (stem)"
     case .add: return "add"
     case .mul: return "mul (SE)"
-    case .hardSwish(let p): return p.isSigmoid ? "hard-sigmoid" : "hard-swish"
+    case .hardSwish: return "hard-swish"
     case .requantize: return "requantize"
     case .lookup: return "lookup table"
     case .concat, .split, .shuffle: return "concat/split/shuffle"
@@ -134,9 +134,12 @@ private struct SyntheticBuilder {
     }
 
     mutating func hardSwish(_ v: Int, sigmoid: Bool = false) -> Int {
-        let p = QHardSwish.make(isSigmoid: sigmoid, inputScale: 0.05, inputZeroPoint: -20,
-                                outputScale: sigmoid ? 1.0 / 256 : 0.05, outputZeroPoint: sigmoid ? -128 : -20)
-        return append(sigmoid ? "hardsigmoid" : "hardswish", .hardSwish(p), [v], shapes[v], zeroPoint: sigmoid ? -128 : -20)
+        if sigmoid {
+            return append("hardsigmoid", .conv(QConv.hardSigmoid(channels: shapes[v].c, inputScale: 0.05, inputZeroPoint: -20)),
+                          [v], shapes[v], zeroPoint: -128)
+        }
+        let p = QHardSwish.make(inputScale: 0.05, inputZeroPoint: -20, outputScale: 0.05, outputZeroPoint: -20)!
+        return append("hardswish", .hardSwish(p), [v], shapes[v], zeroPoint: -20)
     }
 
     mutating func add(_ a: Int, _ b: Int) -> Int {
@@ -147,8 +150,7 @@ private struct SyntheticBuilder {
 
     mutating func globalPool(_ v: Int) -> Int {
         let s = shapes[v]
-        let p = QRequantize.make(inputScale: 0.05, inputZeroPoint: -20, outputScale: 0.05, outputZeroPoint: -20,
-                                 count: s.h * s.w, actMin: -128, actMax: 127)
+        let p = QRequantize.mean(inputScale: 0.05, inputZeroPoint: -20, outputScale: 0.05, outputZeroPoint: -20, count: s.h * s.w)
         return append("gap", .globalAvgPool(p), [v], Shape3(1, 1, s.c))
     }
 

@@ -1,20 +1,18 @@
 import QuantCore
 
-/// Constants of the blob format, versions 1 and 2. The normative description is `Docs/BLOB_FORMAT.md`;
+/// Constants of the blob format, version 3. The normative description is `Docs/BLOB_FORMAT.md`;
 /// the C twin of these numbers is `Targets/runtime/src/q8_format.h`. The limits on the
 /// model itself are `ModelLimits` (QuantCore).
 enum BlobFormat {
     /// The ASCII bytes `Q8MB`.
     static let magic: [UInt8] = [0x51, 0x38, 0x4D, 0x42]
-    /// The newest version. Version 2 adds only the LOOKUP op and its TABLE tensor; a model without
-    /// them is written as version 1, byte for byte what earlier writers wrote, so older runtimes
-    /// keep loading it. Readers accept both.
-    static let version: UInt32 = 2
-    static let versions: ClosedRange<UInt32> = 1...2
-    /// The version a model is written as: 2 when it has a lookup-table op, else 1.
-    static func version(of model: QModel) -> UInt32 {
-        model.nodes.contains { if case .lookup = $0.op { return true } else { return false } } ? 2 : 1
-    }
+    /// The version written and read. Version 3 is TFLite Micro's arithmetic (float32 scales, per-channel
+    /// weight scales, TFLM-derived multipliers, int16 hard-swish); versions 1 and 2 used the
+    /// toolkit's earlier arithmetic and are refused with a message saying so.
+    static let version: UInt32 = 3
+    static let versions: ClosedRange<UInt32> = 3...3
+    /// The version a model is written as (always 3).
+    static func version(of model: QModel) -> UInt32 { version }
     static let headerSize = 128
     /// Bytes of one value table record.
     static let valueRecordSize = 32
@@ -41,20 +39,18 @@ func alignUp(_ x: Int) -> Int { (x + BlobFormat.alignment - 1) / BlobFormat.alig
 
 /// Op type codes of the op records.
 enum BlobOpType: UInt32 {
-    case conv = 1, add, mul, hardSwish, hardSigmoid, requantize, concat, split, shuffle, maxPool, avgPool, globalAvgPool
-    /// Element-wise lookup table (version 2).
+    /// Type 5 (HARD_SIGMOID of versions 1–2) is not used since version 3: hard-sigmoid is a CONV.
+    case conv = 1, add, mul, hardSwish, requantize = 6, concat, split, shuffle, maxPool, avgPool, globalAvgPool
+    /// Element-wise lookup table (since version 2).
     case lookup
-
-    /// The first blob version with this op type.
-    var sinceVersion: UInt32 { self == .lookup ? 2 : 1 }
 
     /// Number of parameter words that follow the input ids.
     var parameterWords: Int {
         switch self {
-        case .conv: return 18
+        case .conv: return 19
         case .add: return 12
         case .mul: return 7
-        case .hardSwish, .hardSigmoid, .requantize, .globalAvgPool: return 6
+        case .hardSwish, .requantize, .globalAvgPool: return 6
         case .concat: return 0
         case .split: return 2
         case .shuffle, .lookup: return 1
@@ -75,14 +71,16 @@ enum BlobOpType: UInt32 {
 /// Kinds of the tensor table entries.
 enum BlobTensorKind: UInt32 {
     case weights = 1, bias, multiplier, shift, padValues
-    /// The 256 int8 entries of a lookup table (version 2).
+    /// The 256 int8 entries of a lookup table.
     case table
+    /// The float32 weight scale of each output channel of a CONV (IEEE-754 binary32 bits, little-endian).
+    case weightScales
 
     /// Bytes per element (int8 or int32).
     var elementSize: Int {
         switch self {
         case .weights, .padValues, .table: return 1
-        case .bias, .multiplier, .shift: return 4
+        case .bias, .multiplier, .shift, .weightScales: return 4
         }
     }
 
@@ -94,6 +92,7 @@ enum BlobTensorKind: UInt32 {
         case .shift: return "shift"
         case .padValues: return "pad values"
         case .table: return "lookup table"
+        case .weightScales: return "weight scales"
         }
     }
 }
@@ -104,7 +103,7 @@ func blobOpType(_ op: QOp) -> BlobOpType {
     case .conv: return .conv
     case .add: return .add
     case .mul: return .mul
-    case .hardSwish(let h): return h.isSigmoid ? .hardSigmoid : .hardSwish
+    case .hardSwish: return .hardSwish
     case .lookup: return .lookup
     case .requantize: return .requantize
     case .concat: return .concat

@@ -76,13 +76,14 @@ func encodeOp(_ node: QNode, index: Int, nextTensor: inout Int) -> EncodedOp {
         params.append(tensor(.multiplier, c.multiplier.littleEndianBytes))
         params.append(tensor(.shift, c.shift.littleEndianBytes))
         params.append(c.padValue.map { tensor(.padValues, $0.bytePatterns) } ?? Int32(bitPattern: BlobFormat.noTensor))
+        params.append(tensor(.weightScales, c.weightScales.map { Int32(bitPattern: $0.bitPattern) }.littleEndianBytes))
     case .add(let a):
         params = [a.input1ZeroPoint, a.input2ZeroPoint, a.leftShift, a.input1Multiplier, a.input1Shift,
                   a.input2Multiplier, a.input2Shift, a.outputMultiplier, a.outputShift, a.outputZeroPoint, a.actMin, a.actMax]
     case .mul(let m):
         params = [m.inputZeroPoint, m.gateZeroPoint, m.multiplier, m.shift, m.outputZeroPoint, m.actMin, m.actMax]
     case .hardSwish(let h):
-        params = [h.inputZeroPoint, h.inputShift, h.three, h.multiplier, h.shift, h.outputZeroPoint]
+        params = [h.inputZeroPoint, h.outputZeroPoint, h.outputMultiplier, h.outputExponent, h.reluishMultiplier, h.reluishExponent]
     case .lookup(let l):
         params = [tensor(.table, l.table.bytePatterns)]
     case .requantize(let r), .globalAvgPool(let r):

@@ -1,8 +1,10 @@
 import QuantCore
 
-/// Reads a version-1 or version-2 blob back into a `QModel`, validating everything the C loader validates
+/// Reads a version-3 blob back into a `QModel`, validating everything the C loader validates
 /// (Docs/BLOB_FORMAT.md, "Validation", same checks in the same order): header, CRC, region and
-/// tensor bounds and alignment, strings, every op record and parameter, and the memory plan.
+/// tensor bounds and alignment, strings, every op record and parameter, and the memory plan —
+/// and then what only Swift checks: every scale is a float32 value and every multiplier is the
+/// one TFLM derives from the scales (`derivationProblem`).
 /// Throws a `ToolkitError` naming `path` and the first problem found; never traps on bad bytes.
 public func readBlob(_ bytes: [UInt8], path: String) throws -> QModel {
     try bytes.withByteView(file: path) { try BlobReader(bytes: bytes, view: $0).read() }
@@ -29,6 +31,9 @@ private struct BlobReader {
             throw BlobProblem.magic.error(path, "the file starts with \(bytes[0..<4].map { String(format2: $0) }.joined(separator: " ")), expected 51 38 4D 42 ('Q8MB')")
         }
         let version = try view.u32(4, "blob version")
+        if version == 1 || version == 2 {
+            throw BlobProblem.version.error(path, "version \(version) uses the toolkit's earlier arithmetic; this reader implements version 3 (TFLite Micro's arithmetic): quantize the model again")
+        }
         if !BlobFormat.versions.contains(version) {
             throw BlobProblem.version.error(path, "version \(version); this reader implements versions \(BlobFormat.versions.lowerBound)…\(BlobFormat.versions.upperBound)")
         }
@@ -59,6 +64,10 @@ private struct BlobReader {
                                        lifetimes: valueLifetimes(model)) {
             throw fail(.plan, conflict)
         }
+        for v in 0...model.nodes.count where !(Double(Float(values[v].scaleBits)) == values[v].scaleBits) {
+            throw fail(.parameter, "value \(v) has scale \(values[v].scaleBits), not a float32 value")
+        }
+        if let problem = derivationProblem(model) { throw fail(.parameter, problem) }
         return model
     }
 
@@ -152,7 +161,7 @@ private struct BlobReader {
     }
 
     /// One value table record.
-    struct Value { var info: QTensorInfo; var arenaOffset: Int }
+    struct Value { var info: QTensorInfo; var arenaOffset: Int; var scaleBits: Double }
 
     /// The value table, with dimensions, arena placement and the header's copies checked.
     func readValues() throws -> [Value] {
@@ -163,7 +172,8 @@ private struct BlobReader {
             if dims.contains(where: { $0 < 1 || $0 > BlobFormat.maxDimension }) || dims.reduce(1, *) > BlobFormat.maxSize {
                 throw fail(.shape, "value \(v) has shape \(dims.map(String.init).joined(separator: "x"))")
             }
-            let info = QTensorInfo(shape: Shape3(dims[0], dims[1], dims[2]), zeroPoint: (try b.i32(r + 12, "blob field")), scale: Double(bitPattern: (try b.u64(r + 16, "blob field"))))
+            let scale = Double(bitPattern: (try b.u64(r + 16, "blob field")))
+            let info = QTensorInfo(shape: Shape3(dims[0], dims[1], dims[2]), zeroPoint: (try b.i32(r + 12, "blob field")), scale: scale)
             if !isInt8(info.zeroPoint) { throw fail(.parameter, "value \(v) has zero point \(info.zeroPoint)") }
             let offset = Int((try b.u32(r + 24, "blob field")))
             if (try b.u32(r + 28, "blob field")) != 0 { throw fail(.header, "value \(v) has a nonzero reserved word") }
@@ -172,15 +182,15 @@ private struct BlobReader {
             if v > 0 && offset + info.shape.count > arenaBytes {
                 throw fail(.bounds, "value \(v) (\(info.shape.count) bytes at \(offset)) runs past the end of the \(arenaBytes)-byte arena")
             }
-            values.append(Value(info: info, arenaOffset: offset))
+            values.append(Value(info: info, arenaOffset: offset, scaleBits: scale))
         }
         let input = values[0].info, output = values[opCount].info
         let (inputZero, inputScale) = (try b.i32(52, "input zero point"), try b.u64(64, "input scale"))
         let (outputZero, outputScale) = (try b.i32(56, "output zero point"), try b.u64(72, "output scale"))
-        if inputZero != input.zeroPoint || inputScale != input.scale.bitPattern {
+        if inputZero != input.zeroPoint || inputScale != values[0].scaleBits.bitPattern {
             throw fail(.header, "the header's input quantization differs from value 0's")
         }
-        if outputZero != output.zeroPoint || outputScale != output.scale.bitPattern {
+        if outputZero != output.zeroPoint || outputScale != values[opCount].scaleBits.bitPattern {
             throw fail(.header, "the header's output quantization differs from the output value's")
         }
         return values
@@ -203,7 +213,6 @@ private struct BlobReader {
                 throw fail(.op, "\(label) (\(type)) has record size \(recordSize), expected \(expected) inside the op records")
             }
             if Int((try b.u32(at + 8, "blob field"))) != i + 1 { throw fail(.op, "\(label) writes value \((try b.u32(at + 8, "blob field"))), expected \(i + 1)") }
-            if type.sinceVersion > (try b.u32(4, "blob version")) { throw fail(.op, "\(label) (\(type)) needs blob version \(type.sinceVersion), the blob is version \((try b.u32(4, "blob version")))") }
             if let n = type.inputCount, inputCount != n { throw fail(.op, "\(label) (\(type)) has \(inputCount) inputs, expected \(n)") }
             if inputCount < 1 { throw fail(.op, "\(label) (\(type)) has no inputs") }
             let inputs = try (0..<inputCount).map { Int((try b.u32(at + 16 + 4 * $0, "blob field"))) }
@@ -230,19 +239,21 @@ private struct BlobReader {
                 let multiplier = int32s(try tensor(p[15], .multiplier))
                 let shift = int32s(try tensor(p[16], .shift))
                 let padValue = UInt32(bitPattern: p[17]) == BlobFormat.noTensor ? nil : try tensor(p[17], .padValues).map { Int8(bitPattern: $0) }
+                let weightScales = int32s(try tensor(p[18], .weightScales)).map { Float(bitPattern: UInt32(bitPattern: $0)) }
                 op = .conv(QConv(inChannels: Int(p[0]), outChannels: Int(p[1]), kernelH: Int(p[2]), kernelW: Int(p[3]),
                                  strideH: Int(p[4]), strideW: Int(p[5]), padTop: Int(p[6]), padLeft: Int(p[7]), groups: Int(p[8]),
                                  weights: weights, bias: bias, multiplier: multiplier, shift: shift,
-                                 inputZeroPoint: p[9], outputZeroPoint: p[10], actMin: p[11], actMax: p[12], padValue: padValue))
+                                 inputZeroPoint: p[9], outputZeroPoint: p[10], actMin: p[11], actMax: p[12], padValue: padValue,
+                                 weightScales: weightScales))
             case .add:
                 op = .add(QAdd(input1ZeroPoint: p[0], input2ZeroPoint: p[1], leftShift: p[2], input1Multiplier: p[3], input1Shift: p[4],
                                input2Multiplier: p[5], input2Shift: p[6], outputMultiplier: p[7], outputShift: p[8],
                                outputZeroPoint: p[9], actMin: p[10], actMax: p[11]))
             case .mul:
                 op = .mul(QMul(inputZeroPoint: p[0], gateZeroPoint: p[1], multiplier: p[2], shift: p[3], outputZeroPoint: p[4], actMin: p[5], actMax: p[6]))
-            case .hardSwish, .hardSigmoid:
-                op = .hardSwish(QHardSwish(isSigmoid: type == .hardSigmoid, inputZeroPoint: p[0], inputShift: p[1], three: p[2],
-                                           multiplier: p[3], shift: p[4], outputZeroPoint: p[5]))
+            case .hardSwish:
+                op = .hardSwish(QHardSwish(inputZeroPoint: p[0], outputZeroPoint: p[1], outputMultiplier: p[2], outputExponent: p[3],
+                                           reluishMultiplier: p[4], reluishExponent: p[5]))
             case .lookup: op = .lookup(QLookup(table: try tensor(p[0], .table).map { Int8(bitPattern: $0) }))
             case .requantize: op = .requantize(requant(0))
             case .concat: op = .concat

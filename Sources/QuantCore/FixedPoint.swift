@@ -7,17 +7,20 @@ public struct QuantizedMultiplier: Sendable, Equatable {
     public var shift: Int32
     public init(multiplier: Int32, shift: Int32) { self.multiplier = multiplier; self.shift = shift }
 
-    /// Converts a non-negative real multiplier (conversion time only: the one place floats meet
-    /// the fixed-point form). Multipliers too small for the shift range become 0; too large trap.
+    /// Converts a non-negative real multiplier exactly as TFLite's `QuantizeMultiplier` does
+    /// (`frexp`, `round(f · 2^31)` half away from zero, 2^31 → 2^30 with the exponent + 1).
+    /// Multipliers below 2^−32 become 0 (as in TFLite); ones too large for a shift of 30 (or
+    /// infinite) saturate to `(2^31 − 1, 31)`, which no derivation from sane scales produces.
     public init(_ real: Double) {
-        precondition(real >= 0 && real.isFinite, "multiplier must be finite and non-negative, got \(real)")
+        precondition(real >= 0, "multiplier must be non-negative, got \(real)")
         if real == 0 { self.init(multiplier: 0, shift: 0); return }
+        if !real.isFinite { self.init(multiplier: Int32.max, shift: 31); return }
         let f = frexp(real)
         var q = Int64((f.0 * Double(1 << 31)).rounded())
         var e = f.1
         if q == (1 << 31) { q /= 2; e += 1 }
         if e < -31 { self.init(multiplier: 0, shift: 0); return }
-        precondition(e <= 30, "multiplier \(real) is too large for Q31 requantization")
+        if e > 30 { self.init(multiplier: Int32.max, shift: 31); return }
         self.init(multiplier: Int32(q), shift: Int32(e))
     }
 

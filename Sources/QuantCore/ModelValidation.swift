@@ -11,10 +11,13 @@ public enum ModelLimits {
     public static let maxDimension = 65535
     /// Largest kernel size and stride of a window.
     public static let maxWindow = 255
-    /// Largest `left_shift` of ADD and `input_shift` of hard-swish (255 · 2^23 fits int32).
+    /// Largest `left_shift` of ADD (255 · 2^23 fits int32).
     public static let maxInputShift: Int32 = 23
-    /// Largest `three` of hard-swish (255 · 2 · three fits int32).
-    public static let maxThree: Int32 = 4_210_752
+    /// Hard-swish: int16 multipliers 0…32767, output exponent −15…0, relu-ish exponent −15…15
+    /// (every int16 shift of TFLite's kernel stays within 0…15 bits).
+    public static let hardSwishMultiplier: ClosedRange<Int32> = 0...32767
+    public static let hardSwishOutputExponent: ClosedRange<Int32> = -15...0
+    public static let hardSwishReluishExponent: ClosedRange<Int32> = -15...15
     /// Largest H·W of a global average pool (255 · H·W fits int32).
     public static let maxPoolArea = 8_421_504
 }
@@ -127,6 +130,9 @@ private func checkNode(_ node: QNode, index: Int, model: QModel, file: String) t
             throw tensorError("\(n) \(name) values, expected \(c.outChannels)")
         }
         if let p = c.padValue, p.count != c.inChannels { throw tensorError("\(p.count) pad values, expected \(c.inChannels)") }
+        if !c.weightScales.isEmpty && c.weightScales.count != c.outChannels {
+            throw tensorError("\(c.weightScales.count) weight scales, expected \(c.outChannels)")
+        }
         try zeroPoints(input: c.inputZeroPoint, output: c.outputZeroPoint)
         try clamp(c.actMin, c.actMax)
         for k in 0..<c.outChannels { try multiplier(c.multiplier[k], c.shift[k], "channel \(k)") }
@@ -154,9 +160,11 @@ private func checkNode(_ node: QNode, index: Int, model: QModel, file: String) t
     case .hardSwish(let h):
         try sameShape(inp, "the input")
         try zeroPoints(input: h.inputZeroPoint, output: h.outputZeroPoint)
-        if h.inputShift < 0 || h.inputShift > ModelLimits.maxInputShift { throw paramError("input shift \(h.inputShift) is outside 0…\(ModelLimits.maxInputShift)") }
-        if h.three < 0 || h.three > ModelLimits.maxThree { throw paramError("three \(h.three) is outside 0…\(ModelLimits.maxThree)") }
-        try multiplier(h.multiplier, h.shift, "output")
+        for (name, m) in [("output", h.outputMultiplier), ("relu-ish", h.reluishMultiplier)] where !ModelLimits.hardSwishMultiplier.contains(m) {
+            throw paramError("\(name) multiplier \(m) is outside 0…32767")
+        }
+        if !ModelLimits.hardSwishOutputExponent.contains(h.outputExponent) { throw paramError("output exponent \(h.outputExponent) is outside −15…0") }
+        if !ModelLimits.hardSwishReluishExponent.contains(h.reluishExponent) { throw paramError("relu-ish exponent \(h.reluishExponent) is outside −15…15") }
     case .lookup(let l):
         try sameShape(inp, "the input")
         if l.table.count != 256 { throw tensorError("\(l.table.count) table entries, expected 256") }
@@ -230,7 +238,7 @@ extension QOp {
         case .conv: return "conv"
         case .add: return "add"
         case .mul: return "mul"
-        case .hardSwish(let h): return h.isSigmoid ? "hardSigmoid" : "hardSwish"
+        case .hardSwish: return "hardSwish"
         case .lookup: return "lookup"
         case .requantize: return "requantize"
         case .concat: return "concat"

@@ -1,6 +1,8 @@
 /// The quantized, integer-only model: what the Quantizer produces, the IntEngine runs, and the
-/// Export module writes as a blob for the C runtime. Nothing a kernel reads is a float: `scale`
-/// fields are metadata for reports only. Layout of every activation is HWC (batch 1), int8.
+/// Export module writes as a blob for the C runtime. Nothing a kernel reads is a float: the
+/// float32 scales (activations, per-channel weights) are what every multiplier was derived from
+/// (TFLite Micro's derivations, `OpParams.swift`, Docs/ARITHMETIC.md) and what a `.tflite` file
+/// stores. Layout of every activation is HWC (batch 1), int8.
 ///
 /// Value numbering: value 0 is the model input; node `i` produces value `i + 1`.
 public struct QModel: Sendable {
@@ -26,9 +28,14 @@ public struct QModel: Sendable {
 public struct QTensorInfo: Sendable, Equatable {
     public var shape: Shape3
     public var zeroPoint: Int32
-    /// Real value of one step (metadata for reports; no kernel reads it).
+    /// Real value of one step: always a float32 value (the initializer rounds to float32), the
+    /// scale every multiplier of the ops around this tensor is derived from. No kernel reads it.
     public var scale: Double
-    public init(shape: Shape3, zeroPoint: Int32, scale: Double) { self.shape = shape; self.zeroPoint = zeroPoint; self.scale = scale }
+    /// The scale as the float32 it is.
+    public var scale32: Float { Float(scale) }
+    public init(shape: Shape3, zeroPoint: Int32, scale: Double) {
+        self.shape = shape; self.zeroPoint = zeroPoint; self.scale = Double(Float(scale))
+    }
 }
 
 /// One operation of the integer graph.
@@ -53,7 +60,7 @@ public enum QOp: Sendable {
     case add(QAdd)
     /// Squeeze-excitation multiply: input 0 is H×W×C, input 1 the 1×1×C gate.
     case mul(QMul)
-    /// Piecewise integer hard-swish (`isSigmoid == false`) or hard-sigmoid.
+    /// TFLite's int16 fixed-point hard-swish. (Hard-sigmoid is a 1×1 depthwise `conv`.)
     case hardSwish(QHardSwish)
     /// Any element-wise function as a 256-entry table (sigmoid, SiLU, tanh, ...).
     case lookup(QLookup)
@@ -84,7 +91,7 @@ public struct QConv: Sendable {
     public var groups: Int
     public var weights: [Int8]
     public var bias: [Int32]
-    /// Per-output-channel Q31 multiplier and shift (`s_in × s_w[c] / s_out`).
+    /// Per-output-channel Q31 multiplier and shift, derived from `double(s_in)·double(s_w[c])/double(s_out)`.
     public var multiplier: [Int32]
     public var shift: [Int32]
     public var inputZeroPoint: Int32
@@ -94,16 +101,19 @@ public struct QConv: Sendable {
     /// Per-input-channel int8 value that padding stands for (the stem pads with the normalization
     /// mean after folding it). `nil`: padding is `inputZeroPoint`, a real zero.
     public var padValue: [Int8]?
+    /// The float32 weight scale of each output channel (what `multiplier`/`shift` were derived
+    /// from; a blob and a `.tflite` store it). Empty only in kernel tests that set multipliers directly.
+    public var weightScales: [Float]
 
     public init(inChannels: Int, outChannels: Int, kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
                 padTop: Int, padLeft: Int, groups: Int, weights: [Int8], bias: [Int32],
                 multiplier: [Int32], shift: [Int32], inputZeroPoint: Int32, outputZeroPoint: Int32,
-                actMin: Int32, actMax: Int32, padValue: [Int8]? = nil) {
+                actMin: Int32, actMax: Int32, padValue: [Int8]? = nil, weightScales: [Float] = []) {
         self.inChannels = inChannels; self.outChannels = outChannels; self.kernelH = kernelH; self.kernelW = kernelW
         self.strideH = strideH; self.strideW = strideW; self.padTop = padTop; self.padLeft = padLeft
         self.groups = groups; self.weights = weights; self.bias = bias; self.multiplier = multiplier; self.shift = shift
         self.inputZeroPoint = inputZeroPoint; self.outputZeroPoint = outputZeroPoint
-        self.actMin = actMin; self.actMax = actMax; self.padValue = padValue
+        self.actMin = actMin; self.actMax = actMax; self.padValue = padValue; self.weightScales = weightScales
     }
 }
 
@@ -140,22 +150,23 @@ public struct QMul: Sendable {
     }
 }
 
-/// Piecewise integer hard-swish / hard-sigmoid. With `d = q − zp_in` and `X = d · 2^inputShift`
-/// (the input in finer fixed point), `three = round(3 · 2^inputShift / s_in)` and
-/// `R = clamp(X + three, 0, 2 · three)` (that is relu6(x + 3) in the same units):
-/// - hard-swish:   `out = zp_out + requant(d × R, multiplier, shift)`, M = s_in² / (6 · 2^inputShift · s_out)
-/// - hard-sigmoid: `out = zp_out + requant(R, multiplier, shift)`,     M = s_in / (6 · 2^inputShift · s_out)
-/// then clamped to [-128, 127]. The converter picks inputShift so that `255 × 2 · three` fits int32.
-public struct QHardSwish: Sendable {
-    public var isSigmoid: Bool
-    public var inputZeroPoint: Int32
-    public var inputShift: Int32
-    public var three: Int32
-    public var multiplier: Int32, shift: Int32
-    public var outputZeroPoint: Int32
-    public init(isSigmoid: Bool, inputZeroPoint: Int32, inputShift: Int32, three: Int32, multiplier: Int32, shift: Int32, outputZeroPoint: Int32) {
-        self.isSigmoid = isSigmoid; self.inputZeroPoint = inputZeroPoint; self.inputShift = inputShift; self.three = three
-        self.multiplier = multiplier; self.shift = shift; self.outputZeroPoint = outputZeroPoint
+/// TFLite's int8 HARD_SWISH (`reference_ops::HardSwish<int8_t>`): int16 fixed point with two
+/// int16 multipliers, derived as TFLM's Prepare derives them (`QHardSwish.make`). Per element,
+/// with `v = (q − zp_in) · 128`: `p = SRDHM16(v, outputMultiplier)`; the "relu-ish" value
+/// `r = v` rescaled by `reluishMultiplier · 2^reluishExponent` (saturating; 3.0 ↦ 32768),
+/// `r = (r + 32768) >> 1` (relu6(x + 3)/6 in Q15); `out = RDBP16(SDHM16(r, p), −outputExponent) + zp_out`
+/// (int16), clamped to int8. Docs/ARITHMETIC.md spells out each step.
+public struct QHardSwish: Sendable, Equatable {
+    public var inputZeroPoint: Int32, outputZeroPoint: Int32
+    /// int16 multiplier (0…32767) and exponent (−15…0) from `float32((s_in/128) / s_out)`.
+    public var outputMultiplier: Int32, outputExponent: Int32
+    /// int16 multiplier (0…32767) and exponent (−15…15) from `float32((s_in/128) / (3/32768))`.
+    public var reluishMultiplier: Int32, reluishExponent: Int32
+    public init(inputZeroPoint: Int32, outputZeroPoint: Int32, outputMultiplier: Int32, outputExponent: Int32,
+                reluishMultiplier: Int32, reluishExponent: Int32) {
+        self.inputZeroPoint = inputZeroPoint; self.outputZeroPoint = outputZeroPoint
+        self.outputMultiplier = outputMultiplier; self.outputExponent = outputExponent
+        self.reluishMultiplier = reluishMultiplier; self.reluishExponent = reluishExponent
     }
 }
 

@@ -51,10 +51,11 @@ func activationParams(_ graph: Graph, ranges: [Int: (min: Float, max: Float)]) t
     var result: [(scale: Double, zeroPoint: Int32)] = []
     for v in 0..<n {
         if v == 0 { result.append(inputQuantization); continue }
-        if case .hardSigmoid = graph.nodes[v - 1].op { result.append((1.0 / 256.0, -128)); continue }
+        if case .hardSigmoid = graph.nodes[v - 1].op { result.append(QConv.hardSigmoidOutput); continue }
         let root = find(v)
         if root == find(0) { result.append(inputQuantization); continue }
-        result.append(activationQuantParams(min: lo[root], max: hi[root]))
+        let p = activationQuantParams(min: lo[root], max: hi[root])
+        result.append((Double(Float(p.scale)), p.zeroPoint))   // float32 scales, as TFLite stores them
     }
     return result
 }

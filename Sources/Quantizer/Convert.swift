@@ -25,8 +25,8 @@ public struct QuantizerOptions: Sendable {
     }
 }
 
-/// The int8 grid of the raw-pixel model input: `q = pixel − 128`, scale 1/255, zero point −128.
-public let inputQuantization = (scale: 1.0 / 255.0, zeroPoint: Int32(-128))
+/// The int8 grid of the raw-pixel model input: `q = pixel − 128`, scale float32(1/255), zero point −128.
+public let inputQuantization = (scale: Double(Float(1.0 / 255.0)), zeroPoint: Int32(-128))
 
 /// Converts a folded float graph (see `foldGraph`) and the calibrated float range of every value
 /// into an integer-only model with the same value numbering (node i of the graph is node i of the
@@ -56,27 +56,28 @@ func convertNode(_ graph: Graph, _ i: Int, params: [(scale: Double, zeroPoint: I
     case .conv, .linear:
         op = try convertWeighted(graph, node: i, input: inP[0], output: out, options: options)
     case .relu, .relu6:
-        let (lo, hi) = clamp(node.op.isRelu6 ? .relu6 : .relu, out)
-        op = .requantize(QRequantize.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
-                                          outputScale: out.scale, outputZeroPoint: out.zeroPoint, actMin: lo, actMax: hi))
+        op = .requantize(QRequantize.relu(node.op.isRelu6 ? .relu6 : .relu, inputScale: Float(inP[0].scale), inputZeroPoint: inP[0].zeroPoint,
+                                          outputScale: out.scale32, outputZeroPoint: out.zeroPoint))
     case .hardSwish:
-        op = .hardSwish(QHardSwish.make(isSigmoid: false, inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
-                                        outputScale: out.scale, outputZeroPoint: out.zeroPoint))
+        guard let p = QHardSwish.make(inputScale: Float(inP[0].scale), inputZeroPoint: inP[0].zeroPoint,
+                                      outputScale: out.scale32, outputZeroPoint: out.zeroPoint) else {
+            throw ToolkitError(node.name, "hard-swish input scale \(inP[0].scale) and output scale \(out.scale) are outside what TFLite's int8 HARD_SWISH supports")
+        }
+        op = .hardSwish(p)
     case .hardSigmoid:
-        op = .hardSwish(QHardSwish.make(isSigmoid: true, inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
-                                        outputScale: out.scale, outputZeroPoint: out.zeroPoint))
+        op = .conv(QConv.hardSigmoid(channels: node.shape.c, inputScale: Float(inP[0].scale), inputZeroPoint: inP[0].zeroPoint))
     case .function(let f):
         op = .lookup(QLookup.make(function: { f($0) }, inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
                                   outputScale: out.scale, outputZeroPoint: out.zeroPoint))
     case .add(let act):
         let (lo, hi) = clamp(act, out)
-        op = .add(QAdd.make(input1Scale: inP[0].scale, input1ZeroPoint: inP[0].zeroPoint,
-                            input2Scale: inP[1].scale, input2ZeroPoint: inP[1].zeroPoint,
-                            outputScale: out.scale, outputZeroPoint: out.zeroPoint, actMin: lo, actMax: hi))
+        op = .add(QAdd.make(input1Scale: Float(inP[0].scale), input1ZeroPoint: inP[0].zeroPoint,
+                            input2Scale: Float(inP[1].scale), input2ZeroPoint: inP[1].zeroPoint,
+                            outputScale: out.scale32, outputZeroPoint: out.zeroPoint, actMin: lo, actMax: hi))
     case .mul:
-        op = .mul(QMul.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
-                            gateScale: inP[1].scale, gateZeroPoint: inP[1].zeroPoint,
-                            outputScale: out.scale, outputZeroPoint: out.zeroPoint, actMin: -128, actMax: 127))
+        op = .mul(QMul.make(inputScale: Float(inP[0].scale), inputZeroPoint: inP[0].zeroPoint,
+                            gateScale: Float(inP[1].scale), gateZeroPoint: inP[1].zeroPoint,
+                            outputScale: out.scale32, outputZeroPoint: out.zeroPoint, actMin: -128, actMax: 127))
     case .concat:
         op = .concat
     case .split(let start, let count):
@@ -88,14 +89,12 @@ func convertNode(_ graph: Graph, _ i: Int, params: [(scale: Double, zeroPoint: I
                             requant: QRequantize(inputZeroPoint: inP[0].zeroPoint, multiplier: 0, shift: 0, outputZeroPoint: out.zeroPoint)))
     case .avgPool(let k, let s, let p):
         op = .avgPool(QPool(kernel: k, stride: s, padTop: p, padLeft: p,
-                            requant: QRequantize.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
-                                                      outputScale: out.scale, outputZeroPoint: out.zeroPoint,
-                                                      count: k * k, actMin: -128, actMax: 127)))
+                            requant: QRequantize.averagePool(kernel: k, inputScale: Float(inP[0].scale), inputZeroPoint: inP[0].zeroPoint,
+                                                             outputScale: out.scale32, outputZeroPoint: out.zeroPoint)))
     case .globalAvgPool:
         let s = graph.shape(node.inputs[0])
-        op = .globalAvgPool(QRequantize.make(inputScale: inP[0].scale, inputZeroPoint: inP[0].zeroPoint,
-                                             outputScale: out.scale, outputZeroPoint: out.zeroPoint,
-                                             count: s.h * s.w, actMin: -128, actMax: 127))
+        op = .globalAvgPool(QRequantize.mean(inputScale: Float(inP[0].scale), inputZeroPoint: inP[0].zeroPoint,
+                                             outputScale: out.scale32, outputZeroPoint: out.zeroPoint, count: s.h * s.w))
     }
     out.shape = node.shape
     return QNode(name: node.name, op: op, inputs: node.inputs, output: out)
@@ -152,15 +151,16 @@ extension Op {
     var isRelu6: Bool { if case .relu6 = self { return true } else { return false } }
 }
 
-/// Output clamp of a fused activation on the output grid.
+/// Output clamp of a fused activation on the output grid, as TFLite rounds it.
 func clamp(_ act: Activation, _ out: QTensorInfo) -> (Int32, Int32) {
+    let fused: FusedActivation
     switch act {
-    case .none: return (-128, 127)
-    case .relu: return (max(-128, out.zeroPoint), 127)
-    case .relu6:
-        let six = Double(out.zeroPoint) + (6.0 / out.scale).rounded()
-        return (max(-128, out.zeroPoint), Int32(min(127.0, six)))
+    case .none: fused = .none
+    case .relu: fused = .relu
+    case .relu6: fused = .relu6
     }
+    let b = fused.bounds(scale: out.scale32, zeroPoint: out.zeroPoint)
+    return (b.min, b.max)
 }
 
 /// Per-channel means of a convolution's input in the float graph and in the int8 model.
@@ -183,8 +183,7 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
     let coverX = tapCoverage(gx, inSize: inShape.w, kernel: k, stride: conv.stride)
     var weights = [Int8](repeating: 0, count: conv.weight.count)
     var bias = [Int32](repeating: 0, count: conv.outChannels)
-    var mult = [Int32](repeating: 0, count: conv.outChannels)
-    var shift = [Int32](repeating: 0, count: conv.outChannels)
+    var weightScales = [Float](repeating: 0, count: conv.outChannels)
     for o in 0..<conv.outChannels {
         var maxAbs = 0.0
         for j in 0..<perOut { maxAbs = max(maxAbs, Double(abs(conv.weight[o * perOut + j]))) }
@@ -192,7 +191,9 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
         // The bias must also fit its int32 grid (s_in · s_w): a channel whose weights folded to
         // almost nothing gets a coarser weight step rather than an overflowing bias.
         let biasNeed = abs(Double(conv.bias?[o] ?? 0)) / (input.scale * Double(1 << 29))
-        let sw = max(maxAbs / 127, biasNeed, 1e-12)
+        let sw32 = Float(max(maxAbs / 127, biasNeed, 1e-12))   // a float32 scale, as a .tflite stores it
+        let sw = Double(sw32)
+        weightScales[o] = sw32
         var meanShift = 0.0  // Σ ŵ · E[x̂] − w · E[x] for this output channel
         let group = o / (conv.outChannels / conv.groups)
         // PyTorch [o][ci][kh][kw] → OHWI [o][kh][kw][ci]
@@ -215,10 +216,8 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
             throw ToolkitError(name, "bias of output channel \(o) does not fit int32 at scale \(accScale)")
         }
         bias[o] = Int32(b.rounded())
-        let m = QuantizedMultiplier(accScale / output.scale)
-        mult[o] = m.multiplier
-        shift[o] = m.shift
     }
+    let ms = QConv.multipliers(inputScale: Float(input.scale), weightScales: weightScales, outputScale: output.scale32)
     let (lo, hi) = clamp(conv.activation, output)
     let padValue: [Int8]? = conv.padValue.map { values in
         values.map { v in
@@ -228,9 +227,9 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
     }
     let q = QConv(inChannels: conv.inChannels, outChannels: conv.outChannels, kernelH: k, kernelW: k,
                   strideH: conv.stride, strideW: conv.stride, padTop: gy.padBefore, padLeft: gx.padBefore,
-                  groups: conv.groups, weights: weights, bias: bias, multiplier: mult, shift: shift,
+                  groups: conv.groups, weights: weights, bias: bias, multiplier: ms.map(\.multiplier), shift: ms.map(\.shift),
                   inputZeroPoint: input.zeroPoint, outputZeroPoint: output.zeroPoint, actMin: lo, actMax: hi,
-                  padValue: padValue)
+                  padValue: padValue, weightScales: weightScales)
     // The bound every model is validated against (`accumulatorOverflowChannel`, QuantCore).
     if let o = accumulatorOverflowChannel(q) {
         throw ToolkitError(name, "the int32 accumulator of output channel \(o) can overflow (|bias| + max|q − zp|·Σ|w| over \(perOut) terms exceeds 2^31 − 1)")

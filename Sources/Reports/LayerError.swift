@@ -82,6 +82,10 @@ public struct LayerInfo: Sendable, Equatable {
         case .conv(let c):
             let stride = c.strideH > 1 ? " s\(c.strideH)" : ""
             if c.groups > 1 && c.groups == c.inChannels && c.groups == c.outChannels {
+                if c.kernelH == 1 && c.kernelW == 1 && c.outputZeroPoint == QConv.hardSigmoidOutput.zeroPoint
+                    && c.weightScales.allSatisfy({ $0 == QConv.hardSigmoidWeightScale }) && c.weights.allSatisfy({ $0 == 127 }) {
+                    return "hard-sigmoid (1x1 depthwise)"
+                }
                 return "depthwise \(c.kernelH)x\(c.kernelW)\(stride)"
             }
             if c.kernelH == 1 && c.kernelW == 1 {
@@ -91,7 +95,7 @@ public struct LayerInfo: Sendable, Equatable {
             return "conv \(c.kernelH)x\(c.kernelW)\(stride)"
         case .add: return "add"
         case .mul: return "se multiply"
-        case .hardSwish(let h): return h.isSigmoid ? "hard-sigmoid" : "hard-swish"
+        case .hardSwish: return "hard-swish"
         case .lookup: return "lookup table"
         case .requantize: return "requantize"
         case .concat: return "concat"

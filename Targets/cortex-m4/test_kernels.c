@@ -334,20 +334,16 @@ static void test_global_avg_pool(void) {
 }
 
 static void test_hard_swish(void) {
-    int32_t n, i, bits;
+    int32_t n, i;
     for (n = 0; n < CASES_PER_KERNEL; ++n) {
         q8_hard_swish_params p;
         p.count = n % 4 == 0 ? between(1, 256) : between(257, MAX_SWISH);
-        p.is_sigmoid = (int)between(0, 1);
         p.input_zp = zero_point();
-        p.input_shift = between(0, Q8_LIMIT_INPUT_SHIFT);
-        p.three = between(0, 3) == 0 ? Q8_LIMIT_THREE : between(0, (int32_t)1 << (p.input_shift < 15 ? p.input_shift + 7 : 22));
-        p.multiplier = between(1 << 30, INT32_MAX);
-        /* Mostly a shift mapping the largest product (six, or six times 128 for hard-swish) to about
-         * ±128, so that outputs are sensitive; sometimes any. */
-        for (bits = 0; bits < 30 && ((int64_t)1 << bits) < 2 * (int64_t)p.three * (p.is_sigmoid ? 1 : 128); ++bits) {
-        }
-        p.shift = any_shift(7 - bits);
+        /* The ranges the loader admits, and sometimes their ends. */
+        p.output_multiplier = n % 5 == 0 ? Q8_LIMIT_HS_MULTIPLIER : between(0, Q8_LIMIT_HS_MULTIPLIER);
+        p.reluish_multiplier = n % 7 == 0 ? Q8_LIMIT_HS_MULTIPLIER : between(0, Q8_LIMIT_HS_MULTIPLIER);
+        p.output_exponent = n % 6 == 0 ? -Q8_LIMIT_HS_EXPONENT : between(-8, 0);
+        p.reluish_exponent = n % 9 == 0 ? Q8_LIMIT_HS_EXPONENT : between(-Q8_LIMIT_HS_EXPONENT, 6);
         p.output_zp = zero_point();
         for (i = 0; i < p.count; ++i) input[i] = (int8_t)between(-128, 127);
         /* Every 8th case without scratch: the kernel then computes element by element. */

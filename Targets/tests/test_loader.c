@@ -47,7 +47,8 @@ static void cut7(uint8_t *b, size_t *n) { (void)b; *n = 7; }
 static void cut100(uint8_t *b, size_t *n) { (void)b; *n = 100; }
 static void cut_end(uint8_t *b, size_t *n) { (void)b; *n -= 16; }
 static void magic(uint8_t *b, size_t *n) { (void)n; b[0] = 'X'; }
-static void version(uint8_t *b, size_t *n) { (void)n; put32(b, 4, 3); }
+static void version(uint8_t *b, size_t *n) { (void)n; put32(b, 4, 4); }
+static void version1(uint8_t *b, size_t *n) { (void)n; put32(b, 4, 1); }
 static void version0(uint8_t *b, size_t *n) { (void)n; put32(b, 4, 0); }
 static void version2(uint8_t *b, size_t *n) { (void)n; put32(b, 4, 2); }
 static void header_size(uint8_t *b, size_t *n) { (void)n; put32(b, 8, 64); }
@@ -82,7 +83,8 @@ static void test_bad_inputs(void) {
     expect("wrong magic", magic, 1, Q8_ERR_MAGIC);
     expect("future version", version, 1, Q8_ERR_VERSION);
     expect("version 0", version0, 1, Q8_ERR_VERSION);
-    expect("a version-1 model labelled version 2 (no LOOKUP)", version2, 1, Q8_OK);
+    expect("version 2 (the earlier arithmetic)", version2, 1, Q8_ERR_VERSION);
+    expect("version 1 (the earlier arithmetic)", version1, 1, Q8_ERR_VERSION);
     expect("header size", header_size, 1, Q8_ERR_HEADER);
     expect("reserved header byte", reserved, 1, Q8_ERR_HEADER);
     expect("value count", value_count, 1, Q8_ERR_HEADER);

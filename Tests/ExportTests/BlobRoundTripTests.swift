@@ -56,7 +56,7 @@ final class BlobRoundTripTests: XCTestCase {
         for field in [80, 84, 92, 96, 104] { XCTAssertEqual(r.u32(field) % 16, 0, "region at header offset \(field)") }
         let tensors = Int(r.u32(28))
         XCTAssertEqual(tensors, model.nodes.reduce(0) { n, node in
-            if case .conv(let c) = node.op { return n + (c.padValue == nil ? 4 : 5) }
+            if case .conv(let c) = node.op { return n + (c.padValue == nil ? 5 : 6) }   // weights, bias, multipliers, shifts, weight scales (+ pad values)
             return n
         })
         for t in 0..<tensors { XCTAssertEqual(r.u32(Int(r.u32(92)) + 16 * t) % 16, 0, "tensor \(t)") }

@@ -49,9 +49,9 @@ final class LookupModelTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(report.agreementTop1, 95)
         XCTAssertTrue(report.markdown().contains("lookup table"))
 
-        // A version-2 blob that reads back to the same model, and the C runtime's exact logits.
+        // A blob (version 3) that reads back to the same model, and the C runtime's exact logits.
         let blob = try writeBlob(model)
-        XCTAssertEqual(blob[4], 2, "a model with lookup tables is written as blob version 2")
+        XCTAssertEqual(blob[4], 3)
         let back = try readBlob(blob, path: "lookup.q8")
         for (a, b) in zip(back.nodes, model.nodes) {
             if case .lookup(let x) = a.op, case .lookup(let y) = b.op { XCTAssertEqual(x, y) }
@@ -68,22 +68,23 @@ final class LookupModelTests: XCTestCase {
         try Data(eval.pixels.prefix(16 * 28 * 28)).write(to: URL(fileURLWithPath: dir + "/images16.raw"))
     }
 
-    func testModelsWithoutLookupTablesStayVersion1AndVersion1RefusesThem() throws {
+    func testBlobsAreVersion3AndEarlierArithmeticIsRefused() throws {
         let shape = Shape3(2, 2, 3)
         let info = QTensorInfo(shape: shape, zeroPoint: -128, scale: 0.1)
         let table = QLookup(table: (0..<256).map { Int8(truncatingIfNeeded: 255 - $0) })
         let lookup = QModel(name: "lookup", input: info, nodes: [QNode(name: "f", op: .lookup(table), inputs: [0], output: info)], numClasses: 12)
-        let requant = QModel(name: "plain", input: info, nodes: [QNode(name: "r", op: .requantize(QRequantize.make(
-            inputScale: 0.1, inputZeroPoint: -128, outputScale: 0.1, outputZeroPoint: -128, actMin: -128, actMax: 127)), inputs: [0], output: info)], numClasses: 12)
-        XCTAssertEqual(try writeBlob(requant)[4], 1)
         var blob = try writeBlob(lookup)
-        XCTAssertEqual(blob[4], 2)
-        // The same bytes labelled version 1 (CRC fixed) are refused by Swift and C alike.
-        blob[4] = 1
-        let crc = crc32(blob[20..<blob.count])
-        for k in 0..<4 { blob[16 + k] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(k))) }
-        XCTAssertThrowsError(try readBlob(blob, path: "v1.q8")) { XCTAssertTrue("\($0)".contains("needs blob version 2"), "\($0)") }
-        XCTAssertNotEqual(statusName(cLoadStatus(blob)), "Q8_OK")
+        XCTAssertEqual(blob[4], 3)
+        // The same bytes labelled version 1 or 2 (CRC fixed) are refused by Swift and C alike.
+        for old: UInt8 in [1, 2] {
+            blob[4] = old
+            let crc = crc32(blob[20..<blob.count])
+            for k in 0..<4 { blob[16 + k] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(k))) }
+            XCTAssertThrowsError(try readBlob(blob, path: "v\(old).q8")) {
+                XCTAssertTrue("\($0)".contains("version \(old) uses the toolkit's earlier arithmetic"), "\($0)")
+            }
+            XCTAssertEqual(statusName(cLoadStatus(blob)), "Q8_ERR_VERSION")
+        }
         // The C runtime runs the table: output = table[input + 128].
         let input = (0..<12).map { Int8(truncatingIfNeeded: $0 * 21 - 128) }
         let (status, out) = runCInt8(blob: try writeBlob(lookup), input: input)

@@ -63,8 +63,10 @@ final class ValidatorAgreementTests: XCTestCase {
                 kindsSeen.insert(kind)
                 XCTAssertEqual(statusName(v.c), statusName(kinds[kind]!), "\(what): Swift says '\(message)'")
                 XCTAssertNotNil(v.reader, "\(what): the blob reader accepts what the validator refuses")
-            } else {
-                XCTAssertNil(v.reader, "\(what): the blob reader refuses a valid model: \(v.reader ?? "")")
+            } else if let message = v.reader {
+                // A valid model whose mutated integers are no longer the ones derived from its
+                // float32 scales: only the Swift reader checks that (the C runtime never derives).
+                XCTAssertTrue(message.contains("derived from"), "\(what): the blob reader refuses a valid model: \(message)")
             }
             if mutated > 20_000 { return XCTFail("too few refused models: \(refused) of \(mutated)") }
         }
@@ -121,9 +123,9 @@ final class ValidatorAgreementTests: XCTestCase {
             m.nodes[i].op = .mul(p)
         case .hardSwish(var h):
             switch rng.int(0...3) {
-            case 0: h.inputShift = wild()
-            case 1: h.three = wild()
-            case 2: h.multiplier = wild()
+            case 0: h.outputExponent = wild()
+            case 1: h.reluishExponent = wild()
+            case 2: h.outputMultiplier = wild()
             default: h.inputZeroPoint = wild()
             }
             m.nodes[i].op = .hardSwish(h)

@@ -30,14 +30,19 @@ final class ExecutorTests: XCTestCase {
             return add(name, .conv(p), [v], out, p.outputZeroPoint)
         }
         func hardSwish(_ v: Int, sigmoid: Bool) -> Int {
-            let z: Int32 = sigmoid ? -128 : zp()
-            let p = QHardSwish.make(isSigmoid: sigmoid, inputScale: 0.05, inputZeroPoint: zps[v], outputScale: sigmoid ? 1.0 / 256 : 0.04, outputZeroPoint: z)
-            return add(sigmoid ? "hsig" : "hswish", .hardSwish(p), [v], shapes[v], z)
+            if sigmoid {
+                return add("hsig", .conv(QConv.hardSigmoid(channels: shapes[v].c, inputScale: 0.05, inputZeroPoint: zps[v])), [v], shapes[v], -128)
+            }
+            let z = zp()
+            let p = QHardSwish.make(inputScale: 0.05, inputZeroPoint: zps[v], outputScale: 0.04, outputZeroPoint: z)!
+            return add("hswish", .hardSwish(p), [v], shapes[v], z)
         }
         func requant(_ v: Int, count: Int, relu: Bool) -> QRequantize {
             let z = zp()
-            return QRequantize.make(inputScale: 0.05, inputZeroPoint: zps[v], outputScale: 0.045, outputZeroPoint: z, count: count,
-                                    actMin: relu ? z : -128, actMax: 127)
+            if count == 1 {
+                return QRequantize.relu(relu ? .relu : .none, inputScale: 0.05, inputZeroPoint: zps[v], outputScale: 0.045, outputZeroPoint: z)
+            }
+            return QRequantize.mean(inputScale: 0.05, inputZeroPoint: zps[v], outputScale: 0.045, outputZeroPoint: z, count: count)
         }
         func residual(_ a: Int, _ b: Int, zeroPoint: Int32? = nil) -> Int {
             let z = zeroPoint ?? zp()
@@ -260,7 +265,7 @@ final class ExecutorTests: XCTestCase {
         refuses({ $0.nodes[4].output.shape = Shape3(2, 2, 2) }, "op 4")
         refuses({ $0.nodes[9].op = .split(start: 10, count: 8) }, "channels [10, 18)")
         refuses({ $0.nodes[13].op = .shuffle(groups: 3) }, "groups")
-        refuses({ $0.nodes[1].op = .hardSwish(QHardSwish(isSigmoid: false, inputZeroPoint: $0.nodes[0].output.zeroPoint, inputShift: 25, three: 1,
-                                                         multiplier: 1 << 30, shift: 0, outputZeroPoint: $0.nodes[1].output.zeroPoint)) }, "input shift")
+        refuses({ $0.nodes[1].op = .hardSwish(QHardSwish(inputZeroPoint: $0.nodes[0].output.zeroPoint, outputZeroPoint: $0.nodes[1].output.zeroPoint,
+                                                         outputMultiplier: 1 << 14, outputExponent: 1, reluishMultiplier: 1 << 14, reluishExponent: 0)) }, "output exponent")
     }
 }

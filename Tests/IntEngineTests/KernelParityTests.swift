@@ -166,21 +166,16 @@ final class KernelParityTests: XCTestCase {
             switch i % 4 {
             case 3:
                 op = .lookup(QLookup(table: (0..<256).map { _ in Int8.random(in: -128...127, using: &rng) }))
-            case 0:
-                op = .hardSwish(QHardSwish.make(isSigmoid: false, inputScale: Double.random(in: 0.004...0.3, using: &rng),
+            case 0, 1:
+                op = .hardSwish(QHardSwish.make(inputScale: Float.random(in: 0.004...0.3, using: &rng),
                                                 inputZeroPoint: Int32.random(in: -128...127, using: &rng),
-                                                outputScale: Double.random(in: 0.004...0.3, using: &rng),
-                                                outputZeroPoint: Int32.random(in: -128...127, using: &rng)))
-            case 1:
-                op = .hardSwish(QHardSwish.make(isSigmoid: true, inputScale: Double.random(in: 0.004...0.3, using: &rng),
-                                                inputZeroPoint: Int32.random(in: -128...127, using: &rng),
-                                                outputScale: 1.0 / 256, outputZeroPoint: -128))
+                                                outputScale: Float.random(in: 0.004...0.3, using: &rng),
+                                                outputZeroPoint: Int32.random(in: -128...127, using: &rng))!)
             default:
                 let zp = Int32.random(in: -128...127, using: &rng)
-                op = .requantize(QRequantize.make(inputScale: Double.random(in: 0.004...0.3, using: &rng),
+                op = .requantize(QRequantize.relu(.relu, inputScale: Float.random(in: 0.004...0.3, using: &rng),
                                                   inputZeroPoint: Int32.random(in: -128...127, using: &rng),
-                                                  outputScale: Double.random(in: 0.004...0.3, using: &rng), outputZeroPoint: zp,
-                                                  actMin: max(zp, -128), actMax: 127))
+                                                  outputScale: Float.random(in: 0.004...0.3, using: &rng), outputZeroPoint: zp))
             }
             let node = QNode(name: "elementwise", op: op, inputs: [0], output: QTensorInfo(shape: shape, zeroPoint: 0, scale: 1))
             let model = QModel(name: "one op", input: QTensorInfo(shape: shape, zeroPoint: 0, scale: 1), nodes: [node], numClasses: shape.count)
@@ -206,9 +201,9 @@ final class KernelParityTests: XCTestCase {
             if i % 2 == 0 {
                 let add: QAdd
                 if Bool.random(using: &rng) {
-                    add = QAdd.make(input1Scale: Double.random(in: 0.01...0.2, using: &rng), input1ZeroPoint: zp(),
-                                    input2Scale: Double.random(in: 0.01...0.2, using: &rng), input2ZeroPoint: zp(),
-                                    outputScale: Double.random(in: 0.01...0.3, using: &rng), outputZeroPoint: zp(), actMin: lo, actMax: 127)
+                    add = QAdd.make(input1Scale: Float.random(in: 0.01...0.2, using: &rng), input1ZeroPoint: zp(),
+                                    input2Scale: Float.random(in: 0.01...0.2, using: &rng), input2ZeroPoint: zp(),
+                                    outputScale: Float.random(in: 0.01...0.3, using: &rng), outputZeroPoint: zp(), actMin: lo, actMax: 127)
                 } else {
                     let (m1, s1) = multiplier(), (m2, s2) = multiplier(), (mo, so) = multiplier()
                     add = QAdd(input1ZeroPoint: zp(), input2ZeroPoint: zp(), leftShift: Int32.random(in: 0...22, using: &rng),

@@ -46,50 +46,54 @@ public struct ModelBuilder {
         let perChannel = kernel * kernel * (inC / groups)
         let weights = (0..<(outC * perChannel)).map { _ in Int8(rng.int(-127...127)) }
         let bias = (0..<outC).map { _ in Int32(rng.int(-3000...3000)) }
-        var multipliers: [Int32] = [], shifts: [Int32] = []
-        for _ in 0..<outC {
-            let m = QuantizedMultiplier(rng.double(0.7...1.4) * 0.016 / Double(perChannel).squareRoot())
-            multipliers.append(m.multiplier); shifts.append(m.shift)
-        }
         let out = activation(outShape)
+        // Weight scales that give multipliers around 0.016 / √taps (outputs that use the int8 range).
+        let weightScales = (0..<outC).map { _ in
+            Float(rng.double(0.7...1.4) * 0.016 / Double(perChannel).squareRoot() * out.scale / inInfo.scale)
+        }
+        let ms = QConv.multipliers(inputScale: inInfo.scale32, weightScales: weightScales, outputScale: out.scale32)
         let conv = QConv(inChannels: inC, outChannels: outC, kernelH: kernel, kernelW: kernel, strideH: stride, strideW: stride,
-                         padTop: p, padLeft: p, groups: groups, weights: weights, bias: bias, multiplier: multipliers, shift: shifts,
+                         padTop: p, padLeft: p, groups: groups, weights: weights, bias: bias, multiplier: ms.map(\.multiplier), shift: ms.map(\.shift),
                          inputZeroPoint: inInfo.zeroPoint, outputZeroPoint: out.zeroPoint,
                          actMin: relu ? max(-128, out.zeroPoint) : -128, actMax: 127,
-                         padValue: padValue ? (0..<inC).map { _ in Int8(rng.int(-128...127)) } : nil)
+                         padValue: padValue ? (0..<inC).map { _ in Int8(rng.int(-128...127)) } : nil, weightScales: weightScales)
         return add(name, .conv(conv), [x], out)
     }
 
     public mutating func residual(_ a: Int, _ b: Int) -> Int {
         let ia = info(a), ib = info(b)
         let out = activation(ia.shape)
-        let p = QAdd.make(input1Scale: ia.scale, input1ZeroPoint: ia.zeroPoint, input2Scale: ib.scale, input2ZeroPoint: ib.zeroPoint,
-                          outputScale: out.scale, outputZeroPoint: out.zeroPoint, actMin: -128, actMax: 127)
+        let p = QAdd.make(input1Scale: ia.scale32, input1ZeroPoint: ia.zeroPoint, input2Scale: ib.scale32, input2ZeroPoint: ib.zeroPoint,
+                          outputScale: out.scale32, outputZeroPoint: out.zeroPoint, actMin: -128, actMax: 127)
         return add("add", .add(p), [a, b], out)
     }
 
     public mutating func mul(_ x: Int, gate: Int) -> Int {
         let ix = info(x), ig = info(gate)
         let out = activation(ix.shape)
-        let p = QMul.make(inputScale: ix.scale, inputZeroPoint: ix.zeroPoint, gateScale: ig.scale, gateZeroPoint: ig.zeroPoint,
-                          outputScale: out.scale, outputZeroPoint: out.zeroPoint, actMin: -128, actMax: 127)
+        let p = QMul.make(inputScale: ix.scale32, inputZeroPoint: ix.zeroPoint, gateScale: ig.scale32, gateZeroPoint: ig.zeroPoint,
+                          outputScale: out.scale32, outputZeroPoint: out.zeroPoint, actMin: -128, actMax: 127)
         return add("mul", .mul(p), [x, gate], out)
     }
 
+    /// Hard-swish, or hard-sigmoid (a 1×1 depthwise conv onto the fixed grid 1/256, −128).
     public mutating func hardSwish(_ x: Int, sigmoid: Bool = false) -> Int {
         let ix = info(x)
-        let out = sigmoid ? QTensorInfo(shape: ix.shape, zeroPoint: -128, scale: 1.0 / 256) : activation(ix.shape)
-        let p = QHardSwish.make(isSigmoid: sigmoid, inputScale: ix.scale, inputZeroPoint: ix.zeroPoint,
-                                outputScale: out.scale, outputZeroPoint: out.zeroPoint)
-        return add(sigmoid ? "hsigmoid" : "hswish", .hardSwish(p), [x], out)
+        if sigmoid {
+            let out = QTensorInfo(shape: ix.shape, zeroPoint: QConv.hardSigmoidOutput.zeroPoint, scale: QConv.hardSigmoidOutput.scale)
+            return add("hsigmoid", .conv(QConv.hardSigmoid(channels: ix.shape.c, inputScale: ix.scale32, inputZeroPoint: ix.zeroPoint)), [x], out)
+        }
+        let out = activation(ix.shape)
+        let p = QHardSwish.make(inputScale: ix.scale32, inputZeroPoint: ix.zeroPoint, outputScale: out.scale32, outputZeroPoint: out.zeroPoint)!
+        return add("hswish", .hardSwish(p), [x], out)
     }
 
     /// Element-wise requantization into `output` (default: a fresh quantization), ReLU clamp.
     public mutating func requantize(_ x: Int, output: QTensorInfo? = nil) -> Int {
         let ix = info(x)
         let out = output ?? activation(ix.shape)
-        let p = QRequantize.make(inputScale: ix.scale, inputZeroPoint: ix.zeroPoint, outputScale: out.scale,
-                                 outputZeroPoint: out.zeroPoint, actMin: max(-128, out.zeroPoint), actMax: 127)
+        let p = QRequantize.relu(.relu, inputScale: ix.scale32, inputZeroPoint: ix.zeroPoint, outputScale: out.scale32,
+                                 outputZeroPoint: out.zeroPoint)
         return add("relu", .requantize(p), [x], out)
     }
 
@@ -122,8 +126,8 @@ public struct ModelBuilder {
         let q = quantization ?? ix
         let shape = Shape3(Self.windowOut(ix.shape.h, kernel: kernel, stride: stride, pad: pad),
                            Self.windowOut(ix.shape.w, kernel: kernel, stride: stride, pad: pad), ix.shape.c)
-        let r = QRequantize.make(inputScale: ix.scale, inputZeroPoint: ix.zeroPoint, outputScale: q.scale,
-                                 outputZeroPoint: q.zeroPoint, count: kernel * kernel, actMin: -128, actMax: 127)
+        let r = QRequantize.averagePool(kernel: kernel, inputScale: ix.scale32, inputZeroPoint: ix.zeroPoint, outputScale: q.scale32,
+                                        outputZeroPoint: q.zeroPoint)
         return add("avgpool", .avgPool(QPool(kernel: kernel, stride: stride, padTop: pad, padLeft: pad, requant: r)), [x],
                    QTensorInfo(shape: shape, zeroPoint: q.zeroPoint, scale: q.scale))
     }
@@ -131,8 +135,8 @@ public struct ModelBuilder {
     public mutating func globalAvgPool(_ x: Int) -> Int {
         let ix = info(x)
         let out = activation(Shape3(1, 1, ix.shape.c))
-        let r = QRequantize.make(inputScale: ix.scale, inputZeroPoint: ix.zeroPoint, outputScale: out.scale,
-                                 outputZeroPoint: out.zeroPoint, count: ix.shape.h * ix.shape.w, actMin: -128, actMax: 127)
+        let r = QRequantize.mean(inputScale: ix.scale32, inputZeroPoint: ix.zeroPoint, outputScale: out.scale32,
+                                 outputZeroPoint: out.zeroPoint, count: ix.shape.h * ix.shape.w)
         return add("gap", .globalAvgPool(r), [x], out)
     }
 

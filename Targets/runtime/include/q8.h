@@ -23,9 +23,10 @@ extern "C" {
 #endif
 
 /** The blob format version this runtime implements. */
-#define Q8_BLOB_VERSION 2u
-/** The oldest blob version it still loads (version 2 only adds the LOOKUP op and its TABLE tensor). */
-#define Q8_BLOB_VERSION_MIN 1u
+#define Q8_BLOB_VERSION 3u
+/** The oldest blob version it loads: versions 1–2 used the toolkit's earlier arithmetic (before
+ * TFLite Micro's) and are refused with Q8_ERR_VERSION; quantize the model again. */
+#define Q8_BLOB_VERSION_MIN 3u
 
 /** Result of loading or running a model. Every kind of bad input has its own code. */
 typedef enum q8_status {

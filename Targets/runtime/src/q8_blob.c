@@ -26,7 +26,7 @@ int8_t *q8_output_data(const q8_model *m, const q8_buffers *b, const q8_op *op) 
 }
 
 /* Parameter words of each op type (index = type code). */
-static const uint32_t param_words[Q8_OP_TYPE_COUNT] = {0, 18, 12, 7, 6, 6, 6, 0, 2, 1, 10, 10, 6, 1};
+static const uint32_t param_words[Q8_OP_TYPE_COUNT] = {0, 19, 12, 7, 6, 0, 6, 0, 2, 1, 10, 10, 6, 1};
 
 q8_status q8_op_read(const q8_model *m, uint32_t pos, uint32_t index, q8_op *op) {
     const uint8_t *r;
@@ -37,7 +37,7 @@ q8_status q8_op_read(const q8_model *m, uint32_t pos, uint32_t index, q8_op *op)
     space = m->ops_size - pos;
     type = q8_u32(r);
     if (type < Q8_OP_CONV || type >= Q8_OP_TYPE_COUNT) return Q8_ERR_BAD_OP;
-    if (type == Q8_OP_LOOKUP && m->version < 2u) return Q8_ERR_BAD_OP; /* a version-2 op */
+    if (type == 5u) return Q8_ERR_BAD_OP; /* HARD_SIGMOID of versions 1–2 */
     record_size = q8_u32(r + 4);
     input_count = q8_u32(r + 12);
     if (input_count > (space - Q8_OP_HEADER_SIZE) / 4u) return Q8_ERR_BAD_OP;

@@ -29,6 +29,7 @@ void q8_conv_get(const q8_model *m, const q8_op *op, q8_params *params) {
     p->multiplier_tensor = (uint32_t)q8_op_param(op, 15);
     p->shift_tensor = (uint32_t)q8_op_param(op, 16);
     p->pad_value_tensor = (uint32_t)q8_op_param(op, 17);
+    p->weight_scales_tensor = (uint32_t)q8_op_param(op, 18);
     p->weights = (const int8_t *)q8_tensor_data(m, p->weights_tensor);
     p->bias = q8_tensor_data(m, p->bias_tensor);
     p->multiplier = q8_tensor_data(m, p->multiplier_tensor);
@@ -56,6 +57,8 @@ q8_status q8_conv_check(const q8_model *m, const q8_op *op, const q8_params *par
     if (s == Q8_OK && p->pad_value_tensor != Q8_NO_TENSOR) {
         s = q8_tensor_check(m, p->pad_value_tensor, Q8_TENSOR_PAD_VALUES, (uint64_t)p->in.c, next_tensor);
     }
+    /* The float32 weight scales the multipliers were derived from: checked for size, never read. */
+    if (s == Q8_OK) s = q8_tensor_check(m, p->weight_scales_tensor, Q8_TENSOR_WEIGHT_SCALES, (uint64_t)p->out.c, next_tensor);
     if (s != Q8_OK) return s;
     if (p->input_zp != in.zero_point || p->output_zp != out.zero_point) return Q8_ERR_PARAM;
     if (!q8_clamp_ok(p->act_min, p->act_max)) return Q8_ERR_PARAM;

@@ -21,7 +21,7 @@ enum {
     Q8_OP_ADD = 2,
     Q8_OP_MUL = 3,
     Q8_OP_HARD_SWISH = 4,
-    Q8_OP_HARD_SIGMOID = 5,
+    /* 5 was HARD_SIGMOID in versions 1–2; since version 3 hard-sigmoid is a 1×1 depthwise CONV. */
     Q8_OP_REQUANTIZE = 6,
     Q8_OP_CONCAT = 7,
     Q8_OP_SPLIT = 8,
@@ -29,7 +29,7 @@ enum {
     Q8_OP_MAX_POOL = 10,
     Q8_OP_AVG_POOL = 11,
     Q8_OP_GLOBAL_AVG_POOL = 12,
-    Q8_OP_LOOKUP = 13, /**< version 2 */
+    Q8_OP_LOOKUP = 13,
     Q8_OP_TYPE_COUNT = 14 /**< one past the last code */
 };
 
@@ -40,7 +40,8 @@ enum {
     Q8_TENSOR_MULTIPLIER = 3,
     Q8_TENSOR_SHIFT = 4,
     Q8_TENSOR_PAD_VALUES = 5,
-    Q8_TENSOR_TABLE = 6 /**< 256 int8 entries of a LOOKUP (version 2) */
+    Q8_TENSOR_TABLE = 6,        /**< 256 int8 entries of a LOOKUP */
+    Q8_TENSOR_WEIGHT_SCALES = 7 /**< float32 bits of each CONV output channel's weight scale (never read as floats) */
 };
 
 /* ---- The limits (each: what it bounds, and why that keeps the arithmetic inside int32) ---- */
@@ -51,10 +52,12 @@ enum {
 #define Q8_LIMIT_DIMENSION 65535
 /** Largest kernel size and stride of a window (CONV, pools); padding is 0…kernel − 1. */
 #define Q8_LIMIT_WINDOW 255
-/** Largest ADD left_shift and HARD_SWISH/HARD_SIGMOID input_shift: 255 · 2^23 fits int32. */
+/** Largest ADD left_shift: 255 · 2^23 fits int32. */
 #define Q8_LIMIT_INPUT_SHIFT 23
-/** Largest HARD_SWISH/HARD_SIGMOID `three`: 255 · 2 · three fits int32. */
-#define Q8_LIMIT_THREE 4210752
+/** HARD_SWISH: int16 multipliers 0…Q8_LIMIT_HS_MULTIPLIER, output exponent −Q8_LIMIT_HS_EXPONENT…0,
+ * relu-ish exponent −Q8_LIMIT_HS_EXPONENT…Q8_LIMIT_HS_EXPONENT: every int16 shift stays within 15 bits. */
+#define Q8_LIMIT_HS_MULTIPLIER 32767
+#define Q8_LIMIT_HS_EXPONENT 15
 /** Largest H·W of a GLOBAL_AVG_POOL input: 255 · H · W fits int32. */
 #define Q8_LIMIT_POOL_AREA 8421504
 /** Shifts of a multiplier/shift pair lie in −Q8_LIMIT_SHIFT…Q8_LIMIT_SHIFT; multipliers are ≥ 0. */
@@ -78,7 +81,7 @@ enum {
 #define Q8_SCRATCH_DEPTHWISE 4096u
 /** An ADD of more than 256 elements: two 256-entry int32 tables. */
 #define Q8_SCRATCH_ADD 2048u
-/** A HARD_SWISH / HARD_SIGMOID of more than 256 elements: a 256-entry int8 table. */
+/** A HARD_SWISH of more than 256 elements: a 256-entry int8 table. */
 #define Q8_SCRATCH_HARD_SWISH 256u
 /* A 1×1 CONV with groups 1 and in_c ≤ 2304 gets its widened input channels: 8·(in_c & ~3) bytes
  * (4 pixels) when in_c ≤ 576, else 2·(in_c & ~3) (1 pixel) — q8_conv_scratch. */

@@ -222,7 +222,7 @@ typedef struct q8_conv_params {
     q8_shape in, out;
     int32_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, groups;
     int32_t input_zp, output_zp, act_min, act_max;
-    uint32_t weights_tensor, bias_tensor, multiplier_tensor, shift_tensor, pad_value_tensor;
+    uint32_t weights_tensor, bias_tensor, multiplier_tensor, shift_tensor, pad_value_tensor, weight_scales_tensor;
     const int8_t *weights;
     const uint8_t *bias, *multiplier, *shift; /**< out_c little-endian int32 each */
     const int8_t *pad_value;                  /**< in_c values, or NULL: padding is input_zp */
@@ -262,18 +262,22 @@ typedef struct q8_mul_params {
 
 void q8_mul_s8(const q8_mul_params *p, const int8_t *input, const int8_t *gate, int8_t *output);
 
-/* ---- HARD_SWISH / HARD_SIGMOID (q8_hard_swish_s8.c) ---- */
+/* ---- HARD_SWISH (q8_hard_swish_s8.c) ---- */
 
 typedef struct q8_hard_swish_params {
     int32_t count;
-    int is_sigmoid;
-    int32_t input_zp, input_shift, three, multiplier, shift, output_zp;
+    int32_t input_zp, output_zp;
+    int32_t output_multiplier, output_exponent;   /**< int16 multiplier, exponent −15…0 */
+    int32_t reluish_multiplier, reluish_exponent; /**< int16 multiplier, exponent −15…15 */
     uint8_t *scratch;       /**< kernel scratch lent by q8_run */
     uint32_t scratch_bytes; /**< its size */
 } q8_hard_swish_params;
 
-/** Scratch bytes the rule lends a HARD_SWISH/HARD_SIGMOID: Q8_SCRATCH_HARD_SWISH over 256 elements, else 0. */
+/** Scratch bytes the rule lends a HARD_SWISH: Q8_SCRATCH_HARD_SWISH over 256 elements, else 0. */
 uint32_t q8_hard_swish_scratch(const q8_hard_swish_params *p);
+
+/** TFLite's int8 HARD_SWISH of one value (int16 fixed point; Docs/ARITHMETIC.md). */
+int8_t q8_hard_swish_value(const q8_hard_swish_params *p, int8_t q);
 
 void q8_hard_swish_s8(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
 
@@ -352,7 +356,7 @@ typedef union q8_params {
     q8_conv_params conv;
     q8_add_params add;
     q8_mul_params mul;
-    q8_hard_swish_params hard_swish; /**< HARD_SWISH and HARD_SIGMOID */
+    q8_hard_swish_params hard_swish; /**< HARD_SWISH */
     q8_lookup_params lookup;
     q8_requantize_params requantize;
     q8_concat_params concat;
@@ -385,7 +389,7 @@ q8_check_fn q8_conv_check, q8_add_check, q8_mul_check, q8_hard_swish_check, q8_l
 
 /** Runs a CONV: q8_depthwise_conv_s8 for depthwise convolutions, q8_conv_s8 for the others. */
 void q8_conv_dispatch(const q8_conv_params *p, const int8_t *input, int8_t *output);
-/** Runs a HARD_SWISH or HARD_SIGMOID: q8_hard_swish_s8. */
+/** Runs a HARD_SWISH: q8_hard_swish_s8. */
 void q8_hard_swish_dispatch(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);
 /** Runs a LOOKUP: q8_lookup_s8. */
 void q8_lookup_dispatch(const q8_lookup_params *p, const int8_t *input, int8_t *output);

@@ -93,7 +93,7 @@ static const q8_op_type table[Q8_OP_TYPE_COUNT] = {
     /* ADD */ {q8_add_get, q8_add_check, run_add, scratch_add},
     /* MUL */ {q8_mul_get, q8_mul_check, run_mul, scratch_none},
     /* HARD_SWISH */ {q8_hard_swish_get, q8_hard_swish_check, run_hard_swish, scratch_hard_swish},
-    /* HARD_SIGMOID */ {q8_hard_swish_get, q8_hard_swish_check, run_hard_swish, scratch_hard_swish},
+    /* 5: HARD_SIGMOID of versions 1–2, refused by q8_op_read */ {0, 0, 0, 0},
     /* REQUANTIZE */ {q8_requantize_get, q8_requantize_check, run_requantize, scratch_none},
     /* CONCAT */ {q8_concat_get, q8_concat_check, run_concat, scratch_none},
     /* SPLIT */ {q8_split_get, q8_split_check, run_split, scratch_none},
