@@ -5,7 +5,7 @@ import QuantCore
 /// - convolution: fully connected (1×1 on 1×1, one group) → `FullyConnected`; 1×1 stride 1
 ///   without padding → `PointwiseConv` (any groups); depthwise with a square kernel →
 ///   `DepthwiseConv` (3×3 and 5×5 unrolled); everything else (the stem) → `GeneralConv`;
-/// - hard-swish, hard-sigmoid, lookup, requantize → `LookupTable` built from the reference kernel;
+/// - hard-swish, lookup, requantize → `LookupTable` built from the reference kernel;
 /// - residual add → `ResidualAdd`; squeeze-excitation multiply → `SqueezeMul`; global average
 ///   pool → `GlobalAveragePool`; concat → `ChannelConcat`; split → `ChannelSplit`;
 /// - the rest (max and average pooling, shuffle: plain loops already) → the reference kernel.

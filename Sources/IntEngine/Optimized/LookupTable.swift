@@ -1,6 +1,6 @@
 import QuantCore
 
-/// Any element-wise int8 → int8 op (hard-swish, hard-sigmoid, requantize/ReLU) as a 256-entry
+/// Any element-wise int8 → int8 op (hard-swish, requantize/ReLU, lookup) as a 256-entry
 /// table, built by running the op's reference kernel on all 256 int8 inputs — bit-exact by
 /// construction.
 struct LookupTable: NodeKernel {

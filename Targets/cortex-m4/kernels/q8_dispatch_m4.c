@@ -7,7 +7,7 @@
  *   CONV depthwise, ≥ 4 channels, ≤ 49 taps             → q8_depthwise_conv_s8_m4
  *   other depthwise (groups == in_c == out_c)            → q8_depthwise_conv_s8 (portable)
  *   any other CONV                                       → q8_conv_s8 (portable)
- *   HARD_SWISH / HARD_SIGMOID                            → q8_hard_swish_s8_m4 (table over 256 elements)
+ *   HARD_SWISH                                           → q8_hard_swish_s8_m4 (table over 256 elements)
  *   LOOKUP                                               → q8_lookup_s8_m4 (four elements a word)
  *   ADD over > 256 elements                              → q8_add_s8_m4 (tables)
  *   shorter ones                                         → q8_add_s8 (portable)

@@ -115,7 +115,7 @@ uint32_t q8_m4_depthwise_scratch_bytes(void);
 void q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output);
 
 /**
- * HARD_SWISH / HARD_SIGMOID, through a 256-entry table (in the scratch) for more than 256 elements
+ * HARD_SWISH, through a 256-entry table (in the scratch) for more than 256 elements
  * when the scratch holds Q8_SCRATCH_HARD_SWISH bytes; else element by element. Any count.
  */
 void q8_hard_swish_s8_m4(const q8_hard_swish_params *p, const int8_t *input, int8_t *output);

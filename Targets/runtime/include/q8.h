@@ -1,7 +1,7 @@
 /*
  * q8 — the portable C99 runtime of the int8 toolkit.
  *
- * Runs a quantized model stored as a version-1 blob (Docs/BLOB_FORMAT.md) with integer arithmetic
+ * Runs a quantized model stored as a version-3 blob (Docs/BLOB_FORMAT.md) with integer arithmetic
  * only: no floating point, no heap, no stdio, no VLAs. The blob is read in place (it can stay in
  * flash); all activations live in one arena the caller provides, sized by q8_arena_size().
  *
