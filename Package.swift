@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Quantizer", dependencies: ["QuantCore", "Models"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "IntEngine", dependencies: ["QuantCore"], exclude: ["README.md"], swiftSettings: optimized + hostCPU),
         .target(name: "Reports", dependencies: ["QuantCore", "Models"], exclude: ["README.md"], swiftSettings: debugOptimized),
-        .target(name: "Export", dependencies: ["QuantCore"], exclude: ["README.md"]),
+        .target(name: "Export", dependencies: ["QuantCore", "ModelIO"], exclude: ["README.md"]),
         .target(name: "CRuntime", path: "Targets/runtime"),
         .target(name: "Refine", dependencies: [
             "QuantCore", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer", "IntEngine", "Reports",
@@ -60,7 +60,7 @@ let package = Package(
             "Pipeline", "Refine", "Quantizer", "IntEngine", "Models", "ModelIO", "ImageIO", "FloatEngine", "Reports", "QuantCore",
         ]),
         .testTarget(name: "ExportTests", dependencies: [
-            "Export", "CRuntime", "IntEngine", "QuantCore", "Pipeline", "Refine", "Models", "ImageIO", "Reports", "TestSupport",
+            "Export", "CRuntime", "IntEngine", "QuantCore", "Pipeline", "Refine", "Models", "ImageIO", "Reports", "TestSupport", "ModelIO",
         ]),
         .testTarget(name: "CalibrationReportsTests", dependencies: ["Calibration", "Reports", "QuantCore", "Models", "TestSupport"]),
         // Runs the built `quantize` executable (the command line's own behaviour).

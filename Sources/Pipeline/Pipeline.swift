@@ -51,6 +51,8 @@ public struct QuantizeResult {
     public var histograms: [ActivationHistogram]
     /// Files written, in the order they were written.
     public var files: [String]
+    /// Why `model.tflite` was not written (an op TFLite cannot express exactly); nil when it was.
+    public var tfliteProblem: String? = nil
 }
 
 /// Loads the checkpoint (or ONNX file) and builds its float graph.
@@ -149,7 +151,7 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
 
     let c = cHeaderSource(blob, symbol: cSymbol(graph.name), model: model)
     // The whole set is written at once (temporary names, then renamed): never half of it.
-    let outputs: [(name: String, data: Data)] = [
+    var outputs: [(name: String, data: Data)] = [
         ("model.q8", Data(blob)),
         ("model_data.h", Data(c.header.utf8)),
         ("model_data.c", Data(c.source.utf8)),
@@ -158,10 +160,21 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
         ("report.html", Data(report.html(histograms: histograms, thumbnails: thumbnails).utf8)),
         ("memory.md", Data(plan.report(model: graph.name).utf8)),
     ]
+    // The same model for TensorFlow Lite Micro, when every op has an exact TFLite form.
+    var tfliteProblem: String?
+    do {
+        outputs.insert(("model.tflite", Data(try writeTFLite(model))), at: 1)
+    } catch let e as ToolkitError {
+        tfliteProblem = e.message
+    }
     finishing.advance()
     let files = try writeOutputFiles(outputs, to: config.outDir)
+    if tfliteProblem != nil {  // no stale model.tflite of an earlier run beside this model.q8
+        try? FileManager.default.removeItem(atPath: (config.outDir as NSString).appendingPathComponent("model.tflite"))
+    }
     finishing.advance()
-    return QuantizeResult(graph: graph, folded: folded, model: model, report: report, blob: blob, plan: plan, histograms: histograms, files: files)
+    return QuantizeResult(graph: graph, folded: folded, model: model, report: report, blob: blob, plan: plan, histograms: histograms,
+                          files: files, tfliteProblem: tfliteProblem)
 }
 
 /// A C identifier from a model name (`mobilenet_v3_small-fashion` → `mobilenet_v3_small_fashion`).

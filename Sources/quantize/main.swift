@@ -123,6 +123,7 @@ func runMain(_ argv: [String]) throws {
     print(String(format: "int8 model: %d bytes of blob, %d bytes of activation arena (see memory.md)", result.blob.count, result.plan.arenaBytes))
     print("wrote:")
     for f in result.files { print("  \(f)") }
+    if let problem = result.tfliteProblem { print("note: model.tflite not written: \(problem)") }
 }
 
 func runInspect(_ argv: [String]) throws {
@@ -202,9 +203,9 @@ func runEvalFloat(_ argv: [String]) throws {
 }
 
 func runExport(_ argv: [String]) throws {
-    let args = try Arguments(argv, valued: ["out"])
+    let args = try Arguments(argv, valued: ["out"], switches: ["tflite"])
     guard !args.flags.contains("help"), args.positionals.count == 1 else {
-        print("usage: quantize export MODEL.q8 [--out DIR]\n\nWrites model_data.h / model_data.c (the blob as an aligned const array) and memory.md for a quantized model.")
+        print("usage: quantize export MODEL.q8 [--tflite] [--out DIR]\n\nWrites model_data.h / model_data.c (the blob as an aligned const array) and memory.md for a quantized model;\nwith --tflite also model.tflite, the same model for TensorFlow Lite Micro (an error when an op has no exact TFLite form).")
         return
     }
     let path = args.positionals[0]
@@ -214,8 +215,15 @@ func runExport(_ argv: [String]) throws {
     try checkOutputFolder(out)
     let c = cHeaderSource(bytes, symbol: cSymbol(model.name), model: model)
     let plan = planMemory(model)
-    let outputs = [("model_data.h", c.header), ("model_data.c", c.source), ("memory.md", plan.report(model: model.name))]
-    for p in try writeOutputFiles(outputs.map { ($0.0, Data($0.1.utf8)) }, to: out) { print("wrote \(p)") }
+    var outputs = [("model_data.h", Data(c.header.utf8)), ("model_data.c", Data(c.source.utf8)), ("memory.md", Data(plan.report(model: model.name).utf8))]
+    if args.flags.contains("tflite") {
+        do {
+            outputs.append(("model.tflite", Data(try writeTFLite(model))))
+        } catch let e as ToolkitError {
+            throw ToolkitError(path, e.message)
+        }
+    }
+    for p in try writeOutputFiles(outputs, to: out) { print("wrote \(p)") }
 }
 
 let argv = Array(CommandLine.arguments.dropFirst())

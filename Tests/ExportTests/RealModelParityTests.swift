@@ -9,9 +9,11 @@ import Refine
 
 /// Swift-vs-C parity on every shared checkpoint: each model is calibrated (100 images of its
 /// calibration split), written as a blob, and run by the C runtime and by the Swift IntEngine on
-/// 256 evaluation images. Every logit byte must agree. (Release mode: `Scripts/test.sh`.)
+/// 256 evaluation images. Every logit byte must agree. (Release mode: `Scripts/test.sh`.) Each
+/// model is also written as `.tflite` with those images and logits into `.build/tflm-check/NAME/`,
+/// where `Scripts/tflm_check.py` has TensorFlow Lite Micro run it (`Scripts/test.sh`).
 final class RealModelParityTests: XCTestCase {
-    func check(_ weights: String, calib: String, eval: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    func check(_ weights: String, calib: String, eval: String, tflite: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws {
         let graph = try loadGraph(weights: SharedData.path(weights), options: ModelOptions())
         var calibSet: ImageSet, evalSet: ImageSet
         if calib == eval {  // ImageNet sample: one folder, label % 10 == 0 calibrates
@@ -31,6 +33,7 @@ final class RealModelParityTests: XCTestCase {
         for (a, b) in zip(swift, c) { differing += zip(a, b).filter { $0 != $1 }.count }
         XCTAssertEqual(c.count, swift.count, file: file, line: line)
         XCTAssertEqual(differing, 0, "\(weights): \(differing) differing logit bytes", file: file, line: line)
+        if tflite { try writeTFLMCheck(model, blob: blob, pixels: evalSet.pixels, logits: swift, name: graph.name) }
     }
 
     func testCIFAR10Models() throws {
@@ -41,7 +44,8 @@ final class RealModelParityTests: XCTestCase {
     }
 
     func testTorchZipTwin() throws {
-        try check("models/mobilenet_v1_025-cifar10.pth", calib: "datasets/cifar10/calib_batch.bin", eval: "datasets/cifar10/test_batch.bin")
+        try check("models/mobilenet_v1_025-cifar10.pth", calib: "datasets/cifar10/calib_batch.bin", eval: "datasets/cifar10/test_batch.bin",
+                  tflite: false)
     }
 
     func testFashionModel() throws {
