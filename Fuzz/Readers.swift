@@ -46,6 +46,9 @@ func allReaders() throws -> [FuzzReader] {
     let realBlobs = [repoRoot + "/.build/ci-default-model/model.q8", repoRoot + "/out/mobilenet_v3_small-fashion/model.q8"]
         .compactMap(seedFile)
 
+    let tfliteImport = tfliteImportSeed()   // must import (so mutations start from the importer's paths)
+    _ = try importTFLite(try parseTFLite(tfliteImport, path: "seed.tflite"), path: "seed.tflite", name: "seed")
+
     let onnx = onnxSeeds()
     for seed in onnx {  // every ONNX seed must import (so mutations start from the importer's paths)
         _ = try importONNX(try seed.withUnsafeBytes { try parseONNX($0, path: "seed.onnx") }, name: "seed")
@@ -87,10 +90,13 @@ func allReaders() throws -> [FuzzReader] {
                        let model = try bytes.withUnsafeBytes { try parseONNX($0, path: "fuzz.onnx") }
                        _ = try importONNX(model, name: "fuzz")
                    }),
-        // The FlatBuffers / TFLite reader.
-        FuzzReader(name: "tflite", seeds: tfliteSeeds(),
+        // The FlatBuffers / TFLite reader, then the importer on whatever still parses.
+        FuzzReader(name: "tflite", seeds: tfliteSeeds() + [tfliteImport],
                    bigSeeds: ["mobilenet_v3_small-fashion", "mobilenet_v2-cifar10"].compactMap { seedFile(shared + "/models/tflite/\($0).int8.tflite") },
-                   read: { _ = try parseTFLite($0, path: "fuzz.tflite") }),
+                   read: { bytes in
+                       let file = try parseTFLite(bytes, path: "fuzz.tflite")
+                       _ = try importTFLite(file, path: "fuzz.tflite", name: "fuzz")
+                   }),
     ]
 }
 

@@ -42,9 +42,8 @@ public func validateModel(_ model: QModel, file: String) throws {
             throw BlobProblem.parameter.error(file, "value \(v) has zero point \(info.zeroPoint)")
         }
     }
-    if model.input.zeroPoint != -128 {
-        throw BlobProblem.parameter.error(file, "the input zero point is \(model.input.zeroPoint); the model must take pixels − 128 (zero point −128)")
-    }
+    // The input zero point is any int8 value: −128 for our models (pixel − 128), the file's own for
+    // a model imported from a .tflite (its normalized image, quantized).
     let output = model.info(model.outputValue).shape
     if model.numClasses != output.count {
         throw BlobProblem.shape.error(file, "numClasses is \(model.numClasses) but the output value is \(output)")

@@ -147,7 +147,17 @@ func runInspect(_ argv: [String]) throws {
         return
     }
     if !isDir.boolValue, path.hasSuffix(".tflite") || looksLikeTFLite((try? readFile(path).prefix(8)).map(Array.init) ?? []) {
-        print(try loadTFLite(path).summary(path: path))
+        let file = try loadTFLite(path)
+        print(file.summary(path: path))
+        print("")
+        do {
+            let model = try importTFLite(file, path: path, name: tfliteModelName(path))
+            print("imports as an int8 model of \(model.nodes.count) ops (`quantize export \(path)` writes its blob, C header and memory.md);")
+            print("its input is the file's own int8 tensor: q = round(x / \(Float(model.input.scale))) + \(model.input.zeroPoint) of the normalized image x")
+            print(planMemory(model).report())
+        } catch {
+            print("not importable: \(error)")
+        }
         return
     }
     if !isDir.boolValue, isONNXFile(path) {
@@ -205,17 +215,22 @@ func runEvalFloat(_ argv: [String]) throws {
 func runExport(_ argv: [String]) throws {
     let args = try Arguments(argv, valued: ["out"], switches: ["tflite"])
     guard !args.flags.contains("help"), args.positionals.count == 1 else {
-        print("usage: quantize export MODEL.q8 [--tflite] [--out DIR]\n\nWrites model_data.h / model_data.c (the blob as an aligned const array) and memory.md for a quantized model;\nwith --tflite also model.tflite, the same model for TensorFlow Lite Micro (an error when an op has no exact TFLite form).")
+        print("usage: quantize export MODEL.q8 [--tflite] [--out DIR]\n       quantize export MODEL.tflite [--out DIR]\n\nWrites model_data.h / model_data.c (the blob as an aligned const array) and memory.md for a quantized model;\nwith --tflite also model.tflite, the same model for TensorFlow Lite Micro (an error when an op has no exact TFLite form).\nAn int8 .tflite from the TFLite converter is imported: model.q8, model_data.h/.c and memory.md (its input stays the file's int8 tensor).")
         return
     }
     let path = args.positionals[0]
-    let bytes = try readFile(path)
-    let model = try readBlob(bytes, path: path)
+    let fileBytes = try readFile(path)
+    let isTFLite = path.hasSuffix(".tflite") || looksLikeTFLite(Array(fileBytes.prefix(8)))
+    // A .tflite from the TFLite converter is imported (it keeps its own input quantization).
+    let model = isTFLite ? try importTFLite(try parseTFLite(fileBytes, path: path), path: path, name: tfliteModelName(path))
+                         : try readBlob(fileBytes, path: path)
+    let bytes = isTFLite ? try writeBlob(model) : fileBytes
     let out = args.values["out"] ?? URL(fileURLWithPath: path).deletingLastPathComponent().path
     try checkOutputFolder(out)
     let c = cHeaderSource(bytes, symbol: cSymbol(model.name), model: model)
     let plan = planMemory(model)
     var outputs = [("model_data.h", Data(c.header.utf8)), ("model_data.c", Data(c.source.utf8)), ("memory.md", Data(plan.report(model: model.name).utf8))]
+    if isTFLite { outputs.insert(("model.q8", Data(bytes)), at: 0) }
     if args.flags.contains("tflite") {
         do {
             outputs.append(("model.tflite", Data(try writeTFLite(model))))
@@ -242,4 +257,11 @@ do {
 } catch {
     FileHandle.standardError.write("error: \(error)\n".data(using: .utf8)!)
     exit(1)
+}
+
+/// `mobilenet_v2-cifar10` for `…/mobilenet_v2-cifar10.int8.tflite`.
+func tfliteModelName(_ path: String) -> String {
+    var name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+    if name.hasSuffix(".int8") { name.removeLast(5) }
+    return name
 }

@@ -63,7 +63,7 @@ final class TFLiteExportTests: XCTestCase {
         guard case let .explicit(t, b, _, _) = try p(16, 3, 2, 1, 8) else { return XCTFail("even input, s2, PyTorch pad 1: explicit") }
         XCTAssertEqual([t, b], [1, 0])
         guard case .valid = try p(8, 1, 2, 0, 4) else { return XCTFail("1x1 s2 on 8 is VALID") }
-        XCTAssertThrowsError(try p(16, 3, 1, 1, 20))
+        XCTAssertThrowsError(try p(16, 3, 1, -1, 14), "negative padding has no TFLite form")
     }
 
     /// A lookup-table op has no TFLM form: the export is refused, naming the node.

@@ -104,6 +104,15 @@ size_t q8_input_size(const q8_model *model);
 size_t q8_num_classes(const q8_model *model);
 
 /**
+ * Zero point of the model's int8 input. −128 for the toolkit's own models, whose input is the raw
+ * pixel − 128 (q8_input_from_pixels). A model imported from a .tflite (the generated header's
+ * <SYM>_INPUT_IS_PIXELS is 0) takes the normalized image x quantized with the file's own scale and
+ * zero point, q = round(x / <SYM>_INPUT_SCALE) + <SYM>_INPUT_ZERO_POINT, clamped to int8: fill its
+ * input that way, not with q8_input_from_pixels.
+ */
+int32_t q8_input_zero_point(const q8_model *model);
+
+/**
  * Runs the model on one input.
  *
  * input: q8_input_size() int8 values (see q8_input_from_pixels); read only, not in the arena.

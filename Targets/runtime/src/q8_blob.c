@@ -125,6 +125,10 @@ size_t q8_input_size(const q8_model *model) { return model == 0 ? 0u : model->in
 
 size_t q8_num_classes(const q8_model *model) { return model == 0 ? 0u : model->num_classes; }
 
+int32_t q8_input_zero_point(const q8_model *model) {
+    return model == 0 || model->blob == 0 ? 0 : q8_i32(model->blob + 52);
+}
+
 const uint8_t *q8_model_name(const q8_model *model, uint32_t *length) {
     if (model == 0 || model->blob == 0) {
         if (length != 0) *length = 0;

@@ -190,8 +190,7 @@ static q8_status check_values(const q8_model *m) {
  * used. Also adds up the scratch rule's figure, m->scratch_need. */
 static q8_status check_ops(q8_model *m) {
     uint32_t pos = 0, next_tensor = 0, i;
-    const q8_value input = q8_value_get(m, 0), output = q8_value_get(m, m->op_count);
-    if (input.zero_point != -128) return Q8_ERR_PARAM;
+    const q8_value output = q8_value_get(m, m->op_count);
     if ((uint64_t)m->num_classes != (uint64_t)q8_shape_count(output.shape)) return Q8_ERR_SHAPE;
     for (i = 0; i < m->op_count; ++i) {
         q8_op op;

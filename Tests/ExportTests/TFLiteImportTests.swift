@@ -1,0 +1,108 @@
+import Foundation
+import XCTest
+import QuantCore
+import ModelIO
+import ImageIO
+import IntEngine
+@testable import Export
+
+/// `.tflite` import: the TFLite converter's four int8 files (`../shared/models/tflite/`) become
+/// QModels that the Swift engine and the C runtime run with the same bytes on 256 evaluation
+/// images each, with the accuracy the converter's files have; TensorFlow Lite Micro's logits for
+/// the same inputs are compared by `Scripts/tflm_check.py` on the folders left in
+/// `.build/tflm-check/NAME.tflite-import/`. Broken and unsupported files are refused, naming the operator.
+final class TFLiteImportTests: XCTestCase {
+    struct Case { var file: String; var data: String; var mean: [Float]; var std: [Float]; var minTop1: Double }
+    static let cases = [
+        Case(file: "mobilenet_v3_small-fashion", data: "datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", mean: [0.286], std: [0.353], minTop1: 85),
+        Case(file: "mobilenet_v3_small-cifar10", data: "datasets/cifar10/test_batch.bin", mean: [0.4914, 0.4822, 0.4465],
+             std: [0.247, 0.2435, 0.2616], minTop1: 75),
+        Case(file: "mobilenet_v2-cifar10", data: "datasets/cifar10/test_batch.bin", mean: [0.4914, 0.4822, 0.4465],
+             std: [0.247, 0.2435, 0.2616], minTop1: 75),
+        // EfficientNet-Lite0: x = (pixel − 127) / 128.
+        Case(file: "efficientnet_lite0-imagenet", data: "datasets/imagenet-sample/val224", mean: [127.0 / 255], std: [128.0 / 255], minTop1: 70),
+    ]
+
+    /// The converter's input quantization of the normalized image: `q = round(x / s) + z`, clamped.
+    static func quantizeInputs(_ pixels: [UInt8], channels: Int, mean: [Float], std: [Float], scale: Double, zeroPoint: Int32) -> [Int8] {
+        pixels.enumerated().map { i, p in
+            let c = i % channels
+            let x = (Double(p) / 255 - Double(mean[c % mean.count])) / Double(std[c % std.count])
+            return Int8(max(-128, min(127, (x / scale).rounded() + Double(zeroPoint))))
+        }
+    }
+
+    func testConverterFilesRunInSwiftAndC() throws {
+        for c in Self.cases {
+            let path = SharedData.path("models/tflite/\(c.file).int8.tflite")
+            let model = try loadTFLiteModel(path)
+            XCTAssertEqual(model.metadata["input"], importedInputMetadata)
+            let s = model.input.shape
+            let images = try loadImageSet(SharedData.path(c.data), options: .init(height: s.h, width: s.w, channels: s.c, limit: 256))
+            XCTAssertEqual(images.count, 256)
+            let inputs = Self.quantizeInputs(images.pixels, channels: s.c, mean: c.mean, std: c.std, scale: model.input.scale,
+                                             zeroPoint: model.input.zeroPoint)
+            let engine = try IntEngine(model: model)
+            let blob = try writeBlob(model)
+            let back = try readBlob(blob, path: "imported.q8")
+            XCTAssertEqual(back.input, model.input, "the blob keeps the file's input quantization")
+            var swift: [[Int8]] = [], correct = 0, differing = 0
+            for i in 0..<256 {
+                let x = Array(inputs[(i * s.count)..<((i + 1) * s.count)])
+                let logits = engine.run(input: x)
+                let (status, cLogits) = runCInt8(blob: blob, input: x)
+                XCTAssertEqual(statusName(status), "Q8_OK")
+                differing += zip(logits, cLogits).filter { $0 != $1 }.count
+                swift.append(logits)
+                if logits.firstIndex(of: logits.max()!) == images.labels[i] { correct += 1 }
+            }
+            XCTAssertEqual(differing, 0, "\(c.file): Swift vs C")
+            let top1 = Double(correct) / 2.56
+            XCTAssertGreaterThanOrEqual(top1, c.minTop1, "\(c.file): top-1 \(top1) on 256 images")
+            print("\(c.file): imported \(model.nodes.count) nodes, top-1 \(top1) % on 256 images, Swift = C")
+            // For TFLM (Scripts/tflm_check.py): the original file, the int8 inputs, our logits.
+            let dir = FileManager.default.currentDirectoryPath + "/.build/tflm-check/\(c.file).tflite-import"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try FileManager.default.removeItem(atPath: dir)
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try Data(contentsOf: URL(fileURLWithPath: path)).write(to: URL(fileURLWithPath: dir + "/model.tflite"))
+            try Data(blob).write(to: URL(fileURLWithPath: dir + "/model.q8"))
+            try Data(inputs.map { UInt8(bitPattern: $0) }).write(to: URL(fileURLWithPath: dir + "/inputs.raw"))
+            try Data(swift.flatMap { $0.map { UInt8(bitPattern: $0) } }).write(to: URL(fileURLWithPath: dir + "/logits.raw"))
+            let plan = planMemory(model)
+            let info: [String: Any] = ["name": c.file + " (imported)", "images": 256, "arena": plan.arenaBytes + plan.scratchBytes]
+            try JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]).write(to: URL(fileURLWithPath: dir + "/info.json"))
+        }
+    }
+
+    /// Unsupported content is refused with the operator's name.
+    func testUnsupportedContentIsRefused() throws {
+        let path = SharedData.path("models/tflite/mobilenet_v3_small-fashion.int8.tflite")
+        let file = try loadTFLite(path)
+        func expect(_ f: TFLiteModel, _ fragment: String, line: UInt = #line) {
+            XCTAssertThrowsError(try importTFLite(f, path: "x.tflite", name: "x"), line: line) { e in
+                let t = e as? ToolkitError
+                XCTAssertEqual(t?.file, "x.tflite", line: line)
+                XCTAssertTrue(t?.message.contains(fragment) ?? false, "\(e) (expected \(fragment))", line: line)
+            }
+        }
+        // Per-tensor weights on the first convolution.
+        var f = file
+        let conv = f.subgraphs[0].operators[0]
+        f.subgraphs[0].tensors[Int(conv.inputs[1])].quantization?.scale = [0.01]
+        expect(f, "operator 0 (CONV_2D)")
+        // Asymmetric weights.
+        f = file
+        let zp = f.subgraphs[0].tensors[Int(conv.inputs[1])].quantization!.zeroPoint.count
+        f.subgraphs[0].tensors[Int(conv.inputs[1])].quantization?.zeroPoint = [Int64](repeating: 3, count: zp)
+        expect(f, "asymmetric")
+        // An operator outside the supported set.
+        f = file
+        f.operatorCodes[Int(f.subgraphs[0].operators[1].opcodeIndex)].builtin = TFLiteOp.softmax
+        expect(f, "operator 1 (SOFTMAX): operator not supported")
+        // A float model.
+        f = file
+        f.subgraphs[0].tensors[Int(f.subgraphs[0].inputs[0])].type = .float32
+        expect(f, "only int8 models")
+    }
+}
