@@ -12,10 +12,13 @@ usage: quantize MODEL [--calib PATH] [--weights FILE] [--eval PATH] [--out DIR] 
        quantize --version
        quantize inspect FILE
        quantize eval-float MODEL [--weights FILE] --data PATH
-       quantize export MODEL.q8 [--out DIR]
+       quantize export MODEL.q8 [--tflite] [--out DIR]
+       quantize export MODEL.tflite [--out DIR]
 
 Quantizes a float CNN to an integer-only int8 model, reports what it lost against float, and
-writes a flat blob + C header for the C runtime in Targets/.
+writes a flat blob + C header for the C runtime in Targets/, and the same model as model.tflite
+for TensorFlow Lite Micro (same logits). `export MODEL.tflite` imports an int8 .tflite from the
+TFLite converter (blob, C header, memory.md).
 
 MODEL is an architecture (v1, v2, v3small, v3large, shufflenet1, shufflenet2, effnet-lite0 … effnet-lite4, or the
 full names mobilenet_v3_small, ...), a checkpoint file (.safetensors, .pth) or an ONNX file (.onnx:
