@@ -3,6 +3,7 @@ import XCTest
 import QuantCore
 import ModelIO
 import IntEngine
+import TestSupport
 @testable import Export
 
 /// `.tflite` export: the graph it writes (read back with ModelIO's reader), exact-only refusals,
