@@ -29,7 +29,9 @@ let package = Package(
         .target(name: "FloatEngine", dependencies: ["QuantCore", "Models"], exclude: ["README.md"], swiftSettings: optimized + floatCPU),
         .target(name: "Calibration", dependencies: ["QuantCore"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "Quantizer", dependencies: ["QuantCore", "Models"], exclude: ["README.md"], swiftSettings: debugOptimized),
-        .target(name: "IntEngine", dependencies: ["QuantCore"], exclude: ["README.md"], swiftSettings: optimized + hostCPU),
+        // AVX-512 VNNI kernels in C (intrinsics, chosen at run time by CPU check); optimized in debug builds too.
+        .target(name: "IntKernels", exclude: ["README.md"], cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "IntEngine", dependencies: ["QuantCore", "IntKernels"], exclude: ["README.md"], swiftSettings: optimized + hostCPU),
         .target(name: "Reports", dependencies: ["QuantCore", "Models"], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "Export", dependencies: ["QuantCore", "ModelIO"], exclude: ["README.md"]),
         .target(name: "CRuntime", path: "Targets/runtime"),
@@ -55,7 +57,7 @@ let package = Package(
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "QuantCore"], exclude: ["Fixtures"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "QuantCore"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "ModelIO", "ImageIO", "FloatEngine", "QuantCore", "TestSupport"]),
-        .testTarget(name: "IntEngineTests", dependencies: ["IntEngine", "QuantCore", "TestSupport"]),
+        .testTarget(name: "IntEngineTests", dependencies: ["IntEngine", "IntKernels", "QuantCore", "TestSupport"]),
         .testTarget(name: "QuantizerTests", dependencies: [
             "Pipeline", "Refine", "Quantizer", "IntEngine", "Models", "ModelIO", "ImageIO", "FloatEngine", "Reports", "QuantCore",
         ]),

@@ -15,8 +15,8 @@ private let speedDefaultModels = ["mobilenet_v3_small-cifar10", "mobilenet_v2-ci
 /// Models whose instructions per inference are also counted on the emulated Cortex-M4.
 private let speedM4Models: Set<String> = ["mobilenet_v3_small-fashion"]
 /// Rounds per model; in each round every engine is timed once, one after the other, and every
-/// figure is the median over the rounds.
-private let speedRounds = 5
+/// figure is the median over the rounds, with its interquartile range.
+private let speedRounds = 9
 /// Wall time one timed pass (Swift) or one ORT call (its timed runs) aims at, in seconds.
 private let speedPassSeconds = 1.0
 /// Calibration images used before timing (the speed does not depend on calibration quality).
@@ -33,17 +33,21 @@ private let speedM4Images = 4
 public func benchSpeed(models: [String]) {
     fflush(nil)  // whatever other benchmarks printed comes first
     let names = models.isEmpty ? speedDefaultModels : models
-    speedSay("## Speed (\(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(speedLoadAverage()) at start)")
+    speedSay("## Speed (\(speedCPUModel()), \(ProcessInfo.processInfo.activeProcessorCount) cores, load average "
+        + "\(speedLoadAverage()) at start)")
+    speedSay("")
+    speedSay("Int8 convolution kernels: \(IntEngine.kernelPath).")
     speedSay("")
     speedSay("Swift and ONNX Runtime are measured interleaved, model by model: \(speedRounds) rounds, each timing every engine "
-        + "once in turn (about \(Int(speedPassSeconds)) s each), so both see the same machine load; every figure is the median "
-        + "over the rounds. The machine is shared, so figures are noisy. Int8 models are calibrated (min/max) on "
+        + "once in turn (about \(Int(speedPassSeconds)) s each), so all see the same machine load. Every figure is the median "
+        + "over the rounds with its interquartile range in brackets (q1–q3); a ratio is the median (and quartiles) of the "
+        + "rounds' ratios, each round's engines timed back to back. Int8 models are calibrated (min/max) on "
         + "\(speedCalibImages) calibration images; timed images are evaluation images. Images/s; 1T/2T = one/two threads; "
         + "ORT = ONNX Runtime (CPU provider, `../shared/tools/ort_bench.py`, batch 1).")
     speedSay("")
     speedSay("| model | MMACs/image | Swift float 1T | Swift float 2T | Swift int8 1T | Swift int8 2T | ORT float 1T | ORT int8 1T "
-        + "| Swift int8 / ORT int8 | Swift int8 / ORT float | Swift float / ORT float |")
-    speedSay("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        + "| Swift int8 / ORT int8 | Swift int8 / Swift float | Swift int8 / ORT float | Swift float / ORT float |")
+    speedSay("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     var latencyRows: [String] = []
     var breakdowns: [(String, [SpeedOpTime])] = []
     var m4Rows: [String] = []
@@ -72,12 +76,13 @@ public func benchSpeed(models: [String]) {
         speedSay("### One thread, ORT's statistic: 1 / median single-image latency (images/s)")
         speedSay("")
         speedSay("`ort_bench.py` reports 1000 / its median latency, which leaves out the moments the process waited for "
-            + "the CPU; the throughput passes above are means and include them. Here Swift gets the same statistic, over "
-            + "every image of its one-thread passes: the like-for-like comparison on a loaded machine.")
+            + "the CPU; the throughput passes above are means and include them. Here Swift gets the same statistic, per "
+            + "round over the images of its one-thread pass: the like-for-like comparison on a loaded machine. Median over the "
+            + "rounds [q1–q3]; ratios per round.")
         speedSay("")
-        speedSay("| model | Swift float 1T | Swift int8 1T | ORT float 1T | ORT int8 1T | Swift int8 / ORT int8 | Swift int8 / ORT float "
-            + "| Swift float / ORT float |")
-        speedSay("|---|---:|---:|---:|---:|---:|---:|---:|")
+        speedSay("| model | Swift float 1T | Swift int8 1T | ORT float 1T | ORT int8 1T | Swift int8 / ORT int8 | Swift int8 / Swift float "
+            + "| Swift int8 / ORT float | Swift float / ORT float |")
+        speedSay("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for row in latencyRows { speedSay(row) }
         speedSay("")
     }
@@ -159,18 +164,20 @@ private func speedMeasure(_ bench: BenchModel) throws -> SpeedResult {
     }
 
     var rates: [String: [Double]] = [:]
-    // Seconds of every single image of the one-thread passes (for ORT's statistic, see below).
+    // Per round, 1 / the median seconds of the single images of a one-thread pass (ORT's statistic).
     var latencies: [String: [Double]] = [:]
     for round in 1...speedRounds {
         speedProgress("\(name): round \(round) of \(speedRounds)")
         rates["float1", default: []].append(Double(floatPass) / speedSeconds {
-            latencies["float1", default: []] += speedFloatSingle(floatEngine, floatPixels, floatPass, size)
+            let times = speedFloatSingle(floatEngine, floatPixels, floatPass, size)
+            latencies["float1", default: []].append(1 / max(speedMedian(times), 1e-12))
         })
         rates["float2", default: []].append(Double(floatPass) / speedSeconds {
             _ = floatEngine.logits(images: floatPixels, count: floatPass, threads: 2)
         })
         rates["int1", default: []].append(Double(intPass) / speedSeconds {
-            latencies["int1", default: []] += speedIntSingle(intEngine, intPixels, intPass, size)
+            let times = speedIntSingle(intEngine, intPixels, intPass, size)
+            latencies["int1", default: []].append(1 / max(speedMedian(times), 1e-12))
         })
         rates["int2", default: []].append(Double(intPass) / speedSeconds {
             _ = intEngine.logits(images: intPixels, count: intPass, threads: 2)
@@ -182,29 +189,38 @@ private func speedMeasure(_ bench: BenchModel) throws -> SpeedResult {
             }
         }
     }
-    let median = rates.mapValues(speedMedian)
     let spread = [("Swift float 1T", "float1"), ("Swift int8 1T", "int1"), ("ORT float", "ort-float"), ("ORT int8", "ort-int8")]
         .compactMap { label, key in rates[key].map { label + String(format: " %.0f–%.0f", $0.min() ?? 0, $0.max() ?? 0) } }
-    notes.append("\(name): range over the rounds (images/s): " + spread.joined(separator: ", "))
-    func figure(_ key: String) -> String { median[key].map { String(format: "%.1f", $0) } ?? "—" }
+    notes.append("\(name): full range over the rounds (images/s): " + spread.joined(separator: ", "))
+    func figure(_ key: String) -> String {
+        guard let v = rates[key], !v.isEmpty else { return "—" }
+        return String(format: "%.0f [%.0f–%.0f]", speedQuantile(v, 0.5), speedQuantile(v, 0.25), speedQuantile(v, 0.75))
+    }
+    // A ratio per round (the two engines ran back to back), then its median and quartiles.
     func ratio(_ a: String, _ b: String) -> String {
-        guard let x = median[a], let y = median[b], y > 0 else { return "—" }
-        return String(format: "%.2f×", x / y)
+        guard let x = rates[a], let y = rates[b], x.count == y.count, !x.isEmpty else { return "—" }
+        let r = zip(x, y).map { $0 / max($1, 1e-12) }
+        return String(format: "%.2f× [%.2f–%.2f]", speedQuantile(r, 0.5), speedQuantile(r, 0.25), speedQuantile(r, 0.75))
     }
-    // ORT reports 1 / its median single-image latency; the same statistic for Swift (1 thread).
-    var byLatency = median
-    for (key, times) in latencies { byLatency[key] = 1 / max(speedMedian(times), 1e-12) }
+    // ORT reports 1 / its median single-image latency; the same statistic for Swift (1 thread),
+    // per round, beside ORT's rounds.
+    var byLatency = rates
+    for (key, perRound) in latencies { byLatency[key] = perRound }
+    func latencyFigure(_ key: String) -> String {
+        guard let v = byLatency[key], !v.isEmpty else { return "—" }
+        return String(format: "%.0f [%.0f–%.0f]", speedQuantile(v, 0.5), speedQuantile(v, 0.25), speedQuantile(v, 0.75))
+    }
     func latencyRatio(_ a: String, _ b: String) -> String {
-        guard let x = byLatency[a], let y = byLatency[b], y > 0 else { return "—" }
-        return String(format: "%.2f×", x / y)
+        guard let x = byLatency[a], let y = byLatency[b], x.count == y.count, !x.isEmpty else { return "—" }
+        let r = zip(x, y).map { $0 / max($1, 1e-12) }
+        return String(format: "%.2f× [%.2f–%.2f]", speedQuantile(r, 0.5), speedQuantile(r, 0.25), speedQuantile(r, 0.75))
     }
-    func latencyFigure(_ key: String) -> String { byLatency[key].map { String(format: "%.1f", $0) } ?? "—" }
     let latencyRow = "| \(name) | \(latencyFigure("float1")) | \(latencyFigure("int1")) | \(latencyFigure("ort-float")) | "
-        + "\(latencyFigure("ort-int8")) | \(latencyRatio("int1", "ort-int8")) | \(latencyRatio("int1", "ort-float")) | "
-        + "\(latencyRatio("float1", "ort-float")) |"
+        + "\(latencyFigure("ort-int8")) | \(latencyRatio("int1", "ort-int8")) | \(latencyRatio("int1", "float1")) | "
+        + "\(latencyRatio("int1", "ort-float")) | \(latencyRatio("float1", "ort-float")) |"
     let row = "| \(name) | " + String(format: "%.2f", Double(macs) / 1e6)
         + " | \(figure("float1")) | \(figure("float2")) | \(figure("int1")) | \(figure("int2")) | \(figure("ort-float")) | \(figure("ort-int8"))"
-        + " | \(ratio("int1", "ort-int8")) | \(ratio("int1", "ort-float")) | \(ratio("float1", "ort-float")) |"
+        + " | \(ratio("int1", "ort-int8")) | \(ratio("int1", "float1")) | \(ratio("int1", "ort-float")) | \(ratio("float1", "ort-float")) |"
 
     speedProgress("\(name): per-op breakdown on \(speedBreakdownImages) images")
     let breakdown = speedBreakdown(intEngine, eval)
@@ -271,6 +287,16 @@ private func speedEachImage(_ pixels: [UInt8], _ count: Int, _ size: Int, _ body
         }
     }
     return seconds
+}
+
+/// The q-quantile (0…1) with linear interpolation between the sorted values (numpy's default):
+/// 0.5 is the median, 0.25 and 0.75 the quartiles.
+private func speedQuantile(_ values: [Double], _ q: Double) -> Double {
+    let s = values.sorted()
+    guard !s.isEmpty else { return 0 }
+    let position = q * Double(s.count - 1)
+    let i = Int(position.rounded(.down)), f = position - Double(i)
+    return i + 1 < s.count ? s[i] + f * (s[i + 1] - s[i]) : s[i]
 }
 
 /// The middle value (mean of the two middle ones for an even count).
@@ -442,6 +468,20 @@ private func speedRunTool(_ tool: String, _ arguments: [String], timeout: Double
 private func speedFindTool(_ name: String) -> String? {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
     return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
+/// The CPU's model name and its int8-relevant vector extensions (Linux `/proc/cpuinfo`).
+private func speedCPUModel() -> String {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "CPU unknown" }
+    let lines = text.split(separator: "\n")
+    func field(_ key: String) -> String? {
+        lines.first { $0.hasPrefix(key) }.flatMap { $0.split(separator: ":", maxSplits: 1).last }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+    let flags = Set((field("flags") ?? "").split(separator: " ").map(String.init))
+    let shown = ["avx2", "avx512f", "avx512bw", "avx512_vnni", "avx512vbmi"].filter { flags.contains($0) }
+    let mhz = field("cpu MHz").flatMap(Double.init).map { String(format: ", %.0f MHz", $0) } ?? ""
+    return "CPU \(field("model name") ?? "unknown")\(mhz), " + (shown.isEmpty ? "no AVX2" : shown.joined(separator: " "))
 }
 
 /// The 1, 5 and 15 minute load averages (Linux), or "unknown".

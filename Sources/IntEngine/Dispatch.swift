@@ -9,7 +9,10 @@ import QuantCore
 /// - residual add → `ResidualAdd`; squeeze-excitation multiply → `SqueezeMul`; global average
 ///   pool → `GlobalAveragePool`; concat → `ChannelConcat`; split → `ChannelSplit`;
 /// - the rest (max and average pooling, shuffle: plain loops already) → the reference kernel.
-func makeKernel(_ node: QNode, model: QModel, useReference: Bool) -> any NodeKernel {
+///
+/// The convolution kernels run the AVX-512 VNNI C kernels (IntKernels) when `vnni` (default:
+/// the CPU has them, `hostHasVNNI`), their portable Swift SIMD path otherwise.
+func makeKernel(_ node: QNode, model: QModel, useReference: Bool, vnni: Bool = hostHasVNNI) -> any NodeKernel {
     let inShape = model.info(node.inputs[0]).shape
     let outShape = node.output.shape
     switch node.op {
@@ -17,16 +20,16 @@ func makeKernel(_ node: QNode, model: QModel, useReference: Bool) -> any NodeKer
         if useReference { return ReferenceKernel.Conv(p: p, inShape: inShape, outShape: outShape) }
         let oneByOne = p.kernelH == 1 && p.kernelW == 1
         if oneByOne && p.groups == 1 && inShape.h == 1 && inShape.w == 1 && outShape.h == 1 && outShape.w == 1 {
-            return FullyConnected(p)
+            return FullyConnected(p, vnni: vnni)
         }
         if oneByOne && p.strideH == 1 && p.strideW == 1 && p.padTop == 0 && p.padLeft == 0
             && inShape.h == outShape.h && inShape.w == outShape.w {
-            return PointwiseConv(p, inShape: inShape)
+            return PointwiseConv(p, inShape: inShape, vnni: vnni)
         }
         if p.groups == p.inChannels && p.groups == p.outChannels && p.kernelH == p.kernelW {
-            return DepthwiseConv(p, inShape: inShape, outShape: outShape)
+            return DepthwiseConv(p, inShape: inShape, outShape: outShape, vnni: vnni)
         }
-        return GeneralConv(p, inShape: inShape, outShape: outShape)
+        return GeneralConv(p, inShape: inShape, outShape: outShape, vnni: vnni)
     case .hardSwish(let p):
         if useReference { return ReferenceKernel.HardSwish(p: p, shape: outShape) }
         return LookupTable(count: outShape.count) { referenceHardSwish($0, $1, p, $2) }

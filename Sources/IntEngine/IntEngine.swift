@@ -26,6 +26,12 @@ public final class IntEngine: @unchecked Sendable {
     private var workerSpaces: [Workspace] = []
     private let lock = NSLock()
 
+    /// Which convolution kernels run on this machine: the AVX-512 VNNI C kernels (IntKernels)
+    /// or the portable Swift SIMD ones (no VNNI, or `INT8_KERNELS=portable`). Both give the same bytes.
+    public static var kernelPath: String {
+        hostHasVNNI ? "AVX-512 VNNI (C intrinsics, Sources/IntKernels)" : "portable Swift SIMD"
+    }
+
     /// Prepares `model` (checks it with `validateModel`, the one validator the blob writer and
     /// reader and the C loader agree with; packs weights, builds tables, plans buffers).
     /// Throws a `ToolkitError` naming the op when the model is malformed.

@@ -1,7 +1,9 @@
 import QuantCore
 
 /// Depthwise convolution (groups == inC == outC), any square kernel and stride; 3×3 and 5×5
-/// get fully unrolled tap loops.
+/// get fully unrolled tap loops. Where the CPU has AVX-512 VNNI (`hostHasVNNI`) it runs
+/// `q8h_depthwise` (IntKernels/depthwise.c: 4 horizontal taps per `vpdpbusd`); the portable
+/// Swift path below otherwise.
 ///
 /// Borders: instead of a separate border path, each input row the window needs is copied once
 /// into a padded row of unsigned bytes `u = x + 128` (the bits of `x ^ 0x80`), positions outside
@@ -28,10 +30,14 @@ struct DepthwiseConv: NodeKernel {
     /// A whole row of padding (`rowWidth` pixels of `padValue + 128` or `zp_in + 128`).
     let paddingRow: AlignedBuffer<UInt8>
     let requant: VectorRequant
+    /// The AVX-512 VNNI kernel, when used (then the portable buffers above stay empty).
+    let vnni: VNNIDepthwise?
 
-    var scratchBytes: Int { k * rowWidth * paddedChannels }
+    var scratchBytes: Int { vnni?.scratchBytes ?? k * rowWidth * paddedChannels }
 
-    init(_ p: QConv, inShape: Shape3, outShape: Shape3) {
+    init(_ p: QConv, inShape: Shape3, outShape: Shape3, vnni useVNNI: Bool = hostHasVNNI) {
+        vnni = useVNNI ? VNNIDepthwise(p, inShape: inShape, outShape: outShape) : nil
+        let portable = vnni == nil
         self.p = p
         self.inShape = inShape
         self.outShape = outShape
@@ -39,10 +45,10 @@ struct DepthwiseConv: NodeKernel {
         let c = p.outChannels
         paddedChannels = (c + 15) / 16 * 16
         rowWidth = ((outShape.w + 3) / 4 * 4 - 1) * p.strideW + k
-        weights = AlignedBuffer(count: paddedChannels * k * k)
-        bias = AlignedBuffer(count: paddedChannels)
-        paddingRow = AlignedBuffer(count: rowWidth * paddedChannels)
-        for ch in 0..<c {
+        weights = AlignedBuffer(count: portable ? paddedChannels * k * k : 0)
+        bias = AlignedBuffer(count: portable ? paddedChannels : 0)
+        paddingRow = AlignedBuffer(count: portable ? rowWidth * paddedChannels : 0)
+        for ch in 0..<(portable ? c : 0) {
             var sum: Int32 = 0
             for tap in 0..<(k * k) {
                 let w = p.weights[ch * k * k + tap]
@@ -59,6 +65,7 @@ struct DepthwiseConv: NodeKernel {
 
     func run(_ inputs: UnsafePointer<UnsafePointer<Int8>>, _ output: UnsafeMutablePointer<Int8>,
              _ scratch: UnsafeMutableRawPointer) {
+        if let vnni { return vnni.run(inputs[0], output, scratch) }
         let ring = scratch.assumingMemoryBound(to: UInt8.self)
         let rowSize = rowWidth * paddedChannels
         var converted = 0

@@ -1,19 +1,24 @@
+import IntKernels
 import QuantCore
 
-/// Fully connected layer (1×1 convolution on a 1×1 input, one group): one int8 dot product of
+/// Fully connected layer (1×1 convolution on a 1×1 input, one group). Where the CPU has AVX-512
+/// VNNI (`hostHasVNNI`): the input converted to unsigned bytes and one row of `q8h_gemm`.
+/// Otherwise one int8 dot product of
 /// length inC per output channel over the original OI weight rows (the loop vectorizes to
 /// widening multiply-adds), the input zero point folded into the bias; the sums go to scratch
 /// memory and are requantized 8 channels at a time. Bit-exact with `referenceConv`.
 struct FullyConnected: NodeKernel {
+    let vnni: VNNIGemmWeights?
     let weights: [Int8]
     let inChannels: Int, outChannels: Int
     /// Per output channel (padded to 8): bias − zp_in · Σ w.
     let bias: AlignedBuffer<Int32>
     let requant: VectorRequant
-    var scratchBytes: Int { (outChannels + 7) / 8 * 8 * 4 }
+    var scratchBytes: Int { vnni == nil ? (outChannels + 7) / 8 * 8 * 4 : inChannels + 4 }
 
-    init(_ p: QConv) {
-        weights = p.weights
+    init(_ p: QConv, vnni useVNNI: Bool = hostHasVNNI) {
+        vnni = useVNNI ? VNNIGemmWeights(p) : nil
+        weights = useVNNI ? [] : p.weights
         inChannels = p.inChannels
         outChannels = p.outChannels
         let padded = (p.outChannels + 7) / 8 * 8
@@ -27,9 +32,34 @@ struct FullyConnected: NodeKernel {
                                 zeroPoint: p.outputZeroPoint, lo: p.actMin, hi: p.actMax)
     }
 
+    func batchScratchBytes(_ count: Int) -> Int { vnni == nil ? scratchBytes : count * inChannels + 4 }
+
+    /// With VNNI, one GEMM of `count` rows (the weights are read once for the whole batch).
+    func runBatch(_ inputs: UnsafePointer<UnsafePointer<Int8>>, inputStrides: UnsafePointer<Int>, inputCount: Int,
+                  _ output: UnsafeMutablePointer<Int8>, outputStride: Int, count: Int,
+                  _ scratch: UnsafeMutableRawPointer, imageInputs: UnsafeMutablePointer<UnsafePointer<Int8>>) {
+        guard let vnni else {
+            for b in 0..<count {
+                imageInputs[0] = inputs[0] + b * inputStrides[0]
+                run(UnsafePointer(imageInputs), output + b * outputStride, scratch)
+            }
+            return
+        }
+        precondition(inputStrides[0] == inChannels && outputStride == outChannels)
+        let rows = scratch.assumingMemoryBound(to: UInt8.self)
+        q8h_to_unsigned(inputs[0], rows, count * inChannels)
+        vnni.run(rows, rowStride: inChannels, count: count, group: 0, output, outStride: outChannels)
+    }
+
     func run(_ inputs: UnsafePointer<UnsafePointer<Int8>>, _ output: UnsafeMutablePointer<Int8>,
              _ scratch: UnsafeMutableRawPointer) {
         let x = inputs[0]
+        if let vnni {
+            let row = scratch.assumingMemoryBound(to: UInt8.self)
+            q8h_to_unsigned(x, row, inChannels)
+            vnni.run(row, rowStride: inChannels, count: 1, group: 0, output, outStride: outChannels)
+            return
+        }
         let sums = scratch.assumingMemoryBound(to: Int32.self)
         weights.withUnsafeBufferPointer { w in
             guard let base = w.baseAddress else { return }

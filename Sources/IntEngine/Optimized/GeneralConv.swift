@@ -1,3 +1,4 @@
+import IntKernels
 import QuantCore
 
 /// Any convolution (the stem: k×k, small input channel count, strided, TF-SAME or symmetric
@@ -5,19 +6,27 @@ import QuantCore
 /// group, the input windows are gathered into rows of K = kh·kw·(inC/groups) int8 values
 /// (im2col, in scratch memory, converted to the GEMM's unsigned form `x + 128` on the way;
 /// padding stored as its int8 value converted the same way; a kernel row lying inside the input
-/// is one contiguous copy) and multiplied with the packed weights by `gemmRows`.
+/// is one contiguous copy) and multiplied with the packed weights by `q8h_gemm` (AVX-512 VNNI,
+/// where the CPU has it) or the portable `gemmRows`.
 /// Bit-exact with `referenceConv`.
 struct GeneralConv: NodeKernel {
-    let packed: PackedGemmWeights
+    let packed: PackedGemmWeights?
+    let vnni: VNNIGemmWeights?
+    /// K = kh·kw·(inC/groups): the length of one im2col row.
+    let k: Int
+    let ocPerGroup: Int
     let p: QConv
     let inShape: Shape3, outShape: Shape3
     /// The value each input channel is padded with (padValue, or the zero point), as int8.
     let padBytes: [Int8]
-    /// One output row's im2col rows, plus the byte `gemmRows` may read past them.
-    var scratchBytes: Int { outShape.w * packed.k + 1 }
+    /// One output row's im2col rows, plus the bytes the GEMMs may read past them.
+    var scratchBytes: Int { outShape.w * k + 4 }
 
-    init(_ p: QConv, inShape: Shape3, outShape: Shape3) {
-        packed = PackedGemmWeights(p)
+    init(_ p: QConv, inShape: Shape3, outShape: Shape3, vnni useVNNI: Bool = hostHasVNNI) {
+        packed = useVNNI ? nil : PackedGemmWeights(p)
+        vnni = useVNNI ? VNNIGemmWeights(p) : nil
+        k = p.kernelH * p.kernelW * (p.inChannels / p.groups)
+        ocPerGroup = p.outChannels / p.groups
         self.p = p
         self.inShape = inShape
         self.outShape = outShape
@@ -36,7 +45,7 @@ struct GeneralConv: NodeKernel {
                 for g in 0..<p.groups {
                     let groupPad = pad + g * icPerGroup
                     for ox in 0..<outShape.w {
-                        var dst = rows + ox * packed.k
+                        var dst = rows + ox * k
                         let ix0 = ox * p.strideW - p.padLeft
                         let rowInside = ix0 >= 0 && ix0 + p.kernelW <= inShape.w
                         for ky in 0..<p.kernelH {
@@ -55,9 +64,12 @@ struct GeneralConv: NodeKernel {
                             dst += span
                         }
                     }
-                    gemmRows(rows, rowStride: packed.k, count: outShape.w, group: g, packed,
-                             output + oy * outShape.w * p.outChannels + g * packed.ocPerGroup,
-                             outStride: p.outChannels)
+                    let out = output + oy * outShape.w * p.outChannels + g * ocPerGroup
+                    if let vnni {
+                        vnni.run(rows, rowStride: k, count: outShape.w, group: g, out, outStride: p.outChannels)
+                    } else if let packed {
+                        gemmRows(rows, rowStride: k, count: outShape.w, group: g, packed, out, outStride: p.outChannels)
+                    }
                 }
             }
         }

@@ -1,0 +1,156 @@
+import Foundation
+import IntKernels
+import QuantCore
+
+/// Whether the convolutions run on the AVX-512 VNNI kernels of the C target `IntKernels`
+/// (checked once: the CPU has AVX-512 F/BW/VL/DQ/VNNI/VBMI and `INT8_KERNELS` is not `portable`).
+/// Otherwise they run the portable Swift SIMD kernels; both are bit-exact with the reference.
+let hostHasVNNI: Bool = q8h_has_vnni() != 0 && ProcessInfo.processInfo.environment["INT8_KERNELS"] != "portable"
+
+/// Per-channel requantization laid out for `q8h_requant16` (IntKernels/avx512.h): per block of
+/// 16 channels 8 rows of 8 int64, even and odd channels apart; the exact forms of
+/// `VectorRequant` (fused when no channel shifts left, general otherwise).
+final class VNNIRequant: @unchecked Sendable {
+    let params: AlignedBuffer<Int64>
+    let zeroPoint: Int32, lo: Int32, hi: Int32
+    let general: Bool
+
+    /// `paddedCount`: the channels rounded up to 16 (missing channels get multiplier 0).
+    init(multiplier m: [Int32], shift: [Int32], paddedCount: Int, zeroPoint: Int32, lo: Int32, hi: Int32) {
+        precondition(paddedCount % 16 == 0)
+        params = AlignedBuffer(count: paddedCount * 4)
+        general = shift.contains { $0 > 0 }
+        self.zeroPoint = zeroPoint
+        self.lo = lo &- zeroPoint
+        self.hi = hi &- zeroPoint
+        for block in 0..<(paddedCount / 16) {
+            let row = params.pointer + block * 64
+            for lane in 0..<16 {
+                let ch = block * 16 + lane
+                let s = ch < shift.count ? shift[ch] : 0
+                let e = Int64(min(max(-s, 0), 31))
+                let half = lane % 2, i = lane / 2
+                row[half * 8 + i] = Int64(ch < m.count ? m[ch] : 0)
+                if general {
+                    row[16 + half * 8 + i] = Int64(max(s, 0))
+                    UnsafeMutableRawPointer(row + 32).storeBytes(of: Int32(e), toByteOffset: 4 * lane, as: Int32.self)
+                } else {
+                    row[16 + half * 8 + i] = (1 << 30) + (e >= 1 ? Int64(1) << (30 + e) : 0)
+                    row[32 + half * 8 + i] = e >= 1 ? Int64(1) << 31 : 0
+                    row[48 + half * 8 + i] = 31 + e
+                }
+            }
+        }
+    }
+
+    /// The C view, with `params` starting at 16-channel block `block`.
+    func c(block: Int = 0) -> q8h_requant {
+        q8h_requant(params: UnsafePointer(params.pointer + block * 64), zeroPoint: zeroPoint, lo: lo, hi: hi,
+                    general: general ? 1 : 0)
+    }
+}
+
+/// Convolution weights packed for `q8h_gemm`: with K = kh·kw·(inC/groups), each group's
+/// output channels in blocks of 16, a block stored as ⌈K/4⌉ rows of 16 channels × 4
+/// consecutive weights (zero beyond K and beyond the group's channels); the bias with the
+/// unsigned-input offset folded in: bias − (zp_in + 128)·Σ w.
+final class VNNIGemmWeights: @unchecked Sendable {
+    let k: Int, k4: Int
+    let groups: Int, ocPerGroup: Int
+    /// 16-channel blocks per group.
+    let blocks: Int
+    let weights: AlignedBuffer<Int8>
+    let bias: AlignedBuffer<Int32>
+    let requant: VNNIRequant
+
+    init(_ p: QConv) {
+        k = p.kernelH * p.kernelW * (p.inChannels / p.groups)
+        k4 = (k + 3) / 4
+        groups = p.groups
+        ocPerGroup = p.outChannels / p.groups
+        blocks = (ocPerGroup + 15) / 16
+        let padded = groups * blocks * 16
+        weights = AlignedBuffer(count: padded * k4 * 4)
+        bias = AlignedBuffer(count: padded)
+        var multipliers = [Int32](repeating: 0, count: padded), shifts = [Int32](repeating: 0, count: padded)
+        for g in 0..<groups {
+            for j in 0..<ocPerGroup {
+                let oc = g * ocPerGroup + j
+                let block = g * blocks + j / 16
+                var sum: Int32 = 0
+                for i in 0..<k {
+                    let w = p.weights[oc * k + i]
+                    weights.pointer[((block * k4 + i / 4) * 16 + j % 16) * 4 + i % 4] = w
+                    sum = sum &+ Int32(w)
+                }
+                bias.pointer[block * 16 + j % 16] = p.bias[oc] &- (p.inputZeroPoint &+ 128) &* sum
+                multipliers[block * 16 + j % 16] = p.multiplier[oc]
+                shifts[block * 16 + j % 16] = p.shift[oc]
+            }
+        }
+        requant = VNNIRequant(multiplier: multipliers, shift: shifts, paddedCount: padded,
+                              zeroPoint: p.outputZeroPoint, lo: p.actMin, hi: p.actMax)
+    }
+
+    /// `count` rows of K unsigned bytes (row r at `rows + r·rowStride`; 3 readable bytes after
+    /// the last row's K) times group `group`'s weights, requantized, to `output + r·outStride`.
+    func run(_ rows: UnsafePointer<UInt8>, rowStride: Int, count: Int, group: Int,
+             _ output: UnsafeMutablePointer<Int8>, outStride: Int) {
+        var rq = requant.c(block: group * blocks)
+        q8h_gemm(rows, rowStride, Int32(count), weights.pointer + group * blocks * k4 * 64, Int32(k4), Int32(blocks),
+                 Int32(ocPerGroup), bias.pointer + group * blocks * 16, &rq, output, outStride)
+    }
+}
+
+/// A depthwise convolution prepared for `q8h_depthwise` (IntKernels/depthwise.c): weights as
+/// `[block][ky][⌈k/4⌉][16][4]`, the pad row, the bias with the offset folded in.
+final class VNNIDepthwise: @unchecked Sendable {
+    let weights: AlignedBuffer<Int8>
+    let bias: AlignedBuffer<Int32>
+    let padRow: AlignedBuffer<UInt8>
+    let requant: VNNIRequant
+    /// The C description (pointing into the buffers above), allocated once.
+    let plan: UnsafeMutablePointer<q8h_depthwise_t>
+    let scratchBytes: Int
+
+    /// nil when the kernel is larger than the C kernel's ring (k > 64).
+    init?(_ p: QConv, inShape: Shape3, outShape: Shape3) {
+        let k = p.kernelH
+        guard k <= 64, p.kernelW == k else { return nil }
+        let c = p.outChannels, cp = (c + 15) / 16 * 16, nq = (k + 3) / 4
+        let qWidth = ((outShape.w + 3) / 4 * 4 - 1) * p.strideW + 4 * (nq - 1) + 1
+        let uWidth = qWidth + 3
+        weights = AlignedBuffer(count: cp * k * nq * 4)
+        bias = AlignedBuffer(count: cp)
+        padRow = AlignedBuffer(count: uWidth * cp)
+        for ch in 0..<c {
+            var sum: Int32 = 0
+            for ky in 0..<k {
+                for kx in 0..<k {
+                    let w = p.weights[(ch * k + ky) * k + kx]
+                    weights.pointer[(((ch / 16) * k + ky) * nq + kx / 4) * 64 + (ch % 16) * 4 + kx % 4] = w
+                    sum = sum &+ Int32(w)
+                }
+            }
+            bias.pointer[ch] = p.bias[ch] &- (p.inputZeroPoint &+ 128) &* sum
+            let pad = p.padValue.map { $0[ch] } ?? Int8(truncatingIfNeeded: p.inputZeroPoint)
+            for j in 0..<uWidth { padRow.pointer[j * cp + ch] = UInt8(bitPattern: pad) ^ 0x80 }
+        }
+        requant = VNNIRequant(multiplier: p.multiplier, shift: p.shift, paddedCount: cp,
+                              zeroPoint: p.outputZeroPoint, lo: p.actMin, hi: p.actMax)
+        plan = .allocate(capacity: 1)
+        plan.initialize(to: q8h_depthwise_t(
+            inH: Int32(inShape.h), inW: Int32(inShape.w), channels: Int32(c), outH: Int32(outShape.h), outW: Int32(outShape.w),
+            k: Int32(k), strideH: Int32(p.strideH), strideW: Int32(p.strideW), padTop: Int32(p.padTop), padLeft: Int32(p.padLeft),
+            paddedChannels: Int32(cp), qWidth: Int32(qWidth), uWidth: Int32(uWidth),
+            padRow: UnsafePointer(padRow.pointer), weights: UnsafePointer(weights.pointer), bias: UnsafePointer(bias.pointer),
+            rq: requant.c()))
+        scratchBytes = q8h_depthwise_scratch(plan)
+    }
+
+    deinit { plan.deallocate() }
+
+    func run(_ input: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>, _ scratch: UnsafeMutableRawPointer) {
+        q8h_depthwise(plan, input, output, scratch)
+    }
+}
