@@ -20,6 +20,9 @@ public final class IntEngine: @unchecked Sendable {
     public let plan: ArenaPlan
     private let scratchBytes: Int
     private let maxInputs: Int
+    /// Images `logits(images:)` runs as one batch: up to 16, fewer for models with large arenas
+    /// (the batch's arenas stay within 512 KB, about what the L2 cache holds; 1 for EfficientNet-Lite0).
+    private let batchImages: Int
     /// The workspace of the single-image calls (created on first use).
     private var single: Workspace?
     /// The workspaces of the workers of `logits(images:)` (created on first use).
@@ -48,6 +51,7 @@ public final class IntEngine: @unchecked Sendable {
         self.plan = plan
         scratchBytes = kernels.map(\.scratchBytes).max() ?? 0
         maxInputs = model.nodes.map(\.inputs.count).max() ?? 1
+        batchImages = max(1, min(16, (512 << 10) / max(plan.arenaBytes, 1)))
     }
 
     /// An engine for `model`, which must differ from this engine's model only in the nodes
@@ -161,26 +165,52 @@ public final class IntEngine: @unchecked Sendable {
     }
 
     /// Many images (flat HWC uint8, `count` images of the model's input size) on `threads`
-    /// workers, each with its own workspace, images handed out one at a time. `progress` is
-    /// called with (images done, count) after each image, one call at a time.
+    /// workers, each with its own workspace, images handed out `batchImages` at a time and run
+    /// node by node as one batch (`NodeKernel.runBatch`: pointwise and fully connected layers
+    /// make one GEMM of the whole batch). `progress` is called with (images done, count) after
+    /// each image, one call at a time.
     public func logits(images: [UInt8], count: Int, threads: Int = 2, progress: ((Int, Int) -> Void)? = nil) -> [[Int8]] {
         let size = model.input.shape.count
         precondition(count >= 0 && images.count >= count * size, "expected \(count) images of \(size) bytes, got \(images.count)")
         let spaces: [Workspace] = lock.withLock {
-            while workerSpaces.count < workerCount(count, threads: threads) { workerSpaces.append(makeWorkspace()) }
+            while workerSpaces.count < workerCount(count, threads: threads) {
+                workerSpaces.append(Workspace(plan: plan, scratchBytes: kernels.map { $0.batchScratchBytes(batchImages) }.max() ?? 0,
+                                              maxInputs: maxInputs, images: batchImages))
+            }
             return workerSpaces
         }
-        return images.withUnsafeBufferPointer { all in
-            parallelMap(count: count, threads: threads, progress: progress) { w, image in
-                setInput(spaces[w]) { dst, n in
-                    for i in 0..<n { dst[i] = Int8(truncatingIfNeeded: Int(all[image * size + i]) - 128) }
-                }
-                return execute(spaces[w], visit: nil)
+        let classes = model.info(model.outputValue).shape.count
+        let done = ImageCount(total: count, progress: progress)
+        let batches = (count + batchImages - 1) / batchImages
+        let perBatch = images.withUnsafeBufferPointer { all in
+            parallelMap(count: batches, threads: threads) { w, batch -> [[Int8]] in
+                let ws = spaces[w], first = batch * batchImages, n = min(batchImages, count - first)
+                let input = ws.values[0]
+                for i in 0..<(n * size) { input[i] = Int8(truncatingIfNeeded: Int(all[first * size + i]) - 128) }
+                executeBatch(ws, count: n)
+                let logits = (0..<n).map { b in Array(UnsafeBufferPointer(start: ws.values[model.outputValue] + b * ws.arenaStride, count: classes)) }
+                done.add(n)
+                return logits
             }
         }
+        return perBatch.flatMap { $0 }
     }
 
     // MARK: - Running
+
+    /// Runs every node on the `count` images in `ws` (image b's inputs back to back, its arena
+    /// `arenaStride` after the previous image's).
+    private func executeBatch(_ ws: Workspace, count: Int) {
+        for (i, node) in model.nodes.enumerated() {
+            for (j, v) in node.inputs.enumerated() {
+                ws.inputList[j] = UnsafePointer(ws.values[v])
+                ws.inputStrides[j] = v == 0 ? plan.sizes[0] : ws.arenaStride
+            }
+            kernels[i].runBatch(ws.inputList, inputStrides: ws.inputStrides, inputCount: node.inputs.count,
+                                ws.values[i + 1], outputStride: ws.arenaStride, count: count,
+                                UnsafeMutableRawPointer(ws.scratch.pointer), imageInputs: ws.imageInputs)
+        }
+    }
 
     private func runSingle(_ input: [Int8], visit: ((Int, UnsafeBufferPointer<Int8>) -> Void)?) -> [Int8] {
         withSingleWorkspace { ws in
@@ -233,5 +263,28 @@ public final class IntEngine: @unchecked Sendable {
         }
         let output = model.outputValue
         result.update(from: values[output], count: model.info(output).shape.count)
+    }
+}
+
+/// Per-image progress of `logits(images:)`, whose workers finish whole batches: `add(n)` reports
+/// each of the n images, one call at a time.
+private final class ImageCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = 0
+    let total: Int
+    let progress: ((Int, Int) -> Void)?
+
+    init(total: Int, progress: ((Int, Int) -> Void)?) {
+        self.total = total
+        self.progress = progress
+    }
+
+    func add(_ n: Int) {
+        lock.withLock {
+            for _ in 0..<n {
+                done += 1
+                progress?(done, total)
+            }
+        }
     }
 }
