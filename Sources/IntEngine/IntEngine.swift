@@ -154,6 +154,29 @@ public final class IntEngine: @unchecked Sendable {
         }
     }
 
+    /// `runKept` on `count` images whose buffers follow each other `layout.bytes` apart (image
+    /// b's at `buffer + b · layout.bytes`), node by node over all of them: pointwise and fully
+    /// connected layers run as one GEMM. Same results as `runKept` on each image.
+    public func runKept(_ buffer: UnsafeMutablePointer<Int8>, layout: KeptLayout, images count: Int, fromNode first: Int = 0,
+                        toNode end: Int? = nil) {
+        let end = end ?? model.nodes.count
+        precondition(layout.offsets.count == model.nodes.count + 1 && first >= 0 && first <= end && end <= model.nodes.count
+                     && count >= 1, "runKept: nodes \(first)..<\(end), the layout or the image count do not fit the model")
+        let bytes = max(kernels[first..<end].map { $0.batchScratchBytes(count) }.max() ?? 0, 1)
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        let lists = UnsafeMutablePointer<UnsafePointer<Int8>>.allocate(capacity: 2 * maxInputs)
+        let strides = UnsafeMutablePointer<Int>.allocate(capacity: maxInputs)
+        defer { scratch.deallocate(); lists.deallocate(); strides.deallocate() }
+        for i in first..<end {
+            for (j, v) in model.nodes[i].inputs.enumerated() {
+                lists[j] = UnsafePointer(buffer + layout.offsets[v])
+                strides[j] = layout.bytes
+            }
+            kernels[i].runBatch(lists, inputStrides: strides, inputCount: model.nodes[i].inputs.count, buffer + layout.offsets[i + 1],
+                                outputStride: layout.bytes, count: count, scratch, imageInputs: lists + maxInputs)
+        }
+    }
+
     /// Points `list[j]` at the array of value `inputs[j]` for the duration of `body`.
     private func withInputs(_ inputs: ArraySlice<Int>, _ values: [[Int8]], _ list: UnsafeMutablePointer<UnsafePointer<Int8>>,
                             _ body: () -> Void) {

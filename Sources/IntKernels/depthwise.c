@@ -18,19 +18,28 @@ static int gcd(int a, int b) { return b == 0 ? a : gcd(b, a % b); }
 /// padded row `u`. Only the columns an output reads are built (multiples of gcd(strideW, 4)).
 Q8H_INLINE void build_quads(const q8h_depthwise_t *d, const int8_t *input, int r, uint8_t *u, uint8_t *q) {
     const int cp = d->paddedChannels, c = d->channels;
-    memcpy(u, d->padRow, (size_t)d->uWidth * (size_t)cp);
     const int iy = r - d->padTop;
-    if (iy >= 0 && iy < d->inH) {
-        const int first = d->padLeft > 0 ? d->padLeft : 0;
-        const int end = d->padLeft + d->inW < d->uWidth ? d->padLeft + d->inW : d->uWidth;
+    const int first = d->padLeft > 0 ? d->padLeft : 0;
+    const int end = d->padLeft + d->inW < d->uWidth ? d->padLeft + d->inW : d->uWidth;
+    if (iy < 0 || iy >= d->inH || first >= end) {
+        memcpy(u, d->padRow, (size_t)d->uWidth * (size_t)cp);
+    } else {
+        // Pad columns from the pad row; the input's columns converted (a channel beyond c keeps
+        // whatever it held: its weights are zero and its outputs are never stored).
+        memcpy(u, d->padRow, (size_t)first * (size_t)cp);
+        memcpy(u + (size_t)end * cp, d->padRow + (size_t)end * cp, (size_t)(d->uWidth - end) * (size_t)cp);
         const __m512i flip = _mm512_set1_epi8((char)0x80);
-        for (int x = first; x < end; x++) {
-            const int8_t *src = input + ((size_t)iy * d->inW + (x - d->padLeft)) * c;
-            uint8_t *dst = u + (size_t)x * cp;
-            for (int ch = 0; ch < c; ch += 64) {
-                const int n = c - ch < 64 ? c - ch : 64;
-                const __mmask64 m = (__mmask64)(~0ull >> (64 - n));
-                _mm512_mask_storeu_epi8(dst + ch, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + ch), flip));
+        const int8_t *src = input + ((size_t)iy * d->inW + (first - d->padLeft)) * c;
+        uint8_t *dst = u + (size_t)first * cp;
+        if (c == cp) {
+            q8h_to_unsigned(src, dst, (size_t)(end - first) * (size_t)c);
+        } else {
+            for (int x = first; x < end; x++, src += c, dst += cp) {
+                for (int ch = 0; ch < c; ch += 64) {
+                    const int n = c - ch < 64 ? c - ch : 64;
+                    const __mmask64 m = (__mmask64)(~0ull >> (64 - n));
+                    _mm512_mask_storeu_epi8(dst + ch, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + ch), flip));
+                }
             }
         }
     }

@@ -7,6 +7,9 @@ import Calibration
 import Quantizer
 import ImageIO
 
+/// Images the range search runs through the int8 engine at once (`IntEngine.runKept(images:)`).
+private let rangeSearchBatch = 8
+
 /// Percentiles the range search tries for each activation besides the calibrated one (100 = min/max).
 public let rangeSearchLevels: [Double] = [99.9, 99.999, 100]
 
@@ -34,20 +37,27 @@ func searchRanges(_ folded: Graph, ranges: [Int: (min: Float, max: Float)], sess
         let parts = parallelSlices(count: images.count, threads: threads) { _, range -> Double? in
             var loss = 0.0
             var stopped = false
-            for n in range {
-                let (best, spare) = (kept.best + n * layout.bytes, kept.spare + n * layout.bytes)
-                spare.advanced(by: copyFrom).update(from: best + copyFrom, count: copyTo - copyFrom)
-                if stopped { continue }  // the values before `first` are still copied, for the next try
-                engine.runKept(spare, layout: layout, fromNode: first)
-                var imageLoss = 0.0
-                let logits = spare + layout.offsets[outputValue]
-                for (k, f) in target[n].enumerated() {
-                    let d = Double(f) - (Double(logits[k]) - Double(grid.zeroPoint)) * grid.scale
-                    loss += d * d
-                    imageLoss += d * d
+            // Batches of images through the engine (one GEMM per pointwise / fully connected
+            // layer); the losses are summed image by image in order, as before.
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: rangeSearchBatch) {
+                let batch = start..<min(start + rangeSearchBatch, range.upperBound)
+                for n in batch {
+                    let (best, spare) = (kept.best + n * layout.bytes, kept.spare + n * layout.bytes)
+                    spare.advanced(by: copyFrom).update(from: best + copyFrom, count: copyTo - copyFrom)
                 }
-                stopped = !total.add(imageLoss)
-                line?.advance()
+                if stopped { continue }  // the values before `first` are still copied, for the next try
+                engine.runKept(kept.spare + batch.lowerBound * layout.bytes, layout: layout, images: batch.count, fromNode: first)
+                for n in batch where !stopped {
+                    var imageLoss = 0.0
+                    let logits = kept.spare + n * layout.bytes + layout.offsets[outputValue]
+                    for (k, f) in target[n].enumerated() {
+                        let d = Double(f) - (Double(logits[k]) - Double(grid.zeroPoint)) * grid.scale
+                        loss += d * d
+                        imageLoss += d * d
+                    }
+                    stopped = !total.add(imageLoss)
+                    line?.advance()
+                }
             }
             return stopped ? nil : loss
         }

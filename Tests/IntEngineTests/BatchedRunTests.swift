@@ -23,6 +23,45 @@ final class BatchedRunTests: XCTestCase {
         }
     }
 
+    /// `runKept(images:)` (the range search's batches: images `layout.bytes` apart, so the GEMMs
+    /// gather and scatter) keeps the same values as `runKept` image by image, from the input or
+    /// from a middle node on.
+    func testKeptBatchesEqualKeptImages() throws {
+        let model = ExecutorTests.makeModel()
+        let engine = try IntEngine(model: model)
+        let layout = engine.keptLayout
+        var rng = TestRandom(seed: 23)
+        let count = 5, size = model.input.shape.count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: 2 * count * layout.bytes, alignment: 64)
+        defer { raw.deallocate() }
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: 2 * count * layout.bytes)
+        let single = raw.bindMemory(to: Int8.self, capacity: 2 * count * layout.bytes), batched = single + count * layout.bytes
+        for n in 0..<count {
+            for i in 0..<size { single[n * layout.bytes + i] = Int8.random(in: -128...127, using: &rng) }
+            (batched + n * layout.bytes).update(from: single + n * layout.bytes, count: size)
+        }
+        for n in 0..<count { engine.runKept(single + n * layout.bytes, layout: layout) }
+        engine.runKept(batched, layout: layout, images: count)
+        for n in 0..<count {
+            for v in 0...model.nodes.count {
+                let at = n * layout.bytes + layout.offsets[v], length = model.info(v).shape.count
+                XCTAssertEqual(Array(UnsafeBufferPointer(start: batched + at, count: length)),
+                               Array(UnsafeBufferPointer(start: single + at, count: length)), "image \(n) value \(v)")
+            }
+        }
+        // Again from node 3 on, after spoiling the later values of the batch.
+        for n in 0..<count {
+            let from = n * layout.bytes + layout.offsets[4]
+            (batched + from).update(repeating: 77, count: layout.bytes - layout.offsets[4])
+        }
+        engine.runKept(batched, layout: layout, images: count, fromNode: 3)
+        for n in 0..<count {
+            let at = n * layout.bytes + layout.offsets[model.outputValue], length = model.info(model.outputValue).shape.count
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: batched + at, count: length)),
+                           Array(UnsafeBufferPointer(start: single + at, count: length)), "image \(n) logits from node 3")
+        }
+    }
+
     /// A batch of images through a pointwise and a fully connected kernel equals image by image.
     func testKernelBatchesEqualSingleImages() {
         var rng = TestRandom(seed: 22)

@@ -32,9 +32,11 @@ struct FullyConnected: NodeKernel {
                                 zeroPoint: p.outputZeroPoint, lo: p.actMin, hi: p.actMax)
     }
 
-    func batchScratchBytes(_ count: Int) -> Int { vnni == nil ? scratchBytes : count * inChannels + 4 }
+    func batchScratchBytes(_ count: Int) -> Int { vnni == nil ? scratchBytes : count * (inChannels + outChannels) + 68 }
 
-    /// With VNNI, one GEMM of `count` rows (the weights are read once for the whole batch).
+    /// With VNNI, one GEMM of `count` rows (the weights are read once for the whole batch); the
+    /// inputs are gathered into scratch memory, and when the outputs are not back to back
+    /// (`runKept`) they are written there and scattered.
     func runBatch(_ inputs: UnsafePointer<UnsafePointer<Int8>>, inputStrides: UnsafePointer<Int>, inputCount: Int,
                   _ output: UnsafeMutablePointer<Int8>, outputStride: Int, count: Int,
                   _ scratch: UnsafeMutableRawPointer, imageInputs: UnsafeMutablePointer<UnsafePointer<Int8>>) {
@@ -45,10 +47,14 @@ struct FullyConnected: NodeKernel {
             }
             return
         }
-        precondition(inputStrides[0] == inChannels && outputStride == outChannels)
         let rows = scratch.assumingMemoryBound(to: UInt8.self)
-        q8h_to_unsigned(inputs[0], rows, count * inChannels)
-        vnni.run(rows, rowStride: inChannels, count: count, group: 0, output, outStride: outChannels)
+        for b in 0..<count { q8h_to_unsigned(inputs[0] + b * inputStrides[0], rows + b * inChannels, inChannels) }
+        if outputStride == outChannels {
+            return vnni.run(rows, rowStride: inChannels, count: count, group: 0, output, outStride: outChannels)
+        }
+        let results = UnsafeMutableRawPointer(rows + (count * inChannels + 4 + 63) / 64 * 64).assumingMemoryBound(to: Int8.self)
+        vnni.run(rows, rowStride: inChannels, count: count, group: 0, results, outStride: outChannels)
+        for b in 0..<count { (output + b * outputStride).update(from: results + b * outChannels, count: outChannels) }
     }
 
     func run(_ inputs: UnsafePointer<UnsafePointer<Int8>>, _ output: UnsafeMutablePointer<Int8>,

@@ -29,23 +29,43 @@ struct PointwiseConv: NodeKernel {
         gemm(inputs[0], rows: pixels, output, scratch)
     }
 
-    func batchScratchBytes(_ count: Int) -> Int { count * pixels * inChannels + 4 }
+    /// The unsigned inputs of the batch and, when the images are not back to back, their outputs.
+    func batchScratchBytes(_ count: Int) -> Int { count * pixels * (inChannels + outChannels) + 68 }
 
-    /// The images of a batch are consecutive pixels: one GEMM of count · H · W rows.
+    /// One GEMM of count · H · W rows. Images back to back (`logits(images:)`) are read and
+    /// written in place; images further apart (`runKept`) are gathered into scratch memory and
+    /// their outputs scattered back.
     func runBatch(_ inputs: UnsafePointer<UnsafePointer<Int8>>, inputStrides: UnsafePointer<Int>, inputCount: Int,
                   _ output: UnsafeMutablePointer<Int8>, outputStride: Int, count: Int,
                   _ scratch: UnsafeMutableRawPointer, imageInputs: UnsafeMutablePointer<UnsafePointer<Int8>>) {
-        precondition(inputStrides[0] == pixels * inChannels && outputStride == pixels * outChannels)
-        gemm(inputs[0], rows: count * pixels, output, scratch)
+        let inSize = pixels * inChannels, outSize = pixels * outChannels
+        if inputStrides[0] == inSize && outputStride == outSize {
+            return gemm(inputs[0], rows: count * pixels, output, scratch)
+        }
+        let rows = scratch.assumingMemoryBound(to: UInt8.self)
+        let results = UnsafeMutableRawPointer(rows + (count * inSize + 4 + 63) / 64 * 64).assumingMemoryBound(to: Int8.self)
+        for b in 0..<count { toUnsigned(inputs[0] + b * inputStrides[0], rows + b * inSize, inSize) }
+        gemmConverted(rows, rows: count * pixels, results)
+        for b in 0..<count { (output + b * outputStride).update(from: results + b * outSize, count: outSize) }
     }
 
     /// `rows` pixels of inC int8 values → `rows` pixels of outC.
     private func gemm(_ input: UnsafePointer<Int8>, rows count: Int, _ output: UnsafeMutablePointer<Int8>,
                       _ scratch: UnsafeMutableRawPointer) {
-        let icPerGroup = inChannels / groups
         let rows = scratch.assumingMemoryBound(to: UInt8.self)
+        toUnsigned(input, rows, count * inChannels)
+        gemmConverted(rows, rows: count, output)
+    }
+
+    /// `count` int8 values to the GEMM's unsigned form.
+    private func toUnsigned(_ input: UnsafePointer<Int8>, _ rows: UnsafeMutablePointer<UInt8>, _ count: Int) {
+        if vnni != nil { q8h_to_unsigned(input, rows, count) } else { convertToUnsigned(input, rows, count: count) }
+    }
+
+    /// `count` pixels already in unsigned form → `count` pixels of outC.
+    private func gemmConverted(_ rows: UnsafeMutablePointer<UInt8>, rows count: Int, _ output: UnsafeMutablePointer<Int8>) {
+        let icPerGroup = inChannels / groups
         if let vnni {
-            q8h_to_unsigned(input, rows, count * inChannels)
             for g in 0..<groups {
                 vnni.run(rows + g * icPerGroup, rowStride: inChannels, count: count, group: g,
                          output + g * ocPerGroup, outStride: outChannels)
@@ -53,7 +73,6 @@ struct PointwiseConv: NodeKernel {
             return
         }
         guard let packed else { return }
-        convertToUnsigned(input, rows, count: count * inChannels)
         for g in 0..<groups {
             gemmRows(rows + g * icPerGroup, rowStride: inChannels, count: count, group: g, packed,
                      output + g * ocPerGroup, outStride: outChannels)
