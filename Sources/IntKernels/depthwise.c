@@ -87,10 +87,12 @@ Q8H_INLINE void output_row(const q8h_depthwise_t *d, int K, uint8_t *const *rows
             }
             const int valid = c - ch;
             int8_t *o = out + (ptrdiff_t)ox * c + ch;
-            q8h_store16(o, q8h_requant16(a0, params, &d->rq), valid);
-            if (ox + 1 < width) q8h_store16(o + c, q8h_requant16(a1, params, &d->rq), valid);
-            if (ox + 2 < width) q8h_store16(o + 2 * c, q8h_requant16(a2, params, &d->rq), valid);
-            if (ox + 3 < width) q8h_store16(o + 3 * c, q8h_requant16(a3, params, &d->rq), valid);
+            const __m512i bytes = q8h_pack64(q8h_scale16(a0, params, &d->rq), q8h_scale16(a1, params, &d->rq),
+                                             q8h_scale16(a2, params, &d->rq), q8h_scale16(a3, params, &d->rq), &d->rq);
+            q8h_store16(o, _mm512_castsi512_si128(bytes), valid);
+            if (ox + 1 < width) q8h_store16(o + c, _mm512_extracti32x4_epi32(bytes, 1), valid);
+            if (ox + 2 < width) q8h_store16(o + 2 * c, _mm512_extracti32x4_epi32(bytes, 2), valid);
+            if (ox + 3 < width) q8h_store16(o + 3 * c, _mm512_extracti32x4_epi32(bytes, 3), valid);
         }
     }
 }

@@ -24,10 +24,12 @@ Q8H_INLINE void tile(int R, int NB, const uint8_t *x, ptrdiff_t rs, const int8_t
             for (int b = 0; b < NB; b++) acc[r][b] = _mm512_dpbusd_epi32(acc[r][b], xv, wv[b]);
         }
     }
+    const int n = valid < 16 * NB ? valid : 16 * NB;
+    const __mmask64 m = n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
     for (int r = 0; r < R; r++) {
-        for (int b = 0; b < NB; b++) {
-            q8h_store16(out + r * os + 16 * b, q8h_requant16(acc[r][b], params + 64 * b, rq), valid - 16 * b);
-        }
+        __m512i s[4];
+        for (int b = 0; b < 4; b++) s[b] = b < NB ? q8h_scale16(acc[r][b], params + 64 * b, rq) : _mm512_setzero_si512();
+        _mm512_mask_storeu_epi8(out + r * os, m, q8h_pack64(s[0], s[1], s[2], s[3], rq));
     }
 }
 

@@ -7,7 +7,7 @@ import QuantCore
 /// Otherwise they run the portable Swift SIMD kernels; both are bit-exact with the reference.
 let hostHasVNNI: Bool = q8h_has_vnni() != 0 && ProcessInfo.processInfo.environment["INT8_KERNELS"] != "portable"
 
-/// Per-channel requantization laid out for `q8h_requant16` (IntKernels/avx512.h): per block of
+/// Per-channel requantization laid out for `q8h_scale16` (IntKernels/avx512.h): per block of
 /// 16 channels 8 rows of 8 int64, even and odd channels apart; the exact forms of
 /// `VectorRequant` (fused when no channel shifts left, general otherwise).
 final class VNNIRequant: @unchecked Sendable {
