@@ -36,7 +36,7 @@ struct FullyConnected: NodeKernel {
 
     /// With VNNI, one GEMM of `count` rows (the weights are read once for the whole batch); the
     /// inputs are gathered into scratch memory, and when the outputs are not back to back
-    /// (`runKept`) they are written there and scattered.
+    /// (each image in its own arena or buffer) they are written there and scattered.
     func runBatch(_ inputs: UnsafePointer<UnsafePointer<Int8>>, inputStrides: UnsafePointer<Int>, inputCount: Int,
                   _ output: UnsafeMutablePointer<Int8>, outputStride: Int, count: Int,
                   _ scratch: UnsafeMutableRawPointer, imageInputs: UnsafeMutablePointer<UnsafePointer<Int8>>) {
@@ -49,7 +49,7 @@ struct FullyConnected: NodeKernel {
         }
         let rows = scratch.assumingMemoryBound(to: UInt8.self)
         for b in 0..<count { q8h_to_unsigned(inputs[0] + b * inputStrides[0], rows + b * inChannels, inChannels) }
-        if outputStride == outChannels {
+        if outputStride == outChannels || count == 1 {
             return vnni.run(rows, rowStride: inChannels, count: count, group: 0, output, outStride: outChannels)
         }
         let results = UnsafeMutableRawPointer(rows + (count * inChannels + 4 + 63) / 64 * 64).assumingMemoryBound(to: Int8.self)

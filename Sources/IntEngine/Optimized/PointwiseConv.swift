@@ -32,14 +32,14 @@ struct PointwiseConv: NodeKernel {
     /// The unsigned inputs of the batch and, when the images are not back to back, their outputs.
     func batchScratchBytes(_ count: Int) -> Int { count * pixels * (inChannels + outChannels) + 68 }
 
-    /// One GEMM of count · H · W rows. Images back to back (`logits(images:)`) are read and
-    /// written in place; images further apart (`runKept`) are gathered into scratch memory and
-    /// their outputs scattered back.
+    /// One GEMM of count · H · W rows. Images back to back are read and written in place; images
+    /// further apart (each in its own arena in `logits(images:)`, its own buffer in `runKept`)
+    /// are gathered into scratch memory and their outputs scattered back.
     func runBatch(_ inputs: UnsafePointer<UnsafePointer<Int8>>, inputStrides: UnsafePointer<Int>, inputCount: Int,
                   _ output: UnsafeMutablePointer<Int8>, outputStride: Int, count: Int,
                   _ scratch: UnsafeMutableRawPointer, imageInputs: UnsafeMutablePointer<UnsafePointer<Int8>>) {
         let inSize = pixels * inChannels, outSize = pixels * outChannels
-        if inputStrides[0] == inSize && outputStride == outSize {
+        if count == 1 || (inputStrides[0] == inSize && outputStride == outSize) {
             return gemm(inputs[0], rows: count * pixels, output, scratch)
         }
         let rows = scratch.assumingMemoryBound(to: UInt8.self)
