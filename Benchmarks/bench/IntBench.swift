@@ -129,7 +129,7 @@ private struct SyntheticBuilder {
         let p = QConv(inChannels: s.c, outChannels: outC, kernelH: k, kernelW: k, strideH: stride, strideW: stride,
                       padTop: padTop, padLeft: padLeft, groups: groups, weights: weights, bias: bias,
                       multiplier: [Int32](repeating: 1_518_500_250, count: outC), shift: [Int32](repeating: -12, count: outC),
-                      inputZeroPoint: -20, outputZeroPoint: -20, actMin: relu ? -20 : -128, actMax: 127)
+                      inputZeroPoint: v == 0 ? -128 : -20, outputZeroPoint: -20, actMin: relu ? -20 : -128, actMax: 127)
         return append("conv", .conv(p), [v], Shape3(outH, outW, outC))
     }
 

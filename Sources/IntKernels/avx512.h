@@ -69,6 +69,16 @@ Q8H_INLINE __m512i q8h_pack64(__m512i r0, __m512i r1, __m512i r2, __m512i r3, co
     return _mm512_permutexvar_epi32(order, bytes);
 }
 
+/// The 16 bytes of 128-bit lane `t` (0…3) of `v` (`t` a constant after unrolling).
+Q8H_INLINE __m128i q8h_lane(__m512i v, int t) {
+    switch (t) {
+    case 0: return _mm512_castsi512_si128(v);
+    case 1: return _mm512_extracti32x4_epi32(v, 1);
+    case 2: return _mm512_extracti32x4_epi32(v, 2);
+    default: return _mm512_extracti32x4_epi32(v, 3);
+    }
+}
+
 /// Stores the first `valid` (1…16) bytes of `v`.
 Q8H_INLINE void q8h_store16(int8_t *out, __m128i v, int valid) {
     if (valid >= 16) _mm_storeu_si128((__m128i *)out, v);

@@ -24,12 +24,34 @@ Q8H_INLINE void tile(int R, int NB, const uint8_t *x, ptrdiff_t rs, const int8_t
             for (int b = 0; b < NB; b++) acc[r][b] = _mm512_dpbusd_epi32(acc[r][b], xv, wv[b]);
         }
     }
-    const int n = valid < 16 * NB ? valid : 16 * NB;
-    const __mmask64 m = n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
-    for (int r = 0; r < R; r++) {
-        __m512i s[4];
-        for (int b = 0; b < 4; b++) s[b] = b < NB ? q8h_scale16(acc[r][b], params + 64 * b, rq) : _mm512_setzero_si512();
-        _mm512_mask_storeu_epi8(out + r * os, m, q8h_pack64(s[0], s[1], s[2], s[3], rq));
+    // Requantization packs 4 vectors at once: 4 rows of one block, 2 rows of two, or one row.
+    const __m512i zero = _mm512_setzero_si512();
+    if (NB == 1) {
+        for (int r = 0; r < R; r += 4) {
+            __m512i s[4];
+            for (int t = 0; t < 4; t++) s[t] = r + t < R ? q8h_scale16(acc[r + t][0], params, rq) : zero;
+            const __m512i v = q8h_pack64(s[0], s[1], s[2], s[3], rq);
+            for (int t = 0; t < 4 && r + t < R; t++) q8h_store16(out + (r + t) * os, q8h_lane(v, t), valid);
+        }
+    } else if (NB == 2) {
+        const int n = valid < 32 ? valid : 32;
+        const __mmask32 m = n >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << n) - 1);
+        for (int r = 0; r < R; r += 2) {
+            const __m512i s0 = q8h_scale16(acc[r][0], params, rq), s1 = q8h_scale16(acc[r][1], params + 64, rq);
+            const __m512i s2 = r + 1 < R ? q8h_scale16(acc[r + 1][0], params, rq) : zero;
+            const __m512i s3 = r + 1 < R ? q8h_scale16(acc[r + 1][1], params + 64, rq) : zero;
+            const __m512i v = q8h_pack64(s0, s1, s2, s3, rq);
+            _mm256_mask_storeu_epi8(out + r * os, m, _mm512_castsi512_si256(v));
+            if (r + 1 < R) _mm256_mask_storeu_epi8(out + (r + 1) * os, m, _mm512_extracti64x4_epi64(v, 1));
+        }
+    } else {
+        const int n = valid < 16 * NB ? valid : 16 * NB;
+        const __mmask64 m = n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+        for (int r = 0; r < R; r++) {
+            __m512i s[4];
+            for (int b = 0; b < 4; b++) s[b] = b < NB ? q8h_scale16(acc[r][b], params + 64 * b, rq) : zero;
+            _mm512_mask_storeu_epi8(out + r * os, m, q8h_pack64(s[0], s[1], s[2], s[3], rq));
+        }
     }
 }
 

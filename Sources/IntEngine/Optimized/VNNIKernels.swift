@@ -118,7 +118,9 @@ final class VNNIDepthwise: @unchecked Sendable {
         let k = p.kernelH
         guard k <= 64, p.kernelW == k else { return nil }
         let c = p.outChannels, cp = (c + 15) / 16 * 16, nq = (k + 3) / 4
-        let qWidth = ((outShape.w + 3) / 4 * 4 - 1) * p.strideW + 4 * (nq - 1) + 1
+        // Output pixels go 4 at a time (2 when the output is at most 2 wide: q8h_depthwise's rule).
+        let tile = outShape.w <= 2 ? 2 : 4
+        let qWidth = ((outShape.w + tile - 1) / tile * tile - 1) * p.strideW + 4 * (nq - 1) + 1
         let uWidth = qWidth + 3
         weights = AlignedBuffer(count: cp * k * nq * 4)
         bias = AlignedBuffer(count: cp)
