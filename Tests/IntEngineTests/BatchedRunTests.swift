@@ -1,6 +1,7 @@
 import XCTest
 @testable import IntEngine
 @testable import QuantCore
+import TestSupport
 
 /// `logits(images:)` runs images in batches (pointwise and fully connected layers as one GEMM
 /// over the batch): every image's logits must equal the reference kernels' on that image alone,

@@ -2,6 +2,7 @@ import XCTest
 import IntKernels
 @testable import IntEngine
 @testable import QuantCore
+import TestSupport
 
 /// The convolution kernels have two paths: the AVX-512 VNNI C kernels (IntKernels), used where
 /// the CPU has them, and the portable Swift SIMD kernels. `KernelParityTests` checks the path
