@@ -228,6 +228,11 @@ static void test_depthwise(void) {
         p.pad_left = between(0, p.kernel_w - 1);
         p.in.h = between(p.kernel_h, large ? 24 : 12);
         p.in.w = large ? between(24, 64) : between(p.kernel_w, p.kernel_w + 8);
+        if (n % 5 == 1) { /* the 1×1 stride-1 path (hard-sigmoid gates), often on a 1×1 input */
+            p.kernel_h = p.kernel_w = p.stride_h = p.stride_w = 1;
+            p.pad_top = p.pad_left = 0;
+            if (n % 10 == 1) p.in.h = p.in.w = 1;
+        }
         p.out.h = out_size(p.in.h, p.kernel_h, p.stride_h, p.pad_top);
         p.out.w = out_size(p.in.w, p.kernel_w, p.stride_w, p.pad_left);
         fill_conv(&p);

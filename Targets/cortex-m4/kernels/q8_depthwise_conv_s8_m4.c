@@ -276,6 +276,32 @@ typedef struct depthwise_scratch {
 
 uint32_t q8_m4_depthwise_scratch_bytes(void) { return (uint32_t)sizeof(depthwise_scratch); }
 
+/*
+ * A 1×1 depthwise convolution with stride 1 and no padding (the hard-sigmoid of squeeze-excitation
+ * gates, y = x/6 + 1/2 on the fixed 1/256 grid): per element acc = bias[c] + (x − input_zp)·w[c]
+ * and the exact requantization, one channel at a time — no tiles, which cost more than the work
+ * on the 1×1×C tensors of the gates.
+ */
+static void depthwise_1x1(const q8_conv_params *p, const int8_t *input, int8_t *output) {
+    const int32_t channels = p->out.c, pixels = p->out.h * p->out.w;
+    int32_t c, px;
+    for (c = 0; c < channels; ++c) {
+        const int32_t w = p->weights[c], bias = q8_m4_load4(p->bias + 4 * c);
+        const int32_t multiplier = q8_m4_load4(p->multiplier + 4 * c), shift = q8_m4_load4(p->shift + 4 * c);
+        const int8_t *in = input + c;
+        int8_t *out = output + c;
+        if (q8_m4_common(shift, p->act_min, p->act_max)) {
+            for (px = 0; px < pixels; ++px, in += channels, out += channels) {
+                *out = q8_m4_output(bias + (*in - p->input_zp) * w, multiplier, shift, p->output_zp, -128, 127, 1);
+            }
+        } else {
+            for (px = 0; px < pixels; ++px, in += channels, out += channels) {
+                *out = q8_m4_output(bias + (*in - p->input_zp) * w, multiplier, shift, p->output_zp, p->act_min, p->act_max, 0);
+            }
+        }
+    }
+}
+
 void q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output) {
     depthwise_scratch *const s = (depthwise_scratch *)(void *)p->scratch;
     int32_t *const pairs = s->pairs, *const buffer = s->buffer;
@@ -298,6 +324,10 @@ void q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_
     int32_t tile_w = (TILE_PIXELS / g.kernel_h - g.kernel_w) / g.stride_w + 1, tile_h;
     block_out b;
     tile t;
+    if (g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.in_h == g.out_h && g.in_w == g.out_w) {
+        depthwise_1x1(p, input, output);
+        return;
+    }
     b.output_zp = p->output_zp;
     b.act_min = p->act_min;
     b.act_max = p->act_max;
@@ -355,3 +385,4 @@ void q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_
         }
     }
 }
+
