@@ -57,6 +57,11 @@ if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/n
     # The lookup-table op on the M4: the shipped model with SiLU and sigmoid gates, written by
     # ExportTests/LookupModelTests (blob version 2).
     make -C Targets/cortex-m4 check BLOB="$PWD/.build/lookup-model/model.q8" IMAGES="$PWD/.build/lookup-model/images16.raw"
+    # A model imported from the TFLite converter's .tflite (ExportTests/TFLiteImportTests): its input is
+    # the file's own int8 tensor, fed to the runner as bytes (pixel = int8 + 128).
+    imported=.build/tflm-check/mobilenet_v3_small-fashion.tflite-import
+    python3 -c "import sys; d=open('$imported/inputs.raw','rb').read(16*784); sys.stdout.buffer.write(bytes(b ^ 0x80 for b in d))" > "$imported/images16.raw"
+    make -C Targets/cortex-m4 check BLOB="$PWD/$imported/model.q8" IMAGES="$PWD/$imported/images16.raw"
     # The plain (debug-build) main command writes the same bytes as the release build.
     swift run quantize v3small --calib Calibration/ --eval-limit 1000 --out .build/ci-debug-model --quiet
     cmp "$out/model.q8" .build/ci-debug-model/model.q8 || { echo "FAIL: debug and release builds wrote different models" >&2; exit 1; }

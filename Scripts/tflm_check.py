@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """TensorFlow Lite Micro as the oracle of the .tflite files the toolkit writes and reads.
 
-    python3 Scripts/tflm_check.py DIR [DIR ...] [--q8run Targets/build/q8run] [--jobs N]
+    python3 Scripts/tflm_check.py DIR [DIR ...] [--q8run Targets/build/q8run] [--jobs N] [--limit N]
 
 Each DIR holds one model's check, written by the Swift tests (ExportTests/TFLiteParityTests):
   model.tflite   the file TFLM runs
@@ -70,7 +70,7 @@ def arena_figures(interpreter):
     return figures
 
 
-def check(folder, q8run=None):
+def check(folder, q8run=None, limit=None):
     from tflite_micro.python.tflite_micro import runtime
     info = json.load(open(os.path.join(folder, "info.json")))
     data = open(os.path.join(folder, "model.tflite"), "rb").read()
@@ -91,6 +91,8 @@ def check(folder, q8run=None):
     if expected.size % n != 0:
         raise SystemExit("%s: logits.raw holds %d bytes for %d images" % (folder, expected.size, n))
     classes = expected.size // n
+    if limit is not None and limit < n:  # the first `limit` images only
+        inputs, expected, n = inputs[:limit * size], expected[:limit * classes], limit
     outputs = []
     for i in range(n):
         interpreter.set_input(inputs[i * size:(i + 1) * size].reshape(shape), 0)
@@ -119,10 +121,11 @@ def main():
     parser.add_argument("folders", nargs="+")
     parser.add_argument("--q8run", help="the host runner (Targets/build/q8run) to compare as well")
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--limit", type=int, help="only the first N images of each folder (CI runs all)")
     args = parser.parse_args()
     failed = False
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = [pool.submit(check, f, args.q8run) for f in args.folders]
+        futures = [pool.submit(check, f, args.q8run, args.limit) for f in args.folders]
         print("| model | images | logit bytes | differing vs Swift | differing vs q8run | TFLM arena (head + tail) | our arena |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for f in futures:
