@@ -73,6 +73,22 @@ final class PortableKernelTests: XCTestCase {
         }
     }
 
+    /// 1×1 depthwise convolutions (groups == inC == outC: hard-sigmoid is one) go to
+    /// `PointwiseConv`, which runs them on the depthwise kernel with VNNI: both paths against the
+    /// reference, on spatial and 1×1 inputs.
+    func testOneByOneDepthwiseMatchesReference() {
+        var rng = TestRandom(seed: 13)
+        for _ in 0..<60 {
+            let c = Int.random(in: 2...80, using: &rng)
+            let side = Bool.random(using: &rng) ? 1 : Int.random(in: 2...6, using: &rng)
+            let inShape = Shape3(side, side, c)
+            let (p, out) = KernelParityTests.randomConv(&rng, inShape: inShape, outChannels: c, kernel: (1, 1), stride: (1, 1),
+                                                        groups: c, padding: .symmetric, padValue: false)!
+            check(p, inShape, out, vnni: false, &rng)
+            check(p, inShape, out, vnni: hostHasVNNI, &rng)
+        }
+    }
+
     /// The dispatcher's convolutions use the C kernels exactly when the CPU has VNNI (so the
     /// parity tests check the path that runs).
     func testVNNIKernelsAreUsedWhereAvailable() throws {        var rng = TestRandom(seed: 12)

@@ -5,18 +5,23 @@ import QuantCore
 /// converted once to the GEMM's unsigned form (scratch memory), then per group a GEMM of the H·W
 /// pixels (rows of the group's input channels) with the packed weights: the AVX-512 VNNI
 /// `q8h_gemm` where the CPU has it (`hostHasVNNI`), else the portable `gemmRows`. Bit-exact
-/// with `referenceConv`.
+/// with `referenceConv`. One input and one output channel per group (a 1×1 depthwise convolution,
+/// e.g. hard-sigmoid) runs, with VNNI, the depthwise kernel instead of one GEMM per channel.
 struct PointwiseConv: NodeKernel {
     let packed: PackedGemmWeights?
     let vnni: VNNIGemmWeights?
+    /// The VNNI depthwise kernel for a 1×1 depthwise convolution (groups == inC == outC).
+    let perChannel: VNNIDepthwise?
     let pixels: Int
     let inChannels: Int, outChannels: Int, groups: Int, ocPerGroup: Int
     /// The unsigned input, plus the bytes the GEMMs may read past it.
-    var scratchBytes: Int { pixels * inChannels + 4 }
+    var scratchBytes: Int { perChannel?.scratchBytes ?? pixels * inChannels + 4 }
 
     init(_ p: QConv, inShape: Shape3, vnni useVNNI: Bool = hostHasVNNI) {
+        perChannel = useVNNI && p.groups > 1 && p.groups == p.inChannels && p.groups == p.outChannels
+            ? VNNIDepthwise(p, inShape: inShape, outShape: Shape3(inShape.h, inShape.w, p.outChannels)) : nil
         packed = useVNNI ? nil : PackedGemmWeights(p)
-        vnni = useVNNI ? VNNIGemmWeights(p) : nil
+        vnni = useVNNI && perChannel == nil ? VNNIGemmWeights(p) : nil
         pixels = inShape.h * inShape.w
         inChannels = p.inChannels
         outChannels = p.outChannels
@@ -26,11 +31,12 @@ struct PointwiseConv: NodeKernel {
 
     func run(_ inputs: UnsafePointer<UnsafePointer<Int8>>, _ output: UnsafeMutablePointer<Int8>,
              _ scratch: UnsafeMutableRawPointer) {
+        if let perChannel { return perChannel.run(inputs[0], output, scratch) }
         gemm(inputs[0], rows: pixels, output, scratch)
     }
 
     /// The unsigned inputs of the batch and, when the images are not back to back, their outputs.
-    func batchScratchBytes(_ count: Int) -> Int { count * pixels * (inChannels + outChannels) + 68 }
+    func batchScratchBytes(_ count: Int) -> Int { perChannel?.scratchBytes ?? count * pixels * (inChannels + outChannels) + 68 }
 
     /// One GEMM of count · H · W rows. Images back to back are read and written in place; images
     /// further apart (each in its own arena in `logits(images:)`, its own buffer in `runKept`)
@@ -38,6 +44,10 @@ struct PointwiseConv: NodeKernel {
     func runBatch(_ inputs: UnsafePointer<UnsafePointer<Int8>>, inputStrides: UnsafePointer<Int>, inputCount: Int,
                   _ output: UnsafeMutablePointer<Int8>, outputStride: Int, count: Int,
                   _ scratch: UnsafeMutableRawPointer, imageInputs: UnsafeMutablePointer<UnsafePointer<Int8>>) {
+        if let perChannel {
+            for b in 0..<count { perChannel.run(inputs[0] + b * inputStrides[0], output + b * outputStride, scratch) }
+            return
+        }
         let inSize = pixels * inChannels, outSize = pixels * outChannels
         if count == 1 || (inputStrides[0] == inSize && outputStride == outSize) {
             return gemm(inputs[0], rows: count * pixels, output, scratch)
