@@ -55,7 +55,7 @@ if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/n
     python3 -c "import gzip,sys; d=gzip.open('Evaluation/fashion-mnist/t10k-images-idx3-ubyte.gz').read(); sys.stdout.buffer.write(d[16:16+16*784])" > "$out/images16.raw"
     make -C Targets/cortex-m4 check BLOB="$PWD/$out/model.q8" IMAGES="$PWD/$out/images16.raw"
     # The lookup-table op on the M4: the shipped model with SiLU and sigmoid gates, written by
-    # ExportTests/LookupModelTests (blob version 2).
+    # ExportTests/LookupModelTests.
     make -C Targets/cortex-m4 check BLOB="$PWD/.build/lookup-model/model.q8" IMAGES="$PWD/.build/lookup-model/images16.raw"
     # A model imported from the TFLite converter's .tflite (ExportTests/TFLiteImportTests): its input is
     # the file's own int8 tensor, fed to the runner as bytes (pixel = int8 + 128).

@@ -2,8 +2,7 @@
  * LOOKUP: any element-wise function of one int8 value (sigmoid, SiLU, tanh, GELU, …), tabulated at
  * conversion on the input and output grids (Docs/ARITHMETIC.md, "Lookup table"):
  *   out = table[q + 128]
- * The table is a 256-byte TABLE tensor of the blob (version 2; q8_op_read refuses the op in a
- * version-1 blob); no arithmetic happens here.
+ * The table is a 256-byte TABLE tensor of the blob; no arithmetic happens here.
  */
 #include "q8_internal.h"
 
