@@ -15,8 +15,18 @@ public struct QuantizerOptions: Sendable {
     /// of the convolution's int8 input: `b[c] −= Σ ŵ[c] · E[x̂] − w[c] · E[x]`, so each layer's
     /// mean output matches the float one given what the int8 layers before it really produce.
     public var int8Means: [Int: [Float]]
-    public init(metadata: [String: String] = [:], channelMeans: [Int: [Float]] = [:], int8Means: [Int: [Float]] = [:]) {
-        self.metadata = metadata; self.channelMeans = channelMeans; self.int8Means = int8Means
+    /// Weight precision per convolution / linear node (node index → 4 or 8; absent: 8). A 4-bit
+    /// layer's weights are symmetric per output channel in [−7, 7] (`s_w[c] = max|W[c]| / 7`),
+    /// still held and computed as int8 values, so every engine runs them unchanged.
+    public var weightBits: [Int: Int]
+    /// `E[x xᵀ]` of the input channels of 1×1 / linear nodes (node index → `C × C`, from
+    /// `inputGrams`, Refine). A 4-bit layer that has one rounds its weights with error feedback
+    /// (`roundWithErrorFeedback`) instead of each to nearest.
+    public var inputGrams: [Int: [Double]]
+    public init(metadata: [String: String] = [:], channelMeans: [Int: [Float]] = [:], int8Means: [Int: [Float]] = [:],
+                weightBits: [Int: Int] = [:], inputGrams: [Int: [Double]] = [:]) {
+        self.metadata = metadata; self.channelMeans = channelMeans; self.int8Means = int8Means; self.weightBits = weightBits
+        self.inputGrams = inputGrams
     }
 
     /// Float and int8 input means of value `v` for `convertConv`.
@@ -133,15 +143,17 @@ func convertWeighted(_ graph: Graph, node i: Int, input: (scale: Double, zeroPoi
                      options: QuantizerOptions) throws -> QOp {
     let node = graph.nodes[i]
     let mean = options.inputMeans(node.inputs[0])
+    let levels = options.weightBits[i] == 4 ? 7.0 : 127.0
+    let gram = levels < 127 ? options.inputGrams[i] : nil
     switch node.op {
     case .conv(let conv):
         return .conv(try convertConv(conv, name: node.name, input: input, output: output,
-                                     inShape: graph.shape(node.inputs[0]), inputMean: mean))
+                                     inShape: graph.shape(node.inputs[0]), inputMean: mean, levels: levels, gram: gram))
     case .linear(let lin):
         let conv = Conv2D(inChannels: lin.inFeatures, outChannels: lin.outFeatures, kernel: 1, stride: 1, groups: 1,
                           padding: .symmetric, weight: lin.weight, bias: lin.bias, activation: lin.activation)
         return .conv(try convertConv(conv, name: node.name, input: input, output: output,
-                                     inShape: Shape3(1, 1, lin.inFeatures), inputMean: mean))
+                                     inShape: Shape3(1, 1, lin.inFeatures), inputMean: mean, levels: levels, gram: gram))
     default:
         throw ToolkitError(node.name, "not a convolution or linear layer")
     }
@@ -169,9 +181,12 @@ struct InputMeans {
     var int8: [Float]
 }
 
-/// Per-channel symmetric weights, int32 bias, per-channel multipliers and the accumulator check.
+/// Per-channel symmetric weights in [−levels, levels] (127: int8, 7: int4), int32 bias,
+/// per-channel multipliers and the accumulator check. With `gram` (a 1×1 convolution without
+/// groups), the weights are rounded with error feedback against the input's `E[x xᵀ]`.
 func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint: Int32),
-                 output: QTensorInfo, inShape: Shape3, inputMean: InputMeans?) throws -> QConv {
+                 output: QTensorInfo, inShape: Shape3, inputMean: InputMeans?, levels: Double = 127,
+                 gram: [Double]? = nil) throws -> QConv {
     let k = conv.kernel
     let cinG = conv.inChannels / conv.groups
     let perOut = cinG * k * k
@@ -191,9 +206,19 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
         // The bias must also fit its int32 grid (s_in · s_w): a channel whose weights folded to
         // almost nothing gets a coarser weight step rather than an overflowing bias.
         let biasNeed = abs(Double(conv.bias?[o] ?? 0)) / (input.scale * Double(1 << 29))
-        let sw32 = Float(max(maxAbs / 127, biasNeed, 1e-12))   // a float32 scale, as a .tflite stores it
-        let sw = Double(sw32)
-        weightScales[o] = sw32
+        let step = levels < 127 ? clippedScale(conv.weight[(o * perOut)..<((o + 1) * perOut)], maxAbs: maxAbs, levels: levels)
+                                : maxAbs / levels
+        weightScales[o] = Float(max(step, biasNeed, 1e-12))   // a float32 scale, as a .tflite stores it
+    }
+    // 1×1 without groups: the weight index o·C + c is the PyTorch and the OHWI one alike.
+    let fed: [Double]? = gram.flatMap { g in
+        k == 1 && conv.groups == 1 && g.count == perOut * perOut
+            ? roundWithErrorFeedback(conv.weight.map(Double.init), rows: conv.outChannels, n: perOut,
+                                     step: weightScales.map(Double.init), levels: levels, gram: g)
+            : nil
+    }
+    for o in 0..<conv.outChannels {
+        let sw = Double(weightScales[o])
         var meanShift = 0.0  // Σ ŵ · E[x̂] − w · E[x] for this output channel
         let group = o / (conv.outChannels / conv.groups)
         // PyTorch [o][ci][kh][kw] → OHWI [o][kh][kw][ci]
@@ -201,7 +226,7 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
             for ky in 0..<k {
                 for kx in 0..<k {
                     let w = Double(conv.weight[((o * cinG + ci) * k + ky) * k + kx])
-                    let q = Int8(max(-127, min(127, (w / sw).rounded())))
+                    let q = Int8(fed?[o * perOut + ci] ?? max(-levels, min(levels, (w / sw).rounded())))
                     weights[((o * k + ky) * k + kx) * cinG + ci] = q
                     if let mean = inputMean {
                         let i = group * cinG + ci
@@ -244,4 +269,111 @@ func tapCoverage(_ g: (out: Int, padBefore: Int), inSize: Int, kernel: Int, stri
         let inside = (0..<g.out).filter { o in (0..<inSize).contains(o * stride - g.padBefore + t) }.count
         return Double(inside) / Double(max(g.out, 1))
     }
+}
+
+/// The weight step of a low-precision (e.g. 4-bit) output channel: the one of 32 clipping levels
+/// (`max|W| · a / levels`, `a` from 1 down to 0.5) whose rounding leaves the smallest squared
+/// weight error. With only 15 levels, clipping a few large weights usually pays for the finer
+/// step every other weight gets; with 255 levels it does not, so int8 keeps `max|W| / 127`.
+func clippedScale(_ w: ArraySlice<Float>, maxAbs: Double, levels: Double) -> Double {
+    var best = maxAbs / levels, bestError = Double.infinity
+    for k in 0..<32 {
+        let step = maxAbs * (1 - Double(k) / 62) / levels
+        guard step > 0 else { break }
+        var error = 0.0
+        for x in w {
+            let q = max(-levels, min(levels, (Double(x) / step).rounded()))
+            let d = Double(x) - q * step
+            error += d * d
+        }
+        if error < bestError { bestError = error; best = step }
+    }
+    return best
+}
+
+/// Rounds the rows of `weight` (`rows × n`, row-major) to `q = clamp(round(w / step[r]), ±levels)`
+/// one column at a time, pushing each column's rounding error onto the columns not yet rounded in
+/// proportion to how the layer's inputs co-vary (`gram` = `E[x xᵀ]`, `n × n`): the output error
+/// `E[(Δw · x)²]` grows far less than with independent rounding to nearest (the GPTQ / OBQ update,
+/// with 1 % damping of the diagonal). Returns the integer values, row-major.
+func roundWithErrorFeedback(_ weight: [Double], rows: Int, n: Int, step: [Double], levels: Double, gram: [Double]) -> [Double] {
+    // Columns in order of decreasing input energy (the largest errors are pushed onto the most
+    // columns still free to absorb them), then back to their own order.
+    let order = (0..<n).sorted { gram[$0 * n + $0] > gram[$1 * n + $1] || (gram[$0 * n + $0] == gram[$1 * n + $1] && $0 < $1) }
+    var pg = [Double](repeating: 0, count: n * n), pw = [Double](repeating: 0, count: rows * n)
+    for a in 0..<n { for b in 0..<n { pg[a * n + b] = gram[order[a] * n + order[b]] } }
+    for r in 0..<rows { for a in 0..<n { pw[r * n + a] = weight[r * n + order[a]] } }
+    let pq = roundInOrder(pw, rows: rows, n: n, step: step, levels: levels, gram: pg)
+    var q = [Double](repeating: 0, count: rows * n)
+    for r in 0..<rows { for a in 0..<n { q[r * n + order[a]] = pq[r * n + a] } }
+    return q
+}
+
+/// `roundWithErrorFeedback` with the columns in the given order.
+func roundInOrder(_ weight: [Double], rows: Int, n: Int, step: [Double], levels: Double, gram: [Double]) -> [Double] {
+    // H + λI, dead inputs (zero variance) get 1 on the diagonal.
+    var h = gram
+    var meanDiag = 0.0
+    for i in 0..<n { meanDiag += h[i * n + i] }
+    meanDiag = max(meanDiag / Double(n), 1e-12)
+    for i in 0..<n { h[i * n + i] = (h[i * n + i] > 0 ? h[i * n + i] : 1) + 0.01 * meanDiag }
+    // U upper triangular with (H + λI)⁻¹ = Uᵀ U: the inverse from the Cholesky factor, then the
+    // Cholesky factor of the inverse.
+    guard let l = cholesky(h, n) else { return zip(weight.indices, weight).map { i, w in max(-levels, min(levels, (w / step[i / n]).rounded())) } }
+    let inv = inverseFromCholesky(l, n)
+    guard let l2 = cholesky(inv, n) else { return zip(weight.indices, weight).map { i, w in max(-levels, min(levels, (w / step[i / n]).rounded())) } }
+    var w = weight
+    var q = [Double](repeating: 0, count: rows * n)
+    for r in 0..<rows {
+        let s = step[r], base = r * n
+        for j in 0..<n {
+            let v = max(-levels, min(levels, (w[base + j] / s).rounded()))
+            q[base + j] = v
+            let e = (w[base + j] - v * s) / l2[j * n + j]
+            // U[j][k] = L2[k][j]
+            for k in (j + 1)..<max(j + 1, n) { w[base + k] -= e * l2[k * n + j] }
+        }
+    }
+    return q
+}
+
+/// Lower Cholesky factor of the symmetric positive definite `a` (`n × n`), or nil.
+func cholesky(_ a: [Double], _ n: Int) -> [Double]? {
+    var l = [Double](repeating: 0, count: n * n)
+    for i in 0..<n {
+        for j in 0...i {
+            var sum = a[i * n + j]
+            for k in 0..<j { sum -= l[i * n + k] * l[j * n + k] }
+            if i == j {
+                guard sum > 0 else { return nil }
+                l[i * n + i] = sum.squareRoot()
+            } else {
+                l[i * n + j] = sum / l[j * n + j]
+            }
+        }
+    }
+    return l
+}
+
+/// `(L Lᵀ)⁻¹` from the lower Cholesky factor `l`.
+func inverseFromCholesky(_ l: [Double], _ n: Int) -> [Double] {
+    // Y = L⁻¹ (lower), then A⁻¹ = Yᵀ Y.
+    var y = [Double](repeating: 0, count: n * n)
+    for i in 0..<n {
+        y[i * n + i] = 1 / l[i * n + i]
+        for j in 0..<i {
+            var sum = 0.0
+            for k in j..<i { sum -= l[i * n + k] * y[k * n + j] }
+            y[i * n + j] = sum / l[i * n + i]
+        }
+    }
+    var inv = [Double](repeating: 0, count: n * n)
+    for i in 0..<n {
+        for j in i..<n {
+            var sum = 0.0
+            for k in j..<n { sum += y[k * n + i] * y[k * n + j] }
+            inv[i * n + j] = sum; inv[j * n + i] = sum
+        }
+    }
+    return inv
 }
