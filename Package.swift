@@ -60,6 +60,7 @@ let package = Package(
         .testTarget(name: "IntEngineTests", dependencies: ["IntEngine", "IntKernels", "QuantCore", "TestSupport"]),
         .testTarget(name: "QuantizerTests", dependencies: [
             "Pipeline", "Refine", "Quantizer", "IntEngine", "Models", "ModelIO", "ImageIO", "FloatEngine", "Reports", "QuantCore",
+            "TestSupport",
         ]),
         .testTarget(name: "ExportTests", dependencies: [
             "Export", "CRuntime", "IntEngine", "QuantCore", "Pipeline", "Refine", "Models", "ImageIO", "Reports", "TestSupport", "ModelIO",
