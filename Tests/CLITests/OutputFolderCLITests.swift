@@ -45,6 +45,18 @@ final class OutputFolderCLITests: XCTestCase {
         let ok = try CLI.run(["export", dir + "/m/model.q8", "--out", dir + "/e"])
         XCTAssertEqual(ok.status, 0, ok.text)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/e").sorted(), ["memory.md", "model_data.c", "model_data.h"])
+        // --tflite: also model.tflite, the same bytes the main command wrote beside model.q8.
+        let t = try CLI.run(["export", dir + "/m/model.q8", "--tflite", "--out", dir + "/t"])
+        XCTAssertEqual(t.status, 0, t.text)
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/t/model.tflite"), FileManager.default.contents(atPath: dir + "/m/model.tflite"))
+        XCTAssertNotNil(FileManager.default.contents(atPath: dir + "/m/model.tflite"))
+        // A .tflite from the TFLite converter is imported: blob, C header (its own input quantization), memory.md.
+        let converter = Fixtures.shared + "/models/tflite/mobilenet_v3_small-fashion.int8.tflite"
+        let i = try CLI.run(["export", converter, "--out", dir + "/i"])
+        XCTAssertEqual(i.status, 0, i.text)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/i").sorted(), ["memory.md", "model.q8", "model_data.c", "model_data.h"])
+        let header = String(decoding: FileManager.default.contents(atPath: dir + "/i/model_data.h") ?? Data(), as: UTF8.self)
+        XCTAssertTrue(header.contains("_INPUT_IS_PIXELS 0") && header.contains("_INPUT_ZERO_POINT (-55)"), header)
     }
 
     /// A file of the set that cannot be put in place (a folder in the way) leaves the folder as it was:
@@ -81,7 +93,7 @@ final class OutputFolderCLITests: XCTestCase {
             return s
         }
         let new = snapshot(base + "/new")
-        XCTAssertEqual(new.count, 7)  // model.q8, model_data.h/.c, report.md/.json/.html, memory.md
+        XCTAssertEqual(new.count, 8)  // model.q8, model.tflite, model_data.h/.c, report.md/.json/.html, memory.md
         var outcomes: Set<String> = []
         for attempt in 0..<3 {
             let out = base + "/run\(attempt)"
