@@ -318,10 +318,11 @@ func roundInOrder(_ weight: [Double], rows: Int, n: Int, step: [Double], levels:
     meanDiag = max(meanDiag / Double(n), 1e-12)
     for i in 0..<n { h[i * n + i] = (h[i * n + i] > 0 ? h[i * n + i] : 1) + 0.01 * meanDiag }
     // U upper triangular with (H + λI)⁻¹ = Uᵀ U: the inverse from the Cholesky factor, then the
-    // Cholesky factor of the inverse.
-    guard let l = cholesky(h, n) else { return zip(weight.indices, weight).map { i, w in max(-levels, min(levels, (w / step[i / n]).rounded())) } }
-    let inv = inverseFromCholesky(l, n)
-    guard let l2 = cholesky(inv, n) else { return zip(weight.indices, weight).map { i, w in max(-levels, min(levels, (w / step[i / n]).rounded())) } }
+    // Cholesky factor of the inverse. Not positive definite (only through rounding): every
+    // weight to nearest instead.
+    guard let l = cholesky(h, n), let l2 = cholesky(inverseFromCholesky(l, n), n) else {
+        return weight.indices.map { i in max(-levels, min(levels, (weight[i] / step[i / n]).rounded())) }
+    }
     var w = weight
     var q = [Double](repeating: 0, count: rows * n)
     for r in 0..<rows {
@@ -331,7 +332,7 @@ func roundInOrder(_ weight: [Double], rows: Int, n: Int, step: [Double], levels:
             q[base + j] = v
             let e = (w[base + j] - v * s) / l2[j * n + j]
             // U[j][k] = L2[k][j]
-            for k in (j + 1)..<max(j + 1, n) { w[base + k] -= e * l2[k * n + j] }
+            for k in (j + 1)..<n { w[base + k] -= e * l2[k * n + j] }
         }
     }
     return q

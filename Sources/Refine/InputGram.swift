@@ -19,8 +19,8 @@ public func inputGrams(_ folded: Graph, images: ImageSet, nodes: [Int]) -> [Int:
             _ = engine.run(pixels: UnsafeBufferPointer(rebasing: all[(n * size)..<((n + 1) * size)])) { v, x in
                 guard byValue[v] != nil else { return }
                 let c = folded.shape(v).c
-                var g = sums[v] ?? [Double](repeating: 0, count: c * c)
-                g.withUnsafeMutableBufferPointer { g in
+                // Accumulated in place (reading the sum out and writing it back would copy it per image).
+                sums[v, default: [Double](repeating: 0, count: c * c)].withUnsafeMutableBufferPointer { g in
                     var p = 0
                     while p + c <= x.count {
                         for a in 0..<c {
@@ -31,7 +31,6 @@ public func inputGrams(_ folded: Graph, images: ImageSet, nodes: [Int]) -> [Int:
                         p += c
                     }
                 }
-                sums[v] = g
                 pixels[v, default: 0] += x.count / c
             }
         }
