@@ -10,8 +10,9 @@ import QuantCore
 ///   pool → `GlobalAveragePool`; concat → `ChannelConcat`; split → `ChannelSplit`;
 /// - the rest (max and average pooling, shuffle: plain loops already) → the reference kernel.
 ///
-/// The convolution kernels run the AVX-512 VNNI C kernels (IntKernels) when `vnni` (default:
-/// the CPU has them, `hostHasVNNI`), their portable Swift SIMD path otherwise.
+/// The convolution kernels and the lookup tables run the AVX-512 VNNI / VBMI C kernels
+/// (IntKernels) when `vnni` (default: the CPU has them, `hostHasVNNI`), their portable Swift
+/// path otherwise.
 func makeKernel(_ node: QNode, model: QModel, useReference: Bool, vnni: Bool = hostHasVNNI) -> any NodeKernel {
     let inShape = model.info(node.inputs[0]).shape
     let outShape = node.output.shape
@@ -32,13 +33,13 @@ func makeKernel(_ node: QNode, model: QModel, useReference: Bool, vnni: Bool = h
         return GeneralConv(p, inShape: inShape, outShape: outShape, vnni: vnni)
     case .hardSwish(let p):
         if useReference { return ReferenceKernel.HardSwish(p: p, shape: outShape) }
-        return LookupTable(count: outShape.count) { referenceHardSwish($0, $1, p, $2) }
+        return LookupTable(count: outShape.count, vnni: vnni) { referenceHardSwish($0, $1, p, $2) }
     case .lookup(let p):
         if useReference { return ReferenceKernel.Lookup(p: p, shape: outShape) }
-        return LookupTable(count: outShape.count) { referenceLookup($0, $1, p, $2) }
+        return LookupTable(count: outShape.count, vnni: vnni) { referenceLookup($0, $1, p, $2) }
     case .requantize(let p):
         if useReference { return ReferenceKernel.Requantize(p: p, shape: outShape) }
-        return LookupTable(count: outShape.count) { referenceRequantize($0, $1, p, $2) }
+        return LookupTable(count: outShape.count, vnni: vnni) { referenceRequantize($0, $1, p, $2) }
     case .add(let p):
         if useReference { return ReferenceKernel.Add(p: p, shape: outShape) }
         return ResidualAdd(p, count: outShape.count)

@@ -129,6 +129,36 @@ final class KernelParityTests: XCTestCase {
         }
     }
 
+    /// The depthwise shapes of MobileNetV3-Small on 32×32 inputs (maps 32×32 … 1×1, 3×3 and 5×5,
+    /// strides 1 and 2, up to 576 channels) and wide random ones: the paths testDepthwise's ≤ 40
+    /// channels do not reach (64-byte input conversion, several 64-channel groups of a 1-pixel row,
+    /// several 32-channel pairs of a 2-pixel row, kernel rows wholly in the padding on both sides).
+    func testDepthwiseOnMobileNetShapes() {
+        var rng = TestRandom(seed: 21)
+        let shapes: [(size: Int, c: Int, k: Int, s: Int)] = [
+            (32, 16, 3, 2), (16, 72, 3, 2), (8, 88, 3, 1), (8, 96, 5, 2), (4, 240, 5, 1), (4, 120, 5, 1), (4, 144, 5, 1),
+            (4, 288, 5, 2), (2, 576, 5, 1), (1, 576, 5, 1), (1, 576, 3, 1), (2, 576, 1, 1), (1, 576, 1, 1), (1, 200, 1, 1),
+            (7, 192, 3, 1), (14, 80, 5, 2), (3, 136, 5, 1), (2, 100, 3, 2), (1, 72, 5, 2)]
+        for (i, shape) in shapes.enumerated() {
+            let inShape = Shape3(shape.size, shape.size, shape.c)
+            guard let (p, out) = Self.randomConv(&rng, inShape: inShape, outChannels: shape.c, kernel: (shape.k, shape.k),
+                                                 stride: (shape.s, shape.s), groups: shape.c, padding: i % 3 == 2 ? .tfSame : .symmetric,
+                                                 padValue: i % 4 == 3) else { XCTFail("no output for \(shape)"); continue }
+            checkConv(p, inShape, out, &rng)
+        }
+        var count = 0
+        while count < 60 {
+            let k = [1, 3, 5, 7].randomElement(using: &rng)!, s = [1, 2].randomElement(using: &rng)!
+            let c = Int.random(in: 41...300, using: &rng)
+            let inShape = Shape3(Int.random(in: 1...6, using: &rng), Int.random(in: 1...6, using: &rng), c)
+            guard let (p, out) = Self.randomConv(&rng, inShape: inShape, outChannels: c, kernel: (k, k), stride: (s, s), groups: c,
+                                                 padding: Padding.allCases.randomElement(using: &rng)!,
+                                                 padValue: Bool.random(using: &rng)) else { continue }
+            checkConv(p, inShape, out, &rng)
+            count += 1
+        }
+    }
+
     func testStemAndGeneralConvolutions() {
         var rng = TestRandom(seed: 3)
         var count = 0
@@ -181,8 +211,13 @@ final class KernelParityTests: XCTestCase {
             let model = QModel(name: "one op", input: QTensorInfo(shape: shape, zeroPoint: 0, scale: 1), nodes: [node], numClasses: shape.count)
             let fast = makeKernel(node, model: model, useReference: false)
             let reference = makeKernel(node, model: model, useReference: true)
+            let portable = makeKernel(node, model: model, useReference: false, vnni: false)
             XCTAssertTrue(fast is LookupTable)
-            XCTAssertEqual(runKernel(fast, [input], shape.count), runKernel(reference, [input], shape.count))
+            XCTAssertEqual((fast as? LookupTable)?.vnni, hostHasVNNI)
+            XCTAssertEqual((portable as? LookupTable)?.vnni, false)
+            let want = runKernel(reference, [input], shape.count)
+            XCTAssertEqual(runKernel(fast, [input], shape.count), want)
+            XCTAssertEqual(runKernel(portable, [input], shape.count), want)
         }
     }
 

@@ -103,11 +103,13 @@ final class VNNIGemmWeights: @unchecked Sendable {
 }
 
 /// A depthwise convolution prepared for `q8h_depthwise` (IntKernels/depthwise.c): weights as
-/// `[block][ky][⌈k/4⌉][16][4]`, the pad row, the bias with the offset folded in.
+/// `[block][ky][⌈k/4⌉][16][4]`, the unsigned pad values, each kernel row's sum over a padding row,
+/// the bias with the offset folded in.
 final class VNNIDepthwise: @unchecked Sendable {
     let weights: AlignedBuffer<Int8>
     let bias: AlignedBuffer<Int32>
-    let padRow: AlignedBuffer<UInt8>
+    let padValues: AlignedBuffer<UInt8>
+    let padRowSums: AlignedBuffer<Int32>
     let requant: VNNIRequant
     /// The C description (pointing into the buffers above), allocated once.
     let plan: UnsafeMutablePointer<q8h_depthwise_t>
@@ -118,25 +120,29 @@ final class VNNIDepthwise: @unchecked Sendable {
         let k = p.kernelH
         guard k <= 64, p.kernelW == k else { return nil }
         let c = p.outChannels, cp = (c + 15) / 16 * 16, nq = (k + 3) / 4
-        // Output pixels go 4 at a time (2 when the output is at most 2 wide: q8h_depthwise's rule).
-        let tile = outShape.w <= 2 ? 2 : 4
+        // Output pixels go 4 at a time, 2 or 1 when the output is that wide (q8h_depthwise's rule).
+        let tile = outShape.w <= 2 ? outShape.w : 4
         let qWidth = ((outShape.w + tile - 1) / tile * tile - 1) * p.strideW + 4 * (nq - 1) + 1
-        let uWidth = qWidth + 3
         weights = AlignedBuffer(count: cp * k * nq * 4)
         bias = AlignedBuffer(count: cp)
-        padRow = AlignedBuffer(count: uWidth * cp)
+        padValues = AlignedBuffer(count: cp)
+        padRowSums = AlignedBuffer(count: cp * k)
         for ch in 0..<c {
+            let pad = p.padValue.map { $0[ch] } ?? Int8(truncatingIfNeeded: p.inputZeroPoint)
+            let u = UInt8(bitPattern: pad) ^ 0x80
+            padValues.pointer[ch] = u
             var sum: Int32 = 0
             for ky in 0..<k {
+                var rowSum: Int32 = 0
                 for kx in 0..<k {
                     let w = p.weights[(ch * k + ky) * k + kx]
                     weights.pointer[(((ch / 16) * k + ky) * nq + kx / 4) * 64 + (ch % 16) * 4 + kx % 4] = w
-                    sum = sum &+ Int32(w)
+                    rowSum = rowSum &+ Int32(w)
                 }
+                padRowSums.pointer[((ch / 16) * k + ky) * 16 + ch % 16] = Int32(u) &* rowSum
+                sum = sum &+ rowSum
             }
             bias.pointer[ch] = p.bias[ch] &- (p.inputZeroPoint &+ 128) &* sum
-            let pad = p.padValue.map { $0[ch] } ?? Int8(truncatingIfNeeded: p.inputZeroPoint)
-            for j in 0..<uWidth { padRow.pointer[j * cp + ch] = UInt8(bitPattern: pad) ^ 0x80 }
         }
         requant = VNNIRequant(multiplier: p.multiplier, shift: p.shift, paddedCount: cp,
                               zeroPoint: p.outputZeroPoint, lo: p.actMin, hi: p.actMax)
@@ -144,9 +150,9 @@ final class VNNIDepthwise: @unchecked Sendable {
         plan.initialize(to: q8h_depthwise_t(
             inH: Int32(inShape.h), inW: Int32(inShape.w), channels: Int32(c), outH: Int32(outShape.h), outW: Int32(outShape.w),
             k: Int32(k), strideH: Int32(p.strideH), strideW: Int32(p.strideW), padTop: Int32(p.padTop), padLeft: Int32(p.padLeft),
-            paddedChannels: Int32(cp), qWidth: Int32(qWidth), uWidth: Int32(uWidth),
-            padRow: UnsafePointer(padRow.pointer), weights: UnsafePointer(weights.pointer), bias: UnsafePointer(bias.pointer),
-            rq: requant.c()))
+            paddedChannels: Int32(cp), qWidth: Int32(qWidth),
+            padValues: UnsafePointer(padValues.pointer), padRowSums: UnsafePointer(padRowSums.pointer),
+            weights: UnsafePointer(weights.pointer), bias: UnsafePointer(bias.pointer), rq: requant.c()))
         scratchBytes = q8h_depthwise_scratch(plan)
     }
 

@@ -43,6 +43,9 @@ void q8h_gemm(const uint8_t *rows, ptrdiff_t rowStride, int count,
 /// `dst[i] = src[i] ^ 0x80` (int8 → the unsigned `x + 128` the GEMM multiplies).
 void q8h_to_unsigned(const int8_t *src, uint8_t *dst, size_t count);
 
+/// `output[i] = table[(uint8_t)input[i]]` for `count` bytes (`table`: 256 int8 entries).
+void q8h_lookup(const int8_t *table, const int8_t *input, int8_t *output, size_t count);
+
 /// A depthwise convolution prepared by IntEngine (square kernel k, any strides and padding).
 typedef struct {
     int inH, inW, channels, outH, outW;
@@ -50,10 +53,13 @@ typedef struct {
     /// Channels rounded up to 16.
     int paddedChannels;
     /// Columns of a quad row (each column: paddedChannels × 4 bytes, the 4 horizontal taps
-    /// x, x+1, x+2, x+3 of each channel) and of the unsigned padded row (qWidth + 3).
-    int qWidth, uWidth;
-    /// One unsigned padded row of pad values (uWidth × paddedChannels bytes).
-    const uint8_t *padRow;
+    /// x, x+1, x+2, x+3 of each channel; x counts from the left padding).
+    int qWidth;
+    /// Each channel's pad value + 128 (paddedChannels bytes, 16-byte aligned).
+    const uint8_t *padValues;
+    /// `[block][ky][16]` int32: Σ_kx (pad + 128)·w, what kernel row ky adds where it lies wholly
+    /// in the top or bottom padding (such rows are not multiplied).
+    const int32_t *padRowSums;
     /// `[block][ky][⌈k/4⌉][16][4]` int8 weights (zero beyond k).
     const int8_t *weights;
     /// paddedChannels int32: bias − (zp_in + 128)·Σw.
