@@ -1,17 +1,18 @@
 import QuantCore
 
-/// Constants of the blob format, version 3. The normative description is `Docs/BLOB_FORMAT.md`;
+/// Constants of the blob format, version 4. The normative description is `Docs/BLOB_FORMAT.md`;
 /// the C twin of these numbers is `Targets/runtime/src/q8_format.h`. The limits on the
 /// model itself are `ModelLimits` (QuantCore).
 enum BlobFormat {
     /// The ASCII bytes `Q8MB`.
     static let magic: [UInt8] = [0x51, 0x38, 0x4D, 0x42]
-    /// The version written and read. Version 3 is TFLite Micro's arithmetic (float32 scales, per-channel
-    /// weight scales, TFLM-derived multipliers, int16 hard-swish); versions 1 and 2 used the
-    /// toolkit's earlier arithmetic and are refused with a message saying so.
-    static let version: UInt32 = 3
-    static let versions: ClosedRange<UInt32> = 3...3
-    /// The version a model is written as (always 3).
+    /// The version written and read. Version 4 is version 3 (TFLite Micro's arithmetic: float32
+    /// scales, per-channel weight scales, TFLM-derived multipliers, int16 hard-swish) plus a weight
+    /// precision per CONV (int8, or int4 packed two per byte), int8 shifts and weight scales left out
+    /// where the multipliers determine them; versions 1–3 are refused with a message saying why.
+    static let version: UInt32 = 4
+    static let versions: ClosedRange<UInt32> = 4...4
+    /// The version a model is written as (always 4).
     static func version(of model: QModel) -> UInt32 { version }
     static let headerSize = 128
     /// Bytes of one value table record.
@@ -75,12 +76,15 @@ enum BlobTensorKind: UInt32 {
     case table
     /// The float32 weight scale of each output channel of a CONV (IEEE-754 binary32 bits, little-endian).
     case weightScales
+    /// CONV weights in int4, packed two per byte (`packInt4`, TFLite's dense int4 layout; since version 4).
+    case weightsInt4
 
-    /// Bytes per element (int8 or int32).
+    /// Bytes per element (int8 or int32); int4 weights count as bytes here (their size is
+    /// `packedInt4Bytes` of the element count).
     var elementSize: Int {
         switch self {
-        case .weights, .padValues, .table: return 1
-        case .bias, .multiplier, .shift, .weightScales: return 4
+        case .weights, .padValues, .table, .shift, .weightsInt4: return 1
+        case .bias, .multiplier, .weightScales: return 4
         }
     }
 
@@ -93,6 +97,7 @@ enum BlobTensorKind: UInt32 {
         case .padValues: return "pad values"
         case .table: return "lookup table"
         case .weightScales: return "weight scales"
+        case .weightsInt4: return "int4 weights"
         }
     }
 }

@@ -18,12 +18,17 @@ struct BlobLayout {
     var tensorsOffset = 0, tensorCount = 0, stringsOffset = 0, dataOffset = 0, dataSize = 0, totalSize = 0
     /// Absolute offset of every tensor, in table order.
     var tensorOffsets: [Int] = []
-    /// Bytes of int8 weights, and of every other tensor (bias, multipliers, shifts, pad values).
+    /// Bytes of weights (int8, and int4 packed two per byte), and of every other tensor (bias,
+    /// multipliers, shifts, pad values, weight scales, lookup tables).
     var weightBytes = 0, parameterBytes = 0
 
     init(_ model: QModel) {
         var nextTensor = 0
-        ops = model.nodes.enumerated().map { encodeOp($0.element, index: $0.offset, nextTensor: &nextTensor) }
+        ops = model.nodes.enumerated().map { (i, node) in
+            let v = node.inputs.first ?? -1
+            let inputScale = v >= 0 && v <= i ? model.info(v).scale32 : 0
+            return encodeOp(node, index: i, inputScale: inputScale, nextTensor: &nextTensor)
+        }
         let metadata = model.metadata.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
         metadataCount = metadata.count
         var s = ByteWriter()
@@ -44,7 +49,7 @@ struct BlobLayout {
             for t in op.tensors {
                 tensorOffsets.append(at)
                 at = alignUp(at + t.bytes.count)
-                if t.kind == .weights { weightBytes += t.bytes.count } else { parameterBytes += t.bytes.count }
+                if t.kind == .weights || t.kind == .weightsInt4 { weightBytes += t.bytes.count } else { parameterBytes += t.bytes.count }
             }
         }
         dataSize = at - dataOffset
@@ -52,9 +57,11 @@ struct BlobLayout {
     }
 }
 
-/// Encodes node `index` as an op record; `nextTensor` is the index of the next tensor table
-/// entry and advances by the number of tensors the op references.
-func encodeOp(_ node: QNode, index: Int, nextTensor: inout Int) -> EncodedOp {
+/// Encodes node `index` (whose first input has scale `inputScale`) as an op record; `nextTensor`
+/// is the index of the next tensor table entry and advances by the number of tensors the op
+/// references. A CONV's weights are int8 or packed int4 (`weightBits`), its shifts int8, and its
+/// weight scales are left out (`NONE`) when `weightScalesRecoverable`.
+func encodeOp(_ node: QNode, index: Int, inputScale: Float, nextTensor: inout Int) -> EncodedOp {
     let type = blobOpType(node.op)
     var params: [Int32] = []
     var tensors: [(kind: BlobTensorKind, bytes: [UInt8])] = []
@@ -71,12 +78,15 @@ func encodeOp(_ node: QNode, index: Int, nextTensor: inout Int) -> EncodedOp {
         params = [c.inChannels, c.outChannels, c.kernelH, c.kernelW, c.strideH, c.strideW, c.padTop, c.padLeft, c.groups]
             .map { Int32(truncatingIfNeeded: $0) }
         params += [c.inputZeroPoint, c.outputZeroPoint, c.actMin, c.actMax]
-        params.append(tensor(.weights, c.weights.bytePatterns))
+        params.append(c.weightBits == 4 ? tensor(.weightsInt4, packInt4(c.weights)) : tensor(.weights, c.weights.bytePatterns))
         params.append(tensor(.bias, c.bias.littleEndianBytes))
         params.append(tensor(.multiplier, c.multiplier.littleEndianBytes))
-        params.append(tensor(.shift, c.shift.littleEndianBytes))
+        // int8 shifts; one outside int8 (an invalid model) saturates, so it stays out of range.
+        params.append(tensor(.shift, c.shift.map { UInt8(bitPattern: Int8(clamping: $0)) }))
         params.append(c.padValue.map { tensor(.padValues, $0.bytePatterns) } ?? Int32(bitPattern: BlobFormat.noTensor))
-        params.append(tensor(.weightScales, c.weightScales.map { Int32(bitPattern: $0.bitPattern) }.littleEndianBytes))
+        params.append(weightScalesRecoverable(c, inputScale: inputScale, outputScale: node.output.scale32)
+                      ? Int32(bitPattern: BlobFormat.noTensor)
+                      : tensor(.weightScales, c.weightScales.map { Int32(bitPattern: $0.bitPattern) }.littleEndianBytes))
     case .add(let a):
         params = [a.input1ZeroPoint, a.input2ZeroPoint, a.leftShift, a.input1Multiplier, a.input1Shift,
                   a.input2Multiplier, a.input2Shift, a.outputMultiplier, a.outputShift, a.outputZeroPoint, a.actMin, a.actMax]
@@ -102,4 +112,14 @@ func encodeOp(_ node: QNode, index: Int, nextTensor: inout Int) -> EncodedOp {
     words += node.inputs.map { UInt32(truncatingIfNeeded: $0) }
     words += params.map { UInt32(bitPattern: $0) }
     return EncodedOp(words: words, tensors: tensors)
+}
+
+/// Whether every weight scale of `c` is the one `QConv.recoverWeightScale` finds from its
+/// multiplier and shift, so the blob can leave the scales out and a reader gets them back exactly.
+func weightScalesRecoverable(_ c: QConv, inputScale: Float, outputScale: Float) -> Bool {
+    !c.weightScales.isEmpty && c.weightScales.count == c.outChannels && c.outChannels == c.multiplier.count
+        && c.weightScales.indices.allSatisfy { k in
+            QConv.recoverWeightScale(multiplier: c.multiplier[k], shift: c.shift[k], inputScale: inputScale,
+                                     outputScale: outputScale)?.bitPattern == c.weightScales[k].bitPattern
+        }
 }

@@ -1,6 +1,6 @@
 import QuantCore
 
-/// Reads a version-3 blob back into a `QModel`, validating everything the C loader validates
+/// Reads a version-4 blob back into a `QModel`, validating everything the C loader validates
 /// (Docs/BLOB_FORMAT.md, "Validation", same checks in the same order): header, CRC, region and
 /// tensor bounds and alignment, strings, every op record and parameter, and the memory plan —
 /// and then what only Swift checks: every scale is a float32 value and every multiplier is the
@@ -32,7 +32,10 @@ private struct BlobReader {
         }
         let version = try view.u32(4, "blob version")
         if version == 1 || version == 2 {
-            throw BlobProblem.version.error(path, "version \(version) uses the toolkit's earlier arithmetic; this reader implements version 3 (TFLite Micro's arithmetic): quantize the model again")
+            throw BlobProblem.version.error(path, "version \(version) uses the toolkit's earlier arithmetic; this reader implements version 4 (TFLite Micro's arithmetic): quantize the model again")
+        }
+        if version == 3 {
+            throw BlobProblem.version.error(path, "version 3 (int32 shifts, int8 weights only) was written by an earlier toolkit; this reader implements version 4: quantize or export the model again")
         }
         if !BlobFormat.versions.contains(version) {
             throw BlobProblem.version.error(path, "version \(version); this reader implements versions \(BlobFormat.versions.lowerBound)…\(BlobFormat.versions.upperBound)")
@@ -221,12 +224,17 @@ private struct BlobReader {
             let p = try (0..<type.parameterWords).map { (try b.i32(p0 + 4 * $0, "blob field")) }
 
             func tensor(_ word: Int32, _ kind: BlobTensorKind) throws -> ArraySlice<UInt8> {
+                try anyTensor(word, [kind]).bytes
+            }
+            func anyTensor(_ word: Int32, _ kinds: [BlobTensorKind]) throws -> (kind: BlobTensorKind, bytes: ArraySlice<UInt8>) {
                 let t = Int(UInt32(bitPattern: word))
                 if t != nextTensor { throw fail(.tensor, "\(label) references tensor \(t), expected the next one, \(nextTensor)") }
                 if t >= tensors.count { throw fail(.tensor, "\(label) references tensor \(t), the table has \(tensors.count)") }
-                if tensors[t].kind != kind { throw fail(.tensor, "\(label) uses tensor \(t) (\(tensors[t].kind.name)) as \(kind.name)") }
+                if !kinds.contains(tensors[t].kind) {
+                    throw fail(.tensor, "\(label) uses tensor \(t) (\(tensors[t].kind.name)) as \(kinds.map(\.name).joined(separator: " or "))")
+                }
                 nextTensor += 1
-                return tensors[t].bytes
+                return tensors[t]
             }
             func requant(_ k: Int) -> QRequantize {
                 QRequantize(inputZeroPoint: p[k], multiplier: p[k + 1], shift: p[k + 2], outputZeroPoint: p[k + 3], actMin: p[k + 4], actMax: p[k + 5])
@@ -234,17 +242,44 @@ private struct BlobReader {
             let op: QOp
             switch type {
             case .conv:
-                let weights = try tensor(p[13], .weights).map { Int8(bitPattern: $0) }
+                let w = try anyTensor(p[13], [.weights, .weightsInt4])
+                let weights: [Int8]
+                if w.kind == .weightsInt4 {
+                    // The element count the op's shape implies (validateModel checks the shape itself).
+                    let groups = max(1, Int(p[8])), perChannel = Int(p[2]) * Int(p[3]) * (Int(p[0]) / groups)
+                    let count = perChannel * Int(p[1])
+                    if count < 0 || w.bytes.count != packedInt4Bytes(count) {
+                        throw fail(.tensor, "\(label) has \(w.bytes.count) bytes of int4 weights, expected \(packedInt4Bytes(max(0, count))) for \(count) weights")
+                    }
+                    if count % 2 == 1, let last = w.bytes.last, last >> 4 != 0 {
+                        throw fail(.tensor, "\(label): the unused high nibble of the last int4 weight byte is not zero")
+                    }
+                    weights = unpackInt4(w.bytes, count: count)
+                } else {
+                    weights = w.bytes.map { Int8(bitPattern: $0) }
+                }
                 let bias = int32s(try tensor(p[14], .bias))
                 let multiplier = int32s(try tensor(p[15], .multiplier))
-                let shift = int32s(try tensor(p[16], .shift))
+                let shift = try tensor(p[16], .shift).map { Int32(Int8(bitPattern: $0)) }
                 let padValue = UInt32(bitPattern: p[17]) == BlobFormat.noTensor ? nil : try tensor(p[17], .padValues).map { Int8(bitPattern: $0) }
-                let weightScales = int32s(try tensor(p[18], .weightScales)).map { Float(bitPattern: UInt32(bitPattern: $0)) }
+                var weightScales: [Float] = []
+                if UInt32(bitPattern: p[18]) != BlobFormat.noTensor {
+                    weightScales = int32s(try tensor(p[18], .weightScales)).map { Float(bitPattern: UInt32(bitPattern: $0)) }
+                } else if multiplier.count == shift.count, let input = inputs.first.map({ values[$0].info.scale32 }) {
+                    // Left out by the writer: each is the one float32 scale the multiplier was derived from.
+                    for k in multiplier.indices {
+                        guard let s = QConv.recoverWeightScale(multiplier: multiplier[k], shift: shift[k], inputScale: input,
+                                                               outputScale: values[i + 1].info.scale32) else {
+                            throw fail(.parameter, "\(label): the multiplier of output channel \(k) is not derived from any float32 weight scale (the blob leaves the weight scales out)")
+                        }
+                        weightScales.append(s)
+                    }
+                }
                 op = .conv(QConv(inChannels: Int(p[0]), outChannels: Int(p[1]), kernelH: Int(p[2]), kernelW: Int(p[3]),
                                  strideH: Int(p[4]), strideW: Int(p[5]), padTop: Int(p[6]), padLeft: Int(p[7]), groups: Int(p[8]),
                                  weights: weights, bias: bias, multiplier: multiplier, shift: shift,
                                  inputZeroPoint: p[9], outputZeroPoint: p[10], actMin: p[11], actMax: p[12], padValue: padValue,
-                                 weightScales: weightScales))
+                                 weightScales: weightScales, weightBits: w.kind == .weightsInt4 ? 4 : 8))
             case .add:
                 op = .add(QAdd(input1ZeroPoint: p[0], input2ZeroPoint: p[1], leftShift: p[2], input1Multiplier: p[3], input1Shift: p[4],
                                input2Multiplier: p[5], input2Shift: p[6], outputMultiplier: p[7], outputShift: p[8],

@@ -34,8 +34,8 @@ extension MemoryPlan {
             | kernel scratch | \(scratchBytes) |
             | input buffer (int8 image) + output buffer (logits) | \(inputBytes) + \(outputBytes) |
             | **RAM needed** | **\(ramBytes)** |
-            | weights (int8) | \(weightBytes) |
-            | bias, multipliers, shifts, pad values | \(parameterBytes) |
+            | weights (int8, and int4 packed two per byte) | \(weightBytes) |
+            | bias, multipliers, shifts, pad values, weight scales, tables | \(parameterBytes) |
             | **blob (flash)** | **\(flashBytes)** |
 
             Arena / lower bound: \(ratio(arenaOverhead)). Blob / (weights + parameters): \(ratio(flashOverhead)).

@@ -14,8 +14,9 @@ public struct MemoryPlan: Sendable, Equatable {
     public var inputBytes: Int, outputBytes: Int
     /// Bytes of the blob (what goes to flash, besides the runtime code).
     public var flashBytes: Int
-    /// Bytes of int8 weights, and of the other parameter arrays (int32 bias, multipliers, shifts,
-    /// int8 pad values) — the payload the blob must carry.
+    /// Bytes of weights as the blob stores them (int8, int4 packed two per byte), and of the other
+    /// parameter arrays (int32 bias and multipliers, int8 shifts and pad values, the float32 weight
+    /// scales a blob cannot leave out, lookup tables) — the payload the blob must carry.
     public var weightBytes: Int, parameterBytes: Int
 
     /// Arena byte offset of each value (`arena.offsets`).
@@ -31,6 +32,11 @@ public struct MemoryPlan: Sendable, Equatable {
     /// Arena over its lower bound (1.0 is optimal).
     public var arenaOverhead: Double { Double(arenaBytes) / Double(max(1, lowerBoundBytes)) }
 }
+
+/// The exact size in bytes of the blob `writeBlob(model)` writes (what goes to flash), without
+/// writing it: int4 layers (`QConv.weightBits` 4) count packed. To size a mix of int4 and int8
+/// layers, convert the model with those `weightBits` (Quantizer/Refine) and ask this.
+public func blobSize(_ model: QModel) -> Int { BlobLayout(model).totalSize }
 
 /// The memory plan of `model`: `planArena(model)` and the figures around it.
 public func planMemory(_ model: QModel) -> MemoryPlan {

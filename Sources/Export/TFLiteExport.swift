@@ -302,6 +302,9 @@ struct TFLiteGraphBuilder {
     }
 
     mutating func conv(_ c: QConv, input: Int32, inputInfo: QTensorInfo, output: Int32, outInfo: QTensorInfo, name: String) throws {
+        if c.weightBits != 8 {
+            throw ExportRefusal(reason: "its weights are int\(c.weightBits); this export writes int8 weight tensors only")
+        }
         let act = try Self.fused(c.actMin, c.actMax, outInfo)
         let sIn = Float(inputInfo.scale)
         let inS = inputInfo.shape

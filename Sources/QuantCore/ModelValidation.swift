@@ -125,6 +125,10 @@ private func checkNode(_ node: QNode, index: Int, model: QModel, file: String) t
         try window(kernel: (c.kernelH, c.kernelW), stride: (c.strideH, c.strideW), pad: (c.padTop, c.padLeft))
         let perChannel = c.kernelH * c.kernelW * (c.inChannels / c.groups)
         if c.weights.count != c.outChannels * perChannel { throw tensorError("\(c.weights.count) weights, expected \(c.outChannels * perChannel)") }
+        if c.weightBits != 8 && c.weightBits != 4 { throw paramError("weights of \(c.weightBits) bits; 8 (int8) or 4 (int4) are stored") }
+        if c.weightBits == 4, let k = c.weights.firstIndex(where: { $0 < -8 || $0 > 7 }) {
+            throw paramError("int4 weight \(k) is \(c.weights[k]), outside −8…7")
+        }
         for (name, n) in [("bias", c.bias.count), ("multiplier", c.multiplier.count), ("shift", c.shift.count)] where n != c.outChannels {
             throw tensorError("\(n) \(name) values, expected \(c.outChannels)")
         }

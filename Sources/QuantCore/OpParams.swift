@@ -30,6 +30,28 @@ extension QConv {
         weightScales.map { QuantizedMultiplier(Double(inputScale) * Double($0) / Double(outputScale)) }
     }
 
+    /// The float32 weight scale `s_w` whose derivation (`multipliers`) gives exactly `(multiplier,
+    /// shift)` for these activation scales, or nil when none does. A nonzero multiplier has 31
+    /// significant bits and a float32 scale 24, so at most one float32 scale gives it: the search
+    /// starts from `M · s_out / s_in` and tries the float32 values a few steps either side. A zero
+    /// multiplier (a real multiplier below 2^−32) fits many scales and gives nil. This is what lets
+    /// a blob leave out the weight scales (Docs/BLOB_FORMAT.md): they are recovered, not stored.
+    public static func recoverWeightScale(multiplier: Int32, shift: Int32, inputScale: Float, outputScale: Float) -> Float? {
+        guard multiplier > 0, inputScale > 0, outputScale > 0, inputScale.isFinite, outputScale.isFinite else { return nil }
+        let target = QuantizedMultiplier(multiplier: multiplier, shift: shift)
+        let guess = Float(target.real * Double(outputScale) / Double(inputScale))
+        guard guess.isFinite, guess > 0 else { return nil }
+        var down = guess, up = guess
+        for _ in 0..<8 {
+            for s in [down, up] where s.isFinite && s > 0
+                && multipliers(inputScale: inputScale, weightScales: [s], outputScale: outputScale)[0] == target {
+                return s
+            }
+            down = down.nextDown; up = up.nextUp
+        }
+        return nil
+    }
+
     /// Hard-sigmoid as a 1×1 depthwise convolution (`y = x/6 + 1/2` on the fixed output grid
     /// 1/256, −128, whose int8 clamp is the clamp of relu6(x + 3)/6): weight 127 and weight scale
     /// `float32(1/762)` in every channel, bias `round(0.5 / (double(s_in) · double(s_w)))`.

@@ -89,7 +89,11 @@ public struct QConv: Sendable {
     /// Padding before the first row / column; bottom and right padding follow from the output shape.
     public var padTop: Int, padLeft: Int
     public var groups: Int
+    /// The weight values, one per element, whatever their storage precision (`weightBits`).
     public var weights: [Int8]
+    /// Storage precision of `weights`: 8 (int8, −128…127) or 4 (int4, −8…7, stored in a blob packed
+    /// two per byte, `packInt4`). The arithmetic is the same: every engine multiplies the values.
+    public var weightBits: Int
     public var bias: [Int32]
     /// Per-output-channel Q31 multiplier and shift, derived from `double(s_in)·double(s_w[c])/double(s_out)`.
     public var multiplier: [Int32]
@@ -108,12 +112,13 @@ public struct QConv: Sendable {
     public init(inChannels: Int, outChannels: Int, kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
                 padTop: Int, padLeft: Int, groups: Int, weights: [Int8], bias: [Int32],
                 multiplier: [Int32], shift: [Int32], inputZeroPoint: Int32, outputZeroPoint: Int32,
-                actMin: Int32, actMax: Int32, padValue: [Int8]? = nil, weightScales: [Float] = []) {
+                actMin: Int32, actMax: Int32, padValue: [Int8]? = nil, weightScales: [Float] = [], weightBits: Int = 8) {
         self.inChannels = inChannels; self.outChannels = outChannels; self.kernelH = kernelH; self.kernelW = kernelW
         self.strideH = strideH; self.strideW = strideW; self.padTop = padTop; self.padLeft = padLeft
         self.groups = groups; self.weights = weights; self.bias = bias; self.multiplier = multiplier; self.shift = shift
         self.inputZeroPoint = inputZeroPoint; self.outputZeroPoint = outputZeroPoint
         self.actMin = actMin; self.actMax = actMax; self.padValue = padValue; self.weightScales = weightScales
+        self.weightBits = weightBits
     }
 }
 

@@ -17,7 +17,8 @@ public struct QuantizerOptions: Sendable {
     public var int8Means: [Int: [Float]]
     /// Weight precision per convolution / linear node (node index → 4 or 8; absent: 8). A 4-bit
     /// layer's weights are symmetric per output channel in [−7, 7] (`s_w[c] = max|W[c]| / 7`),
-    /// still held and computed as int8 values, so every engine runs them unchanged.
+    /// held as int8 values (`QConv.weightBits` 4) so every engine runs them unchanged; a blob
+    /// stores them packed two per byte.
     public var weightBits: [Int: Int]
     /// `E[x xᵀ]` of the input channels of 1×1 / linear nodes (node index → `C × C`, from
     /// `inputGrams`, Refine). A 4-bit layer that has one rounds its weights with error feedback
@@ -254,7 +255,7 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
                   strideH: conv.stride, strideW: conv.stride, padTop: gy.padBefore, padLeft: gx.padBefore,
                   groups: conv.groups, weights: weights, bias: bias, multiplier: ms.map(\.multiplier), shift: ms.map(\.shift),
                   inputZeroPoint: input.zeroPoint, outputZeroPoint: output.zeroPoint, actMin: lo, actMax: hi,
-                  padValue: padValue, weightScales: weightScales)
+                  padValue: padValue, weightScales: weightScales, weightBits: levels < 127 ? 4 : 8)
     // The bound every model is validated against (`accumulatorOverflowChannel`, QuantCore).
     if let o = accumulatorOverflowChannel(q) {
         throw ToolkitError(name, "the int32 accumulator of output channel \(o) can overflow (|bias| + max|q − zp|·Σ|w| over \(perOut) terms exceeds 2^31 − 1)")

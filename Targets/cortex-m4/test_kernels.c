@@ -7,7 +7,8 @@
  * case the dispatcher may send to an optimized kernel is drawn: odd pixel and channel counts,
  * input channels not a multiple of 4, strides, padding with and without pad values, images large
  * enough for several depthwise tiles, extreme zero points, clamps, multipliers and shifts (both the
- * kernels' common case, shift < −1 with the whole int8 range as clamp, and the others).
+ * kernels' common case, shift < −1 with the whole int8 range as clamp, and the others), and for the
+ * convolutions int4 weights packed two per byte in every third case.
  *
  * Prints "test_kernels: N passed, N failed"; exit status 0 only when all passed.
  */
@@ -20,8 +21,9 @@
 enum { CASES_PER_KERNEL = 400, MAX_INPUT = 20000, MAX_OUTPUT = 20000, MAX_WEIGHTS = 48 * 700,
        MAX_CHANNELS = 700, MAX_SWISH = 3000 };
 
-static int8_t input[MAX_INPUT], input2[MAX_INPUT], weights[MAX_WEIGHTS], pad_values[MAX_CHANNELS];
-static uint8_t bias[4 * MAX_CHANNELS], multiplier[4 * MAX_CHANNELS], shift[4 * MAX_CHANNELS];
+static int8_t input[MAX_INPUT], input2[MAX_INPUT], weights[MAX_WEIGHTS], packed[MAX_WEIGHTS / 2 + 1], pad_values[MAX_CHANNELS];
+static uint8_t bias[4 * MAX_CHANNELS], multiplier[4 * MAX_CHANNELS];
+static int8_t shift[MAX_CHANNELS];
 static int8_t expected[MAX_OUTPUT > MAX_SWISH ? MAX_OUTPUT : MAX_SWISH];
 static int8_t actual[MAX_OUTPUT > MAX_SWISH ? MAX_OUTPUT : MAX_SWISH];
 /* The kernel scratch lent to the kernels: exactly the rule's bytes from the start of this area
@@ -87,12 +89,13 @@ static int guard_intact(uint32_t need) {
     return 1;
 }
 
-/* Random data and per-channel parameters for a convolution whose shape fields are set. */
-static void fill_conv(q8_conv_params *p) {
+/* Random data and per-channel parameters for a convolution whose shape fields are set; with int4,
+ * weights in −8…7 packed two per byte (TFLite's dense int4: element 2i in the low nibble). */
+static void fill_conv(q8_conv_params *p, int int4) {
     const int32_t per_channel = p->kernel_h * p->kernel_w * (p->in.c / p->groups);
     int32_t i, log2_taps = 0;
     for (i = 0; i < q8_shape_count(p->in); ++i) input[i] = (int8_t)between(-128, 127);
-    for (i = 0; i < per_channel * p->out.c; ++i) weights[i] = (int8_t)between(-128, 127);
+    for (i = 0; i < per_channel * p->out.c; ++i) weights[i] = (int8_t)(int4 ? between(-8, 7) : between(-128, 127));
     for (i = 0; i < p->in.c; ++i) pad_values[i] = (int8_t)between(-128, 127);
     /* Mostly a scale that maps the typical accumulator (≈ 2^12.5·√per_channel) to ≈ ±64, so that
      * outputs are sensitive to small errors; sometimes any shift (saturation, rounding edges). */
@@ -100,13 +103,22 @@ static void fill_conv(q8_conv_params *p) {
     for (i = 0; i < p->out.c; ++i) {
         put_i32(bias + 4 * i, between(0, 7) == 0 ? between(-(1 << 20), 1 << 20) : between(-(1 << 12), 1 << 12));
         put_i32(multiplier + 4 * i, between(0, 7) == 0 ? between(0, INT32_MAX) : between(1 << 30, INT32_MAX));
-        put_i32(shift + 4 * i, between(0, 7) == 0 ? between(-31, 31) : -6 - log2_taps + between(-1, 1));
+        shift[i] = (int8_t)(between(0, 7) == 0 ? between(-31, 31) : -6 - log2_taps + between(-1, 1) + (int4 ? 4 : 0));
     }
     p->input_zp = zero_point();
     p->output_zp = zero_point();
     p->act_min = between(0, 1) ? -128 : between(-128, 0);
     p->act_max = between(0, 1) ? 127 : between(p->act_min, 127);
     p->weights = weights;
+    p->weight_bits = 8;
+    if (int4) {
+        memset(packed, 0, (size_t)(per_channel * p->out.c + 1) / 2u);
+        for (i = 0; i < per_channel * p->out.c; ++i) {
+            packed[i / 2] = (int8_t)((uint8_t)packed[i / 2] | (((uint8_t)weights[i] & 0x0Fu) << (i % 2 ? 4 : 0)));
+        }
+        p->weights = packed;
+        p->weight_bits = 4;
+    }
     p->bias = bias;
     p->multiplier = multiplier;
     p->shift = shift;
@@ -171,7 +183,7 @@ static void test_conv_1x1(void) {
         p.stride_w = between(0, 2) == 0 ? between(2, 3) : 1;
         p.out.h = out_size(p.in.h, 1, p.stride_h, 0);
         p.out.w = out_size(p.in.w, 1, p.stride_w, 0);
-        fill_conv(&p);
+        fill_conv(&p, 0);
         compare_conv("q8_conv_1x1_s8_m4", n, &p, q8_conv_1x1_s8_m4, q8_conv_1x1_s8_m4_fits);
     }
     {
@@ -206,7 +218,7 @@ static void test_conv_patch(void) {
         p.in.w = between(p.kernel_w, 12);
         p.out.h = out_size(p.in.h, p.kernel_h, p.stride_h, p.pad_top);
         p.out.w = out_size(p.in.w, p.kernel_w, p.stride_w, p.pad_left);
-        fill_conv(&p);
+        fill_conv(&p, n % 3 == 0); /* every third case int4 */
         compare_conv("q8_conv_patch_s8_m4", n, &p, q8_conv_patch_s8_m4, q8_conv_patch_s8_m4_fits);
     }
 }
@@ -235,7 +247,7 @@ static void test_depthwise(void) {
         }
         p.out.h = out_size(p.in.h, p.kernel_h, p.stride_h, p.pad_top);
         p.out.w = out_size(p.in.w, p.kernel_w, p.stride_w, p.pad_left);
-        fill_conv(&p);
+        fill_conv(&p, n % 3 == 1); /* every third case int4 */
         compare_conv("q8_depthwise_conv_s8_m4", n, &p, q8_depthwise_conv_s8_m4, q8_depthwise_conv_s8_m4_fits);
     }
 }

@@ -1,6 +1,7 @@
 /*
  * Kernel-level tests: the depthwise kernel is bit-identical to the general convolution (the
- * reference) on thousands of random shapes, strides, paddings and pad values; shuffle, split
+ * reference) on thousands of random shapes, strides, paddings and pad values, with int8 and with
+ * packed int4 weights (which give exactly what the same values as int8 give); shuffle, split
  * and concat are checked against their definitions; CRC-32 against its check value.
  */
 #include "check.h"
@@ -12,13 +13,25 @@ static void put_i32s(uint8_t *dst, const int32_t *v, int32_t n) {
     for (i = 0; i < n; ++i) put32(dst, 4u * (size_t)i, (uint32_t)v[i]);
 }
 
+/* values[0..n) (each −8…7) packed two per byte, element 2i in the low nibble (TFLite's dense int4). */
+static void pack_int4(int8_t *dst, const int8_t *values, int32_t n) {
+    int32_t i;
+    memset(dst, 0, (size_t)(n + 1) / 2u);
+    for (i = 0; i < n; ++i) {
+        const uint8_t nibble = (uint8_t)((uint8_t)values[i] & 0x0Fu);
+        dst[i / 2] = (int8_t)((uint8_t)dst[i / 2] | (i % 2 ? (uint8_t)(nibble << 4) : nibble));
+    }
+}
+
 static void test_depthwise_matches_general(void) {
     enum { MAX_C = 16, MAX_HW = 12, MAX_K = 5 };
-    static int8_t input[MAX_HW * MAX_HW * MAX_C], weights[MAX_C * MAX_K * MAX_K], pad[MAX_C];
+    static int8_t input[MAX_HW * MAX_HW * MAX_C], weights[MAX_C * MAX_K * MAX_K], packed[MAX_C * MAX_K * MAX_K], pad[MAX_C];
     static int8_t a[(MAX_HW + MAX_K) * (MAX_HW + MAX_K) * MAX_C], b[(MAX_HW + MAX_K) * (MAX_HW + MAX_K) * MAX_C];
-    static int32_t bias[MAX_C], mult[MAX_C], shift[MAX_C];
-    static uint8_t bias_le[4 * MAX_C], mult_le[4 * MAX_C], shift_le[4 * MAX_C];
-    int trial, differing = 0, cases = 0;
+    static int8_t c8[(MAX_HW + MAX_K) * (MAX_HW + MAX_K) * MAX_C];
+    static int32_t bias[MAX_C], mult[MAX_C];
+    static int8_t shift[MAX_C];
+    static uint8_t bias_le[4 * MAX_C], mult_le[4 * MAX_C];
+    int trial, differing = 0, cases = 0, int4_cases = 0;
     for (trial = 0; trial < 3000; ++trial) {
         q8_conv_params p;
         int32_t i, n;
@@ -46,33 +59,45 @@ static void test_depthwise_matches_general(void) {
         p.act_min = rng_int(-128, 0);
         p.act_max = rng_int(0, 127);
         n = p.in.h * p.in.w * p.in.c;
+        p.weight_bits = rng_int(0, 1) ? 4 : 8;
         for (i = 0; i < n; ++i) input[i] = (int8_t)rng_int(-128, 127);
-        for (i = 0; i < p.in.c * p.kernel_h * p.kernel_w; ++i) weights[i] = (int8_t)rng_int(-127, 127);
+        for (i = 0; i < p.in.c * p.kernel_h * p.kernel_w; ++i) {
+            weights[i] = (int8_t)(p.weight_bits == 4 ? rng_int(-8, 7) : rng_int(-127, 127));
+        }
         for (i = 0; i < p.in.c; ++i) {
             bias[i] = rng_int(-100000, 100000);
             mult[i] = rng_int(1 << 30, INT32_MAX);
-            shift[i] = rng_int(-12, 2);
+            shift[i] = (int8_t)rng_int(-12, 2);
             pad[i] = (int8_t)rng_int(-128, 127);
         }
         put_i32s(bias_le, bias, p.in.c);
         put_i32s(mult_le, mult, p.in.c);
-        put_i32s(shift_le, shift, p.in.c);
         p.weights = weights;
         p.bias = bias_le;
         p.multiplier = mult_le;
-        p.shift = shift_le;
+        p.shift = shift;
         p.pad_value = rng_int(0, 1) ? pad : NULL;
+        if (p.weight_bits == 4) {
+            /* The same values as int8 first: the packed int4 kernels must give exactly these bytes. */
+            p.weight_bits = 8;
+            q8_conv_s8(&p, input, c8);
+            pack_int4(packed, weights, p.in.c * p.kernel_h * p.kernel_w);
+            p.weights = packed;
+            p.weight_bits = 4;
+            ++int4_cases;
+        }
         q8_conv_s8(&p, input, a);
         q8_depthwise_conv_s8(&p, input, b);
         ++cases;
-        if (memcmp(a, b, (size_t)(p.out.h * p.out.w * p.out.c)) != 0 && differing++ < 5) {
-            CHECK(0, "depthwise differs: in %dx%dx%d k %dx%d s %dx%d pad %d,%d pad values %s", (int)p.in.h, (int)p.in.w,
+        if ((memcmp(a, b, (size_t)(p.out.h * p.out.w * p.out.c)) != 0 ||
+             (p.weight_bits == 4 && memcmp(a, c8, (size_t)(p.out.h * p.out.w * p.out.c)) != 0)) && differing++ < 5) {
+            CHECK(0, "depthwise differs: in %dx%dx%d k %dx%d s %dx%d pad %d,%d pad values %s, int%d weights", (int)p.in.h, (int)p.in.w,
                   (int)p.in.c, (int)p.kernel_h, (int)p.kernel_w, (int)p.stride_h, (int)p.stride_w, (int)p.pad_top,
-                  (int)p.pad_left, p.pad_value ? "yes" : "no");
+                  (int)p.pad_left, p.pad_value ? "yes" : "no", (int)p.weight_bits);
         }
     }
-    CHECK(differing == 0, "depthwise differs from the general convolution in %d of %d cases", differing, cases);
-    CHECK(cases > 1000, "only %d valid random cases", cases);
+    CHECK(differing == 0, "depthwise (or int4) differs from the general int8 convolution in %d of %d cases", differing, cases);
+    CHECK(cases > 1000 && int4_cases > 400, "only %d valid random cases (%d int4)", cases, int4_cases);
 }
 
 static void test_data_movement(void) {

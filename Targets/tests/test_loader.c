@@ -47,7 +47,8 @@ static void cut7(uint8_t *b, size_t *n) { (void)b; *n = 7; }
 static void cut100(uint8_t *b, size_t *n) { (void)b; *n = 100; }
 static void cut_end(uint8_t *b, size_t *n) { (void)b; *n -= 16; }
 static void magic(uint8_t *b, size_t *n) { (void)n; b[0] = 'X'; }
-static void version(uint8_t *b, size_t *n) { (void)n; put32(b, 4, 4); }
+static void version(uint8_t *b, size_t *n) { (void)n; put32(b, 4, 5); }
+static void version3(uint8_t *b, size_t *n) { (void)n; put32(b, 4, 3); }
 static void version1(uint8_t *b, size_t *n) { (void)n; put32(b, 4, 1); }
 static void version0(uint8_t *b, size_t *n) { (void)n; put32(b, 4, 0); }
 static void version2(uint8_t *b, size_t *n) { (void)n; put32(b, 4, 2); }
@@ -72,7 +73,7 @@ static void tensor_kind(uint8_t *b, size_t *n) { (void)n; put32(b, tensors_at() 
 static void in_channels(uint8_t *b, size_t *n) { (void)n; put32(b, stem_param(0), 4); }
 static void zero_channels(uint8_t *b, size_t *n) { (void)n; put32(b, values_at() + 8u, 0); }
 static void clamp(uint8_t *b, size_t *n) { (void)n; put32(b, stem_param(11), 10); put32(b, stem_param(12), 9); }
-static void shift(uint8_t *b, size_t *n) { (void)n; put32(b, get32(b, tensors_at() + 3u * 16u), 40); }
+static void shift(uint8_t *b, size_t *n) { (void)n; b[get32(b, tensors_at() + 3u * 16u)] = 40; }
 static void overflow(uint8_t *b, size_t *n) { (void)n; put32(b, get32(b, tensors_at() + 16u), 0x7FFFFF00u); }
 static void plan(uint8_t *b, size_t *n) { (void)n; put32(b, values_at() + 32u + 24u, 0); put32(b, values_at() + 64u + 24u, 0); }
 
@@ -85,6 +86,7 @@ static void test_bad_inputs(void) {
     expect("version 0", version0, 1, Q8_ERR_VERSION);
     expect("version 2 (the earlier arithmetic)", version2, 1, Q8_ERR_VERSION);
     expect("version 1 (the earlier arithmetic)", version1, 1, Q8_ERR_VERSION);
+    expect("version 3 (int32 shifts)", version3, 1, Q8_ERR_VERSION);
     expect("header size", header_size, 1, Q8_ERR_HEADER);
     expect("reserved header byte", reserved, 1, Q8_ERR_HEADER);
     expect("value count", value_count, 1, Q8_ERR_HEADER);

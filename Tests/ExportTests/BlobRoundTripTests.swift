@@ -7,7 +7,7 @@ import TestSupport
 /// Writing, reading back and the C header emitter.
 final class BlobRoundTripTests: XCTestCase {
     func testWriteReadWriteGivesTheSameBytes() throws {
-        for model in [TestModels.everyOp(seed: 1), TestModels.everyOp(seed: 2, size: 9),
+        for model in [TestModels.everyOp(seed: 1), TestModels.everyOp(seed: 2, size: 9), TestModels.everyOp(seed: 3, int4: true),
                       TestModels.shuffleNetV2Like(seed: 3, width: 0.25)] {
             let blob = try writeBlob(model)
             let back = try readBlob(blob, path: "mem.q8")
@@ -24,6 +24,8 @@ final class BlobRoundTripTests: XCTestCase {
                     XCTAssertEqual(x.weights, y.weights); XCTAssertEqual(x.bias, y.bias)
                     XCTAssertEqual(x.multiplier, y.multiplier); XCTAssertEqual(x.shift, y.shift)
                     XCTAssertEqual(x.padValue, y.padValue)
+                    XCTAssertEqual(x.weightBits, y.weightBits)
+                    XCTAssertEqual(x.weightScales.map(\.bitPattern), y.weightScales.map(\.bitPattern), "weight scales, stored or recovered")
                     XCTAssertEqual([x.kernelH, x.kernelW, x.strideH, x.strideW, x.padTop, x.padLeft, x.groups],
                                    [y.kernelH, y.kernelW, y.strideH, y.strideW, y.padTop, y.padLeft, y.groups])
                 }
@@ -56,7 +58,11 @@ final class BlobRoundTripTests: XCTestCase {
         for field in [80, 84, 92, 96, 104] { XCTAssertEqual(r.u32(field) % 16, 0, "region at header offset \(field)") }
         let tensors = Int(r.u32(28))
         XCTAssertEqual(tensors, model.nodes.reduce(0) { n, node in
-            if case .conv(let c) = node.op { return n + (c.padValue == nil ? 5 : 6) }   // weights, bias, multipliers, shifts, weight scales (+ pad values)
+            // weights, bias, multipliers, shifts (+ pad values) (+ weight scales the multipliers do not determine)
+            if case .conv(let c) = node.op {
+                let stored = weightScalesRecoverable(c, inputScale: model.info(node.inputs[0]).scale32, outputScale: node.output.scale32) ? 0 : 1
+                return n + (c.padValue == nil ? 4 : 5) + stored
+            }
             return n
         })
         for t in 0..<tensors { XCTAssertEqual(r.u32(Int(r.u32(92)) + 16 * t) % 16, 0, "tensor \(t)") }

@@ -57,7 +57,8 @@ final class BlobValidationTests: XCTestCase {
         check("half a header", "truncated blob", Q8_ERR_TRUNCATED, fixCRC: false) { $0.bytes = Array($0.bytes.prefix(100)) }
         check("last 16 bytes missing", "truncated blob", Q8_ERR_TRUNCATED, fixCRC: false) { $0.bytes = Array($0.bytes.dropLast(16)) }
         check("wrong magic", "not a model blob", Q8_ERR_MAGIC) { $0.bytes[0] = UInt8(ascii: "X") }
-        check("future version", "unsupported blob version", Q8_ERR_VERSION) { $0.set(4, UInt32(4)) }
+        check("future version", "unsupported blob version", Q8_ERR_VERSION) { $0.set(4, UInt32(5)) }
+        check("version 3 (int32 shifts)", "unsupported blob version", Q8_ERR_VERSION) { $0.set(4, UInt32(3)) }
         check("version 2 (earlier arithmetic)", "unsupported blob version", Q8_ERR_VERSION) { $0.set(4, UInt32(2)) }
         check("version 0", "unsupported blob version", Q8_ERR_VERSION) { $0.set(4, UInt32(0)) }
         check("header size", "bad header", Q8_ERR_HEADER) { $0.set(8, UInt32(64)) }
@@ -83,13 +84,40 @@ final class BlobValidationTests: XCTestCase {
         check("value with zero channels", "shape mismatch", Q8_ERR_SHAPE) { $0.set($0.values + 8, UInt32(0)) }
         check("clamp", "parameter out of range", Q8_ERR_PARAM) { $0.set($0.stemParam(11), Int32(10)); $0.set($0.stemParam(12), Int32(9)) }
         check("shift", "parameter out of range", Q8_ERR_PARAM) { p in
-            let shiftTensor = p.u32(p.tensors + 3 * 16)
-            p.set(shiftTensor, Int32(40))
+            p.bytes[p.u32(p.tensors + 3 * 16)] = 40  // int8 shifts
+
         }
         check("plan overlap", "bad memory plan", Q8_ERR_PLAN) { p in
             p.set(p.values + 32 + 24, UInt32(0)); p.set(p.values + 64 + 24, UInt32(0))
         }
         XCTAssertEqual(seen.count, 13, "13 distinct kinds of problem: \(seen)")
+    }
+
+    /// Int4 weights: an odd count leaves the last byte's high nibble unused, and both readers
+    /// refuse a blob where it is not zero; int4 weights relabelled as int8 (half the bytes) are a
+    /// bad tensor; weight scales left out are recovered exactly.
+    func testInt4WeightTensors() throws {
+        var b = ModelBuilder(seed: 12, input: Shape3(3, 3, 3))
+        _ = b.conv(0, outC: 3, relu: false, weightBits: 4, name: "odd")  // 9 int4 weights: 5 bytes
+        let odd = b.model("odd-int4")
+        let good = try writeBlob(odd)
+        XCTAssertEqual(cLoadStatus(good), Q8_OK)
+        guard case .conv(let c) = try readBlob(good, path: path).nodes[0].op, case .conv(let original) = odd.nodes[0].op else {
+            return XCTFail("a conv")
+        }
+        XCTAssertEqual(c.weightBits, 4)
+        XCTAssertEqual(c.weights, original.weights)
+        XCTAssertEqual(c.weightScales.map(\.bitPattern), original.weightScales.map(\.bitPattern))
+        var p = Patch(bytes: good)
+        XCTAssertEqual(p.u32(p.tensors + 4), 5, "9 int4 weights take 5 bytes")
+        XCTAssertEqual(p.u32(p.tensors + 8), 8, "tensor kind 8: int4 weights")
+        p.bytes[p.u32(p.tensors) + 4] |= 0x30
+        p.fixCRC()
+        assertRefused(p.bytes, "bad tensor", Q8_ERR_TENSOR, "nonzero unused nibble")
+        p = Patch(bytes: good)
+        p.set(p.tensors + 8, UInt32(1))
+        p.fixCRC()
+        assertRefused(p.bytes, "bad tensor", Q8_ERR_TENSOR, "int4 weights read as int8")
     }
 
     func testAccumulatorBound() throws {
@@ -144,6 +172,7 @@ final class BlobValidationTests: XCTestCase {
                 XCTAssertEqual(out, engine.run(input: input), "trial \(trial): accepted corruption runs differently")
             case .failure(let e):
                 let swiftOnly = "\(e)".contains("derived from its scales") || "\(e)".contains("not a float32 value")
+                    || "\(e)".contains("not derived from any float32 weight scale")
                     || "\(e)".contains("scales must be positive")
                 if swiftOnly { swiftOnlyRefusals += 1 } else { XCTAssertNotEqual(c, Q8_OK, "trial \(trial): C accepts, Swift says \(e)") }
             }

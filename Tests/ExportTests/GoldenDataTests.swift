@@ -16,7 +16,7 @@ final class GoldenDataTests: XCTestCase {
         .deletingLastPathComponent().appendingPathComponent("Targets/tests/data")
 
     func testGoldenFilesAreCurrent() throws {
-        let model = TestModels.everyOp(seed: 2025)
+        let model = TestModels.everyOp(seed: 2025, int4: true)
         let count = 4
         let images = TestModels.images(for: model, count: count, seed: 2025)
         let engine = try IntEngine(model: model, useReference: true)

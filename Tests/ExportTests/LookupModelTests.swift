@@ -49,9 +49,9 @@ final class LookupModelTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(report.agreementTop1, 95)
         XCTAssertTrue(report.markdown().contains("lookup table"))
 
-        // A blob (version 3) that reads back to the same model, and the C runtime's exact logits.
+        // A blob (version 4) that reads back to the same model, and the C runtime's exact logits.
         let blob = try writeBlob(model)
-        XCTAssertEqual(blob[4], 3)
+        XCTAssertEqual(blob[4], 4)
         let back = try readBlob(blob, path: "lookup.q8")
         for (a, b) in zip(back.nodes, model.nodes) {
             if case .lookup(let x) = a.op, case .lookup(let y) = b.op { XCTAssertEqual(x, y) }
@@ -68,20 +68,22 @@ final class LookupModelTests: XCTestCase {
         try Data(eval.pixels.prefix(16 * 28 * 28)).write(to: URL(fileURLWithPath: dir + "/images16.raw"))
     }
 
-    func testBlobsAreVersion3AndEarlierArithmeticIsRefused() throws {
+    func testBlobsAreVersion4AndEarlierVersionsAreRefused() throws {
         let shape = Shape3(2, 2, 3)
         let info = QTensorInfo(shape: shape, zeroPoint: -128, scale: 0.1)
         let table = QLookup(table: (0..<256).map { Int8(truncatingIfNeeded: 255 - $0) })
         let lookup = QModel(name: "lookup", input: info, nodes: [QNode(name: "f", op: .lookup(table), inputs: [0], output: info)], numClasses: 12)
         var blob = try writeBlob(lookup)
-        XCTAssertEqual(blob[4], 3)
-        // The same bytes labelled version 1 or 2 (CRC fixed) are refused by Swift and C alike.
-        for old: UInt8 in [1, 2] {
+        XCTAssertEqual(blob[4], 4)
+        // The same bytes labelled version 1, 2 or 3 (CRC fixed) are refused by Swift and C alike.
+        for old: UInt8 in [1, 2, 3] {
             blob[4] = old
             let crc = crc32(blob[20..<blob.count])
             for k in 0..<4 { blob[16 + k] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(k))) }
             XCTAssertThrowsError(try readBlob(blob, path: "v\(old).q8")) {
-                XCTAssertTrue("\($0)".contains("version \(old) uses the toolkit's earlier arithmetic"), "\($0)")
+                let why = old == 3 ? "version 3 (int32 shifts, int8 weights only) was written by an earlier toolkit"
+                                   : "version \(old) uses the toolkit's earlier arithmetic"
+                XCTAssertTrue("\($0)".contains(why), "\($0)")
             }
             XCTAssertEqual(statusName(cLoadStatus(blob)), "Q8_ERR_VERSION")
         }

@@ -34,6 +34,19 @@ final class ParityTests: XCTestCase {
         for seed in UInt64(1)...12 { try assertParity(TestModels.everyOp(seed: seed, size: 12 + Int(seed % 7)), images: 6, seed: seed) }
     }
 
+    /// Int4 weights (packed two per byte in the blob) in a depthwise, a 1×1, a general and a
+    /// grouped conv: C = Swift reference = Swift optimized.
+    func testEveryOpModelsWithInt4Weights() throws {
+        for seed in UInt64(1)...12 {
+            let model = TestModels.everyOp(seed: seed, size: 12 + Int(seed % 7), int4: true)
+            XCTAssertEqual(planMemory(model).weightBytes, model.nodes.reduce(0) { n, node in
+                guard case .conv(let c) = node.op else { return n }
+                return n + (c.weightBits == 4 ? (c.weights.count + 1) / 2 : c.weights.count)
+            }, "the blob stores int4 weights packed")
+            try assertParity(model, images: 6, seed: seed)
+        }
+    }
+
     /// The blob's scratch_bytes (Swift's kernelScratchBytes) is the C loader's figure of the same
     /// rule (Docs/BLOB_FORMAT.md, "Kernel scratch") on models with every op and kernel shape.
     func testKernelScratchAgreesWithC() throws {

@@ -92,6 +92,16 @@ final class TFLiteExportTests: XCTestCase {
         XCTAssertThrowsError(try writeTFLite(model)) { e in XCTAssertTrue("\(e)".contains("multiplier"), "\(e)") }
     }
 
+    /// A model with int4 weights is refused, naming the first int4 layer (this export writes int8
+    /// weight tensors only).
+    func testInt4WeightsAreRefused() throws {
+        let model = TestModels.everyOp(seed: 3, size: 12, int4: true)
+        XCTAssertThrowsError(try writeTFLite(model)) { e in
+            XCTAssertTrue("\(e)".contains("dw3s2") && "\(e)".contains("int4"), "\(e)")
+        }
+        XCTAssertNoThrow(try writeTFLite(TestModels.everyOp(seed: 3, size: 12)))
+    }
+
     /// The stem's padding with a per-channel mean pixel: constant borders joined by CONCATENATION
     /// when the channels differ, one PADV2 when they agree.
     func testStemPaddingValues() throws {

@@ -32,7 +32,7 @@ public struct ModelBuilder {
     /// A convolution with symmetric padding `pad` (default (k − 1) / 2), or with `tfSame`
     /// TensorFlow-SAME padding (output ⌈in / stride⌉, the extra padding at the bottom/right).
     public mutating func conv(_ x: Int, outC: Int, kernel: Int = 1, stride: Int = 1, pad: Int? = nil, tfSame: Bool = false,
-                       groups: Int = 1, padValue: Bool = false, relu: Bool = true, name: String = "conv") -> Int {
+                       groups: Int = 1, padValue: Bool = false, relu: Bool = true, weightBits: Int = 8, name: String = "conv") -> Int {
         let inInfo = info(x)
         let inC = inInfo.shape.c
         var p = pad ?? (kernel - 1) / 2
@@ -44,19 +44,21 @@ public struct ModelBuilder {
             outShape = Shape3(outH, outW, outC)
         }
         let perChannel = kernel * kernel * (inC / groups)
-        let weights = (0..<(outC * perChannel)).map { _ in Int8(rng.int(-127...127)) }
+        let weights = (0..<(outC * perChannel)).map { _ in Int8(weightBits == 4 ? rng.int(-8...7) : rng.int(-127...127)) }
         let bias = (0..<outC).map { _ in Int32(rng.int(-3000...3000)) }
         let out = activation(outShape)
-        // Weight scales that give multipliers around 0.016 / √taps (outputs that use the int8 range).
+        // Weight scales that give multipliers around 0.016 / √taps (outputs that use the int8 range),
+        // 16 times that for int4 weights (16 times smaller values).
         let weightScales = (0..<outC).map { _ in
-            Float(rng.double(0.7...1.4) * 0.016 / Double(perChannel).squareRoot() * out.scale / inInfo.scale)
+            Float(rng.double(0.7...1.4) * (weightBits == 4 ? 16 : 1) * 0.016 / Double(perChannel).squareRoot() * out.scale / inInfo.scale)
         }
         let ms = QConv.multipliers(inputScale: inInfo.scale32, weightScales: weightScales, outputScale: out.scale32)
         let conv = QConv(inChannels: inC, outChannels: outC, kernelH: kernel, kernelW: kernel, strideH: stride, strideW: stride,
                          padTop: p, padLeft: p, groups: groups, weights: weights, bias: bias, multiplier: ms.map(\.multiplier), shift: ms.map(\.shift),
                          inputZeroPoint: inInfo.zeroPoint, outputZeroPoint: out.zeroPoint,
                          actMin: relu ? max(-128, out.zeroPoint) : -128, actMax: 127,
-                         padValue: padValue ? (0..<inC).map { _ in Int8(rng.int(-128...127)) } : nil, weightScales: weightScales)
+                         padValue: padValue ? (0..<inC).map { _ in Int8(rng.int(-128...127)) } : nil, weightScales: weightScales,
+                         weightBits: weightBits)
         return add(name, .conv(conv), [x], out)
     }
 
@@ -152,15 +154,18 @@ public enum TestModels {
     /// A small model that uses every op and every variant the runtime distinguishes: stem conv
     /// with pad values, hard-swish, depthwise 3×3 s2 and 5×5, SE block (GAP → FC → hard-sigmoid →
     /// mul), grouped 1×1, residual add, shuffle, split, requantize, concat, max and average
-    /// pooling, a strided general conv without padding, GAP and the classifier.
-    public static func everyOp(seed: UInt64, size: Int = 16) -> QModel {
+    /// pooling, a strided general conv without padding, GAP and the classifier. With `int4`, the
+    /// depthwise 3×3, the first SE layer (1×1), the 2×2 general and the grouped 3×3 convs have int4
+    /// weights (−8…7, `weightBits` 4); without, every weight is int8.
+    public static func everyOp(seed: UInt64, size: Int = 16, int4: Bool = false) -> QModel {
         var b = ModelBuilder(seed: seed, input: Shape3(size, size, 3))
+        let bits = int4 ? 4 : 8
         let stem = b.conv(0, outC: 8, kernel: 3, padValue: true, name: "stem")
         let hs = b.hardSwish(stem)
-        let dw = b.conv(hs, outC: 8, kernel: 3, stride: 2, groups: 8, name: "dw3s2")
+        let dw = b.conv(hs, outC: 8, kernel: 3, stride: 2, groups: 8, weightBits: bits, name: "dw3s2")
         let dw5 = b.conv(dw, outC: 8, kernel: 5, stride: 2, tfSame: true, groups: 8, relu: false, name: "dw5s2.same")
         let squeeze = b.globalAvgPool(dw5)
-        let fc1 = b.conv(squeeze, outC: 4, name: "se.fc1")
+        let fc1 = b.conv(squeeze, outC: 4, weightBits: bits, name: "se.fc1")
         let fc2 = b.conv(fc1, outC: 8, relu: false, name: "se.fc2")
         let gate = b.hardSwish(fc2, sigmoid: true)
         let scaled = b.mul(dw5, gate: gate)
@@ -174,8 +179,8 @@ public enum TestModels {
         let maxPooled = b.maxPool(joined, kernel: 3, stride: 2, pad: 1)
         let avgPooled = b.avgPool(joined, kernel: 3, stride: 2, pad: 1)
         let both = b.concat([maxPooled, avgPooled])
-        let general = b.conv(both, outC: 12, kernel: 2, stride: 1, pad: 0, name: "conv2x2")
-        let grouped3 = b.conv(general, outC: 6, kernel: 3, stride: 2, pad: 1, groups: 3, name: "conv3x3.g3")
+        let general = b.conv(both, outC: 12, kernel: 2, stride: 1, pad: 0, weightBits: bits, name: "conv2x2")
+        let grouped3 = b.conv(general, outC: 6, kernel: 3, stride: 2, pad: 1, groups: 3, weightBits: bits, name: "conv3x3.g3")
         let pooled = b.globalAvgPool(grouped3)
         _ = b.conv(pooled, outC: 10, relu: false, name: "classifier")
         return b.model("every-op-\(seed)")

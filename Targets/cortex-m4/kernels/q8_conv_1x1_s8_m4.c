@@ -28,7 +28,7 @@
 #include "q8_kernels_m4.h"
 
 int q8_conv_1x1_s8_m4_fits(const q8_conv_params *p) {
-    return p->kernel_h == 1 && p->kernel_w == 1 && p->groups == 1 && p->in.c <= Q8_M4_1X1_BUFFER &&
+    return p->kernel_h == 1 && p->kernel_w == 1 && p->groups == 1 && p->in.c <= Q8_M4_1X1_BUFFER && p->weight_bits != 4 &&
            q8_m4_scratch_ok(p->scratch, p->scratch_bytes, q8_conv_scratch(p));
 }
 
@@ -215,11 +215,12 @@ static inline __attribute__((always_inline)) void requantize_4_pixels(const q8_c
                                                                       int32_t oc, int32_t n, int8_t *out,
                                                                       int full_range) {
     const int32_t out_c = p->out.c, zp = p->output_zp, lo = p->act_min, hi = p->act_max;
-    const uint8_t *multiplier = p->multiplier + 4 * oc, *shift = p->shift + 4 * oc;
+    const uint8_t *multiplier = p->multiplier + 4 * oc;
+    const int8_t *shift = p->shift + oc;
     const int32_t *const end = acc + 4 * n;
     int8_t *o = out + oc;
-    for (; acc != end; acc += 4, multiplier += 4, shift += 4, ++o) {
-        const int32_t m = q8_i32(multiplier), s = q8_i32(shift);
+    for (; acc != end; acc += 4, multiplier += 4, ++shift, ++o) {
+        const int32_t m = q8_i32(multiplier), s = *shift;
         int8_t *const o2 = o + 2 * out_c;
         o[0] = q8_m4_output(acc[0], m, s, zp, lo, hi, full_range);
         o[out_c] = q8_m4_output(acc[1], m, s, zp, lo, hi, full_range);
@@ -315,11 +316,12 @@ static inline __attribute__((always_inline)) void requantize_one_pixel(const q8_
                                                                        const int32_t *c, int32_t n, int8_t *out,
                                                                        int full_range) {
     const int32_t zp = p->output_zp, lo = p->act_min, hi = p->act_max;
-    const uint8_t *const multiplier = p->multiplier, *const shift = p->shift;
+    const uint8_t *const multiplier = p->multiplier;
+    const int8_t *const shift = p->shift;
     int32_t k;
     for (k = 0; k < n; ++k) {
         const int32_t ch = c[k];
-        out[ch] = q8_m4_output(acc[k], q8_i32(multiplier + 4 * ch), q8_i32(shift + 4 * ch), zp, lo, hi, full_range);
+        out[ch] = q8_m4_output(acc[k], q8_i32(multiplier + 4 * ch), shift[ch], zp, lo, hi, full_range);
     }
 }
 

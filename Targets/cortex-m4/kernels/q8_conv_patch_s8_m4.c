@@ -184,10 +184,11 @@ void q8_conv_patch_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *o
         const int32_t count = pixels - first < strip ? pixels - first : strip;
         fill_strip(p, input, first, count, stride, patches, cache);
         for (oc = 0; oc < out_c; ++oc) {
-            const int8_t *w = p->weights + oc * taps;
-            const int32_t shift = q8_m4_load4(p->shift + 4 * oc);
+            const int32_t w = oc * taps; /* index of the channel's first weight (int8 or int4: q8_conv_weight) */
+            const int32_t shift = p->shift[oc];
             for (k = 0; k < stride / 2; ++k) {
-                weights[k] = q8_m4_pair(2 * k < taps ? w[2 * k] : 0, 2 * k + 1 < taps ? w[2 * k + 1] : 0);
+                weights[k] = q8_m4_pair(2 * k < taps ? q8_conv_weight(p, w + 2 * k) : 0,
+                                        2 * k + 1 < taps ? q8_conv_weight(p, w + 2 * k + 1) : 0);
             }
             sum_windows(patches, count, stride, weights, q8_m4_load4(p->bias + 4 * oc), acc);
             /* Written twice, for q8_m4_output's common case and the others. */

@@ -141,6 +141,19 @@ static void prepare_taps(int32_t *pairs, const int8_t *w, int32_t taps, int32_t 
     for (; t < end; ++t) store2(&out, pkhbt(w[t], w[2 * taps + t]), pkhbt(w[taps + t], w[3 * taps + t]));
 }
 
+/* prepare_taps for int4 weights (p->weight_bits 4): the same int16 pairs, from the 4 channels from
+ * c on, each weight unpacked from its nibble (q8_conv_weight) — the tap loop then runs the same
+ * SMLABB/SMLATT as for int8. Done once per tile and block, like prepare_taps. */
+static void prepare_taps_int4(int32_t *pairs, const q8_conv_params *p, int32_t c, int32_t taps, int32_t t, int32_t count) {
+    const int32_t end = t + count;
+    const int32_t k0 = c * taps, k1 = k0 + taps, k2 = k1 + taps, k3 = k2 + taps;
+    int32_t *out = pairs + 2 * t;
+    for (; t < end; ++t) {
+        store2(&out, pkhbt(q8_conv_weight(p, k0 + t), q8_conv_weight(p, k2 + t)),
+               pkhbt(q8_conv_weight(p, k1 + t), q8_conv_weight(p, k3 + t)));
+    }
+}
+
 /* The convolution's shape, copied out of the parameters (output stores could alias them). */
 typedef struct geometry {
     int32_t in_h, in_w, channels, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
@@ -286,8 +299,8 @@ static void depthwise_1x1(const q8_conv_params *p, const int8_t *input, int8_t *
     const int32_t channels = p->out.c, pixels = p->out.h * p->out.w;
     int32_t c, px;
     for (c = 0; c < channels; ++c) {
-        const int32_t w = p->weights[c], bias = q8_m4_load4(p->bias + 4 * c);
-        const int32_t multiplier = q8_m4_load4(p->multiplier + 4 * c), shift = q8_m4_load4(p->shift + 4 * c);
+        const int32_t w = q8_conv_weight(p, c), bias = q8_m4_load4(p->bias + 4 * c);
+        const int32_t multiplier = q8_m4_load4(p->multiplier + 4 * c), shift = p->shift[c];
         const int8_t *in = input + c;
         int8_t *out = output + c;
         if (q8_m4_common(shift, p->act_min, p->act_max)) {
@@ -349,7 +362,11 @@ void q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_
             for (;;) {
                 const int8_t *const w = p->weights + c * taps;
                 acc4 bias;
-                if (used_w == g.kernel_w) {
+                if (p->weight_bits == 4) {
+                    for (k = ky_used; k < ky_used + used_h; ++k) {
+                        prepare_taps_int4(pairs, p, c, taps, k * g.kernel_w + kx_used, used_w);
+                    }
+                } else if (used_w == g.kernel_w) {
                     prepare_taps(pairs, w, taps, ky_used * g.kernel_w, used_h * g.kernel_w);
                 } else {
                     for (k = ky_used; k < ky_used + used_h; ++k) {
@@ -362,7 +379,7 @@ void q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_
                 bias.a3 = q8_m4_load4(p->bias + 4 * c + 12);
                 for (k = 0; k < 4; ++k) {
                     b.multiplier[k] = q8_m4_load4(p->multiplier + 4 * (c + k));
-                    b.shift[k] = q8_m4_load4(p->shift + 4 * (c + k));
+                    b.shift[k] = p->shift[c + k];
                 }
                 if (full_windows) {
                     const int32_t v = q8_m4_load4(p->pad_value + c);

@@ -1,7 +1,7 @@
 /*
  * q8 — the portable C99 runtime of the int8 toolkit.
  *
- * Runs a quantized model stored as a version-3 blob (Docs/BLOB_FORMAT.md) with integer arithmetic
+ * Runs a quantized model stored as a version-4 blob (Docs/BLOB_FORMAT.md) with integer arithmetic
  * only: no floating point, no heap, no stdio, no VLAs. The blob is read in place (it can stay in
  * flash); all activations live in one arena the caller provides, sized by q8_arena_size().
  *
@@ -23,10 +23,11 @@ extern "C" {
 #endif
 
 /** The blob format version this runtime implements. */
-#define Q8_BLOB_VERSION 3u
+#define Q8_BLOB_VERSION 4u
 /** The oldest blob version it loads: versions 1–2 used the toolkit's earlier arithmetic (before
- * TFLite Micro's) and are refused with Q8_ERR_VERSION; quantize the model again. */
-#define Q8_BLOB_VERSION_MIN 3u
+ * TFLite Micro's), version 3 int32 shifts and int8 weights only; they are refused with
+ * Q8_ERR_VERSION: quantize or export the model again. */
+#define Q8_BLOB_VERSION_MIN 4u
 
 /** Result of loading or running a model. Every kind of bad input has its own code. */
 typedef enum q8_status {

@@ -67,13 +67,19 @@ const uint8_t *q8_tensor_data(const q8_model *m, uint32_t t) {
     return m->blob + q8_u32(m->blob + m->tensors_offset + (uint64_t)t * Q8_TENSOR_ENTRY_SIZE);
 }
 
+uint32_t q8_tensor_kind(const q8_model *m, uint32_t t) {
+    if (t >= m->tensor_count) return 0u;
+    return q8_u32(m->blob + m->tensors_offset + (uint64_t)t * Q8_TENSOR_ENTRY_SIZE + 8u);
+}
+
 q8_status q8_tensor_check(const q8_model *m, uint32_t t, uint32_t kind, uint64_t count, uint32_t *next) {
     const uint8_t *e;
-    const uint64_t element = (kind == Q8_TENSOR_WEIGHTS || kind == Q8_TENSOR_PAD_VALUES || kind == Q8_TENSOR_TABLE) ? 1u : 4u;
+    const int bytes = kind == Q8_TENSOR_WEIGHTS || kind == Q8_TENSOR_PAD_VALUES || kind == Q8_TENSOR_TABLE || kind == Q8_TENSOR_SHIFT;
+    const uint64_t size = kind == Q8_TENSOR_WEIGHTS_INT4 ? (count + 1u) / 2u : bytes ? count : 4u * count;
     if (t != *next || t >= m->tensor_count) return Q8_ERR_TENSOR;
     e = m->blob + m->tensors_offset + (uint64_t)t * Q8_TENSOR_ENTRY_SIZE;
     if (q8_u32(e + 8) != kind) return Q8_ERR_TENSOR;
-    if ((uint64_t)q8_u32(e + 4) != count * element) return Q8_ERR_TENSOR;
+    if ((uint64_t)q8_u32(e + 4) != size) return Q8_ERR_TENSOR;
     *next = t + 1u;
     return Q8_OK;
 }

@@ -30,10 +30,11 @@ void q8_conv_get(const q8_model *m, const q8_op *op, q8_params *params) {
     p->shift_tensor = (uint32_t)q8_op_param(op, 16);
     p->pad_value_tensor = (uint32_t)q8_op_param(op, 17);
     p->weight_scales_tensor = (uint32_t)q8_op_param(op, 18);
+    p->weight_bits = q8_tensor_kind(m, p->weights_tensor) == Q8_TENSOR_WEIGHTS_INT4 ? 4 : 8;
     p->weights = (const int8_t *)q8_tensor_data(m, p->weights_tensor);
     p->bias = q8_tensor_data(m, p->bias_tensor);
     p->multiplier = q8_tensor_data(m, p->multiplier_tensor);
-    p->shift = q8_tensor_data(m, p->shift_tensor);
+    p->shift = (const int8_t *)q8_tensor_data(m, p->shift_tensor);
     p->pad_value = (const int8_t *)q8_tensor_data(m, p->pad_value_tensor);
 }
 
@@ -50,28 +51,39 @@ q8_status q8_conv_check(const q8_model *m, const q8_op *op, const q8_params *par
     s = q8_window_check(p->kernel_h, p->kernel_w, p->stride_h, p->stride_w, p->pad_top, p->pad_left, p->in, p->out);
     if (s != Q8_OK) return s;
     per_channel = (int64_t)p->kernel_h * p->kernel_w * (p->in.c / p->groups);
-    s = q8_tensor_check(m, p->weights_tensor, Q8_TENSOR_WEIGHTS, (uint64_t)(per_channel * p->out.c), next_tensor);
+    s = q8_tensor_check(m, p->weights_tensor, p->weight_bits == 4 ? Q8_TENSOR_WEIGHTS_INT4 : Q8_TENSOR_WEIGHTS,
+                        (uint64_t)(per_channel * p->out.c), next_tensor);
+    /* An odd count of int4 weights leaves the last byte's high nibble unused: it must be zero. */
+    if (s == Q8_OK && p->weight_bits == 4 && (per_channel * p->out.c) % 2 != 0 &&
+        ((uint8_t)p->weights[(per_channel * p->out.c) / 2] >> 4) != 0u) {
+        s = Q8_ERR_TENSOR;
+    }
     if (s == Q8_OK) s = q8_tensor_check(m, p->bias_tensor, Q8_TENSOR_BIAS, (uint64_t)p->out.c, next_tensor);
     if (s == Q8_OK) s = q8_tensor_check(m, p->multiplier_tensor, Q8_TENSOR_MULTIPLIER, (uint64_t)p->out.c, next_tensor);
     if (s == Q8_OK) s = q8_tensor_check(m, p->shift_tensor, Q8_TENSOR_SHIFT, (uint64_t)p->out.c, next_tensor);
     if (s == Q8_OK && p->pad_value_tensor != Q8_NO_TENSOR) {
         s = q8_tensor_check(m, p->pad_value_tensor, Q8_TENSOR_PAD_VALUES, (uint64_t)p->in.c, next_tensor);
     }
-    /* The float32 weight scales the multipliers were derived from: checked for size, never read. */
-    if (s == Q8_OK) s = q8_tensor_check(m, p->weight_scales_tensor, Q8_TENSOR_WEIGHT_SCALES, (uint64_t)p->out.c, next_tensor);
+    /* The float32 weight scales the multipliers were derived from, or NONE where the multipliers
+     * determine them: checked for size, never read. */
+    if (s == Q8_OK && p->weight_scales_tensor != Q8_NO_TENSOR) {
+        s = q8_tensor_check(m, p->weight_scales_tensor, Q8_TENSOR_WEIGHT_SCALES, (uint64_t)p->out.c, next_tensor);
+    }
     if (s != Q8_OK) return s;
     if (p->input_zp != in.zero_point || p->output_zp != out.zero_point) return Q8_ERR_PARAM;
     if (!q8_clamp_ok(p->act_min, p->act_max)) return Q8_ERR_PARAM;
     for (oc = 0; oc < p->out.c; ++oc) {
-        if (!q8_multiplier_ok(q8_i32(p->multiplier + 4 * oc), q8_i32(p->shift + 4 * oc))) return Q8_ERR_PARAM;
+        if (!q8_multiplier_ok(q8_i32(p->multiplier + 4 * oc), p->shift[oc])) return Q8_ERR_PARAM;
     }
     /* Accumulator bound: |bias| + D · Σ|w| ≤ Q8_LIMIT_ACCUMULATOR with D the largest |x − input_zp|. */
     d = p->input_zp < 0 ? 127 - (int64_t)p->input_zp : 128 + (int64_t)p->input_zp;
     for (oc = 0; oc < p->out.c; ++oc) {
-        const int8_t *w = p->weights + per_channel * oc;
         const int64_t bias = q8_i32(p->bias + 4 * oc);
         int64_t sum = 0, k;
-        for (k = 0; k < per_channel; ++k) sum += w[k] < 0 ? -(int64_t)w[k] : (int64_t)w[k];
+        for (k = 0; k < per_channel; ++k) {
+            const int32_t w = q8_conv_weight(p, (int32_t)(per_channel * oc + k));
+            sum += w < 0 ? -(int64_t)w : (int64_t)w;
+        }
         if ((bias < 0 ? -bias : bias) + d * sum > Q8_LIMIT_ACCUMULATOR) return Q8_ERR_PARAM;
     }
     return Q8_OK;
@@ -107,26 +119,26 @@ void q8_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output) {
             int8_t *out_pixel = output + (oy * out_w + ox) * out_c;
             for (oc = 0; oc < out_c; ++oc) {
                 const int32_t ic0 = (oc / oc_per_group) * ic_per_group;
-                const int8_t *w = p->weights + oc * per_channel;
+                const int32_t w = oc * per_channel; /* index of the channel's first weight */
                 int32_t acc = q8_i32(p->bias + 4 * oc);
                 for (ky = ky_begin; ky < ky_end; ++ky) {
                     for (kx = kx_begin; kx < kx_end; ++kx) {
                         const int8_t *x = input + ((y0 + ky) * in_w + (x0 + kx)) * in_c + ic0;
-                        const int8_t *wk = w + (ky * p->kernel_w + kx) * ic_per_group;
-                        for (ic = 0; ic < ic_per_group; ++ic) acc += (x[ic] - zp) * wk[ic];
+                        const int32_t wk = w + (ky * p->kernel_w + kx) * ic_per_group;
+                        for (ic = 0; ic < ic_per_group; ++ic) acc += (x[ic] - zp) * q8_conv_weight(p, wk + ic);
                     }
                 }
                 if (p->pad_value != 0) {
                     /* Taps in the padding stand for pad_value[ic]. */
                     for (ky = 0; ky < p->kernel_h; ++ky) {
                         for (kx = 0; kx < p->kernel_w; ++kx) {
-                            const int8_t *wk = w + (ky * p->kernel_w + kx) * ic_per_group;
+                            const int32_t wk = w + (ky * p->kernel_w + kx) * ic_per_group;
                             if (ky >= ky_begin && ky < ky_end && kx >= kx_begin && kx < kx_end) continue;
-                            for (ic = 0; ic < ic_per_group; ++ic) acc += (p->pad_value[ic0 + ic] - zp) * wk[ic];
+                            for (ic = 0; ic < ic_per_group; ++ic) acc += (p->pad_value[ic0 + ic] - zp) * q8_conv_weight(p, wk + ic);
                         }
                     }
                 }
-                out_pixel[oc] = q8_requantize_to_s8(acc, q8_i32(p->multiplier + 4 * oc), q8_i32(p->shift + 4 * oc),
+                out_pixel[oc] = q8_requantize_to_s8(acc, q8_i32(p->multiplier + 4 * oc), p->shift[oc],
                                                     p->output_zp, p->act_min, p->act_max);
             }
         }

@@ -23,22 +23,22 @@ void q8_depthwise_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *
             const int inside = ky_begin == 0 && kx_begin == 0 && ky_end == p->kernel_h && kx_end == p->kernel_w;
             int8_t *out_pixel = output + (oy * out_w + ox) * channels;
             for (c = 0; c < channels; ++c) {
-                const int8_t *w = p->weights + c * taps;
+                const int32_t w = c * taps; /* index of the channel's first weight */
                 int32_t acc = q8_i32(p->bias + 4 * c);
                 for (ky = ky_begin; ky < ky_end; ++ky) {
                     const int8_t *x = input + ((y0 + ky) * in_w + x0) * channels + c;
-                    for (kx = kx_begin; kx < kx_end; ++kx) acc += (x[kx * channels] - zp) * w[ky * p->kernel_w + kx];
+                    for (kx = kx_begin; kx < kx_end; ++kx) acc += (x[kx * channels] - zp) * q8_conv_weight(p, w + ky * p->kernel_w + kx);
                 }
                 if (p->pad_value != 0 && !inside) {
                     const int32_t pad = p->pad_value[c] - zp;
                     for (ky = 0; ky < p->kernel_h; ++ky) {
                         for (kx = 0; kx < p->kernel_w; ++kx) {
                             if (ky >= ky_begin && ky < ky_end && kx >= kx_begin && kx < kx_end) continue;
-                            acc += pad * w[ky * p->kernel_w + kx];
+                            acc += pad * q8_conv_weight(p, w + ky * p->kernel_w + kx);
                         }
                     }
                 }
-                out_pixel[c] = q8_requantize_to_s8(acc, q8_i32(p->multiplier + 4 * c), q8_i32(p->shift + 4 * c),
+                out_pixel[c] = q8_requantize_to_s8(acc, q8_i32(p->multiplier + 4 * c), p->shift[c],
                                                    p->output_zp, p->act_min, p->act_max);
             }
         }

@@ -38,10 +38,11 @@ enum {
     Q8_TENSOR_WEIGHTS = 1,
     Q8_TENSOR_BIAS = 2,
     Q8_TENSOR_MULTIPLIER = 3,
-    Q8_TENSOR_SHIFT = 4,
+    Q8_TENSOR_SHIFT = 4,        /**< int8 shifts (int32 before version 4) */
     Q8_TENSOR_PAD_VALUES = 5,
     Q8_TENSOR_TABLE = 6,        /**< 256 int8 entries of a LOOKUP */
-    Q8_TENSOR_WEIGHT_SCALES = 7 /**< float32 bits of each CONV output channel's weight scale (never read as floats) */
+    Q8_TENSOR_WEIGHT_SCALES = 7, /**< float32 bits of each CONV output channel's weight scale (never read as floats) */
+    Q8_TENSOR_WEIGHTS_INT4 = 8  /**< CONV weights in int4, two per byte: element 2i low nibble, 2i + 1 high (TFLite's dense int4) */
 };
 
 /* ---- The limits (each: what it bounds, and why that keeps the arithmetic inside int32) ---- */

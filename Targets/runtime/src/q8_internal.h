@@ -153,9 +153,13 @@ q8_status q8_op_read(const q8_model *m, uint32_t pos, uint32_t index, q8_op *op)
 /** Data of tensor t, or NULL if t is not a table index (data offsets were validated at load). */
 const uint8_t *q8_tensor_data(const q8_model *m, uint32_t t);
 
+/** Kind of tensor t (Q8_TENSOR_*), or 0 if t is not a table index. */
+uint32_t q8_tensor_kind(const q8_model *m, uint32_t t);
+
 /**
  * Checks that tensor t is the next one in reference order (*next), has the given kind and
- * holds exactly `count` elements; advances *next. Returns Q8_OK or Q8_ERR_TENSOR.
+ * holds exactly `count` elements (int4 weights: (count + 1) / 2 bytes); advances *next.
+ * Returns Q8_OK or Q8_ERR_TENSOR.
  */
 q8_status q8_tensor_check(const q8_model *m, uint32_t t, uint32_t kind, uint64_t count, uint32_t *next);
 
@@ -223,12 +227,26 @@ typedef struct q8_conv_params {
     int32_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, groups;
     int32_t input_zp, output_zp, act_min, act_max;
     uint32_t weights_tensor, bias_tensor, multiplier_tensor, shift_tensor, pad_value_tensor, weight_scales_tensor;
-    const int8_t *weights;
-    const uint8_t *bias, *multiplier, *shift; /**< out_c little-endian int32 each */
+    /** 8: weights are int8, one per byte; 4: int4, two per byte (element 2k in the low nibble of
+     * byte k, 2k + 1 in the high nibble; rows are not padded, so a row may start mid-byte). */
+    int32_t weight_bits;
+    const int8_t *weights;                    /**< read element k with q8_conv_weight */
+    const uint8_t *bias, *multiplier;         /**< out_c little-endian int32 each */
+    const int8_t *shift;                      /**< out_c int8 shifts */
     const int8_t *pad_value;                  /**< in_c values, or NULL: padding is input_zp */
     uint8_t *scratch;                         /**< kernel scratch lent by q8_run (see q8_conv_scratch) */
     uint32_t scratch_bytes;                   /**< its size; a kernel needing more runs another way */
 } q8_conv_params;
+
+/** Weight element k of a CONV (OHWI order), int8 or int4 sign-extended. */
+static inline int32_t q8_conv_weight(const q8_conv_params *p, int32_t k) {
+    if (p->weight_bits == 4) {
+        const uint32_t b = (uint8_t)p->weights[k >> 1];
+        const uint32_t nibble = (k & 1) ? b >> 4 : b & 0x0Fu;
+        return (int32_t)(nibble ^ 8u) - 8;
+    }
+    return p->weights[k];
+}
 
 /** Scratch bytes the rule lends a CONV (q8_format.h, Q8_SCRATCH_*): the Cortex-M4 kernels' buffers. */
 uint32_t q8_conv_scratch(const q8_conv_params *p);

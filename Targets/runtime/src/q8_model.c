@@ -79,9 +79,9 @@ static q8_status check_tensor_table(const q8_model *m) {
         if (offset % Q8_ALIGNMENT != 0u) return Q8_ERR_ALIGN;
         if (offset < end) return Q8_ERR_BOUNDS;
         end = offset + size;
-        if (kind < Q8_TENSOR_WEIGHTS || kind > Q8_TENSOR_WEIGHT_SCALES) return Q8_ERR_TENSOR;
+        if (kind < Q8_TENSOR_WEIGHTS || kind > Q8_TENSOR_WEIGHTS_INT4) return Q8_ERR_TENSOR;
         if (q8_u32(e + 12) != 0u) return Q8_ERR_TENSOR;
-        if ((kind == Q8_TENSOR_BIAS || kind == Q8_TENSOR_MULTIPLIER || kind == Q8_TENSOR_SHIFT || kind == Q8_TENSOR_WEIGHT_SCALES) &&
+        if ((kind == Q8_TENSOR_BIAS || kind == Q8_TENSOR_MULTIPLIER || kind == Q8_TENSOR_WEIGHT_SCALES) &&
             size % 4u != 0u) {
             return Q8_ERR_TENSOR;
         }
