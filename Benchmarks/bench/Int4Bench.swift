@@ -9,16 +9,22 @@ import Pipeline
 import Reports
 import Export
 
-/// Mixed int4/int8 weights against a flash budget (issue 14's layer choice, measured before the
-/// packed format exists): 4-bit weights are held as int8 values in [−7, 7], so every engine runs
-/// them unchanged and the accuracy figures are those of the real int4 model. The flash column is
-/// the blob with those layers' weights packed two per byte — *computed* from the blob's size, since
-/// the packed blob is not written yet.
+/// Mixed int4/int8 weights against a flash budget (issue 14's layer choice): 4-bit weights are
+/// values in [−7, 7] (`QConv.weightBits` 4) that every engine runs as they are, and that the blob
+/// stores packed two per byte (blob version 4). The flash column is the size of the blob
+/// `writeBlob` writes for the model (`blobSize`), and where its bytes go is printed for the all-int8
+/// and all-int4 models (`blobBreakdown`).
 ///
 /// Layer choice: each weighted layer alone in int4 (with the empirical bias correction) is scored
 /// by the mean squared change of the dequantized logits over 256 calibration images, against the
-/// all-int8 model; layers go to int4 in order of that error per byte saved until the blob fits.
-func benchInt4(models: [String], flashBudget: Int, method: CalibrationMethod, percentile: Double) throws {
+/// all-int8 model; layers go to int4 in order of that error per byte saved (each tensor's saving
+/// with the blob's 16-byte alignment) until the blob fits.
+///
+/// With `outDir`, the mix's blob is written there as `model.q8` with the first 256 evaluation
+/// images (`images.raw`, and the first 16 as `images16.raw`) and the Swift IntEngine's int8 logits
+/// for them (`swift.logits`, `swift16.logits`), for the C runtime (`Targets/build/q8run`) and the
+/// Cortex-M4 (`make -C Targets/cortex-m4 check`) to be compared against.
+func benchInt4(models: [String], flashBudget: Int, method: CalibrationMethod, percentile: Double, outDir: String? = nil) throws {
     let names = models.isEmpty ? ["mobilenet_v3_small-fashion"] : models
     for m in benchModels where names.contains(m.name) {
         let start = Date()
@@ -27,20 +33,20 @@ func benchInt4(models: [String], flashBudget: Int, method: CalibrationMethod, pe
         let (folded, base) = try convert(graph, calib: calib, method: method, percentile: percentile, threads: 2, progress: false)
         let weighted = folded.nodes.indices.filter { if case .conv = folded.nodes[$0].op { return true }; if case .linear = folded.nodes[$0].op { return true }; return false }
         func weightCount(_ i: Int) -> Int { if case .conv(let c) = base.nodes[i].op { return c.weights.count }; return 0 }
-        func packedFlash(_ model: QModel, _ int4: Set<Int>) -> Int {
-            planMemory(model).flashBytes - int4.reduce(0) { $0 + weightCount($1) / 2 }
-        }
+        func aligned(_ x: Int) -> Int { (x + 15) / 16 * 16 }
+        /// Blob bytes saved by storing node i's weights as int4 (each tensor is 16-byte aligned).
+        func saving(_ i: Int) -> Int { aligned(weightCount(i)) - aligned((weightCount(i) + 1) / 2) }
         func row(_ label: String, _ model: QModel, _ int4: Set<Int>) throws {
             let (f, q) = try compareLogits(graph, model, images: eval, threads: 2, progress: false)
             let r = try AccuracyReport.make(floatLogits: f, int8Logits: q, labels: eval.labels, model: m.name, dataset: m.eval,
                                             calibrationMethod: method.rawValue, calibrationImages: calib.count)
             let w4 = int4.reduce(0) { $0 + weightCount($1) }, all = weighted.reduce(0) { $0 + weightCount($1) }
             say(String(format: "| %@ | %@ | %d of %d (%.1f %% of weights) | %d | %@ | %.2f | %.2f | %.2f |", m.name, label, int4.count, weighted.count,
-                       100 * Double(w4) / Double(max(1, all)), packedFlash(model, int4), packedFlash(model, int4) <= flashBudget ? "yes" : "no",
+                       100 * Double(w4) / Double(max(1, all)), blobSize(model), blobSize(model) <= flashBudget ? "yes" : "no",
                        r.floatTop1, r.int8Top1, r.agreementTop1))
         }
         say("int4: \(m.name), flash budget \(flashBudget) B, \(weighted.count) weighted layers, \(calib.count) calibration / \(eval.count) evaluation images")
-        say("| model | weights | int4 layers | flash (int4 packed, computed) | fits | float top-1 | int8 top-1 | agreement |")
+        say("| model | weights | int4 layers | flash (blob bytes) | fits | float top-1 | int8 top-1 | agreement |")
         say("|---|---|---|---:|:---:|---:|---:|---:|")
         try row("all int8", base, [])
 
@@ -57,10 +63,10 @@ func benchInt4(models: [String], flashBudget: Int, method: CalibrationMethod, pe
             let out = try baseEngine.updated(trial, changed: [i]).logits(images: probe.pixels, count: probe.count, threads: 2)
             var err = 0.0
             for (a, b) in zip(ref, out) { for (x, y) in zip(a, b) { let d = Double(Int(x) - Int(y)) * sOut; err += d * d } }
-            scored.append((i, err / Double(probe.count), weightCount(i) / 2))
+            scored.append((i, err / Double(probe.count), saving(i)))
         }
         scored.sort { $0.error / Double(max(1, $0.saved)) < $1.error / Double(max(1, $1.saved)) }
-        var chosen = Set<Int>(), flash = packedFlash(base, [])
+        var chosen = Set<Int>(), flash = blobSize(base)
         for s in scored where flash > flashBudget { chosen.insert(s.node); flash -= s.saved }
         let (_, mixed) = try convert(graph, calib: calib, method: method, percentile: percentile,
                                      weightBits: Dictionary(uniqueKeysWithValues: chosen.map { ($0, 4) }), threads: 2, progress: false)
@@ -68,6 +74,20 @@ func benchInt4(models: [String], flashBudget: Int, method: CalibrationMethod, pe
         let (_, all4) = try convert(graph, calib: calib, method: method, percentile: percentile,
                                     weightBits: Dictionary(uniqueKeysWithValues: weighted.map { ($0, 4) }), threads: 2, progress: false)
         try row("all int4", all4, Set(weighted))
+        for (label, model) in [("all int8", base), ("all int4", all4)] {
+            say("blob bytes, \(label): " + blobBreakdown(model).map { "\($0.part) \($0.bytes)" }.joined(separator: ", ") + " = \(blobSize(model))")
+        }
+        if let dir = outDir {
+            let count = min(256, eval.count), size = eval.height * eval.width * eval.channels
+            let images = Array(eval.pixels.prefix(count * size))
+            let logits = try IntEngine(model: mixed).logits(images: images, count: count, threads: 2).flatMap { $0.map { UInt8(bitPattern: $0) } }
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let files: [(String, [UInt8])] = [("model.q8", try writeBlob(mixed)), ("images.raw", images), ("swift.logits", logits),
+                                              ("images16.raw", Array(images.prefix(16 * size))),
+                                              ("swift16.logits", Array(logits.prefix(16 * mixed.numClasses)))]
+            for (name, bytes) in files { try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name)) }
+            say("wrote \(dir)/model.q8 (the mix, \(blobSize(mixed)) bytes), images.raw (\(count) images), swift.logits, images16.raw, swift16.logits")
+        }
         let kept = weighted.filter { !chosen.contains($0) }.map { folded.nodes[$0].name }
         say("layers kept int8 in the mix: \(kept.joined(separator: ", "))")
         say("most sensitive (error per byte saved, top 5): " + scored.suffix(5).reversed().map { "\(folded.nodes[$0.node].name) \(String(format: "%.3g", $0.error))" }.joined(separator: ", "))

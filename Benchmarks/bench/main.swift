@@ -1,12 +1,13 @@
 import Foundation
 import Calibration
 
-// `swift run -c release bench [accuracy|speed|float|int|int4|io|all] [--flash BYTES] [--models a,b] [--method M] [--percentile P] [--no-bias-correction] [--no-range-search]
+// `swift run -c release bench [accuracy|speed|float|int|int4|io|all] [--flash BYTES] [--out DIR] [--models a,b] [--method M] [--percentile P] [--no-bias-correction] [--no-range-search]
 //   [--calib-limit N] [--eval-limit N]`
 // Prints figures, with peers measured in the same run where the figure is a ratio.
 let args = Array(CommandLine.arguments.dropFirst())
 var biasCorrection = true, rangeSearch = true, percentile = 99.99
 var flashBudget = 900_000
+var outDir: String? = nil
 var what = "all", models: [String] = [], method = CalibrationMethod.percentile, calibLimit: Int? = nil, evalLimit: Int? = nil
 var i = 0
 while i < args.count {
@@ -21,6 +22,7 @@ while i < args.count {
     case "--no-bias-correction": biasCorrection = false
     case "--no-range-search": rangeSearch = false
     case "--flash": flashBudget = Int(next()) ?? flashBudget
+    case "--out": outDir = next()
     default: what = a
     }
     i += 1
@@ -31,7 +33,7 @@ do {
     if what == "speed" || what == "all" { benchSpeed(models: models) }
     if what == "float" { benchFloat(models: models) }
     if what == "int" { benchIntKernels() }
-    if what == "int4" { try benchInt4(models: models, flashBudget: flashBudget, method: method, percentile: percentile) }
+    if what == "int4" { try benchInt4(models: models, flashBudget: flashBudget, method: method, percentile: percentile, outDir: outDir) }
 } catch {
     print("bench failed: \(error)")
     exit(1)

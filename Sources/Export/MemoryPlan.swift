@@ -38,6 +38,38 @@ public struct MemoryPlan: Sendable, Equatable {
 /// layers, convert the model with those `weightBits` (Quantizer/Refine) and ask this.
 public func blobSize(_ model: QModel) -> Int { BlobLayout(model).totalSize }
 
+/// Where the bytes of `model`'s blob go, in blob order of first appearance: one row per tensor
+/// kind ("int8 weights", "int4 weights (packed)", "bias (int32)", "multipliers (int32)", "shifts
+/// (int8)", "pad values", "weight scales (float32)", "lookup tables"), then "alignment padding"
+/// (zeros that put each tensor on 16 bytes) and "header, values, ops, tensor table, strings". The
+/// rows add up to `blobSize(model)`.
+public func blobBreakdown(_ model: QModel) -> [(part: String, bytes: Int)] {
+    let layout = BlobLayout(model)
+    var rows: [(part: String, bytes: Int)] = []
+    func add(_ part: String, _ n: Int) {
+        if let k = rows.firstIndex(where: { $0.part == part }) { rows[k].bytes += n } else { rows.append((part, n)) }
+    }
+    var payload = 0
+    for t in layout.ops.flatMap(\.tensors) {
+        let name: String
+        switch t.kind {
+        case .weights: name = "int8 weights"
+        case .weightsInt4: name = "int4 weights (packed)"
+        case .bias: name = "bias (int32)"
+        case .multiplier: name = "multipliers (int32)"
+        case .shift: name = "shifts (int8)"
+        case .padValues: name = "pad values"
+        case .weightScales: name = "weight scales (float32)"
+        case .table: name = "lookup tables"
+        }
+        add(name, t.bytes.count)
+        payload += t.bytes.count
+    }
+    add("alignment padding", layout.dataSize - payload)
+    add("header, values, ops, tensor table, strings", layout.totalSize - layout.dataSize)
+    return rows
+}
+
 /// The memory plan of `model`: `planArena(model)` and the figures around it.
 public func planMemory(_ model: QModel) -> MemoryPlan {
     let layout = BlobLayout(model)
@@ -58,7 +90,9 @@ func kernelScratchBytes(_ model: QModel) -> Int {
         case .conv(let c):
             let taps = c.kernelH * c.kernelW
             if c.groups == 1 && taps == 1 {
-                if c.inChannels <= 2304 { need = max(need, (c.inChannels <= 576 ? 8 : 2) * (c.inChannels & ~3)) }
+                // The widened input, and for int4 weights 4 unpacked weight rows (8-aligned size).
+                let rows = c.weightBits == 4 ? 8 * ((c.inChannels + 1) / 2) : 0
+                if c.inChannels <= 2304 { need = max(need, (c.inChannels <= 576 ? 8 : 2) * (c.inChannels & ~3) + rows) }
             } else if c.groups == 1 && taps * c.inChannels <= 256 && c.kernelH <= 64 {
                 need = max(need, BlobFormat.scratchPatch)
             } else if c.groups == c.inChannels && c.groups == c.outChannels && c.inChannels >= 4 && taps <= 49 {

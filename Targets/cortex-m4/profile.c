@@ -7,7 +7,8 @@
  * GLOBAL_AVG_POOL are timed around their dispatch hooks, one figure whether the hook calls an
  * optimized kernel or the portable one); each reads the
  * instruction counter, calls the real kernel (__real_), and adds up calls, instructions and (for
- * convolutions) multiply-accumulates. This file depends on the kernel signatures in
+ * convolutions) multiply-accumulates; convolutions with int4 weights are counted on rows of their
+ * own ("… (int4)"). This file depends on the kernel signatures in
  * Targets/runtime/src/q8_internal.h.
  */
 #include "profile.h"
@@ -32,7 +33,9 @@ enum {
     KERNEL_MAX_POOL,
     KERNEL_AVG_POOL,
     KERNEL_GLOBAL_AVG_POOL,
-    KERNEL_COUNT
+    /* The five convolution kernels again, in the same order, for int4 weights. */
+    KERNEL_CONV_INT4,
+    KERNEL_COUNT = KERNEL_CONV_INT4 + 5
 };
 
 typedef struct kernel_stats {
@@ -58,7 +61,17 @@ static kernel_stats stats[KERNEL_COUNT] = {
     {"q8_max_pool_s8", 0, 0, 0},
     {"q8_avg_pool_s8", 0, 0, 0},
     {"q8_global_avg_pool_dispatch", 0, 0, 0},
+    {"q8_conv_s8 (int4)", 0, 0, 0},
+    {"q8_depthwise_conv_s8 (int4)", 0, 0, 0},
+    {"q8_conv_1x1_s8_m4 (int4)", 0, 0, 0},
+    {"q8_conv_patch_s8_m4 (int4)", 0, 0, 0},
+    {"q8_depthwise_conv_s8_m4 (int4)", 0, 0, 0},
 };
+
+/** The stats row of convolution kernel `kernel` (KERNEL_CONV … KERNEL_DEPTHWISE_M4) for p's weights. */
+static int conv_row(int kernel, const q8_conv_params *p) {
+    return p->weight_bits == 4 ? KERNEL_CONV_INT4 + (kernel - KERNEL_CONV) : kernel;
+}
 
 static void record(int kernel, insn_stamp since, uint64_t macs) {
     stats[kernel].instructions += insn_counter_elapsed(since, insn_counter_now());
@@ -112,31 +125,31 @@ void __wrap_q8_global_avg_pool_dispatch(const q8_requant *r, q8_shape in, const 
 void __wrap_q8_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output) {
     const insn_stamp since = insn_counter_now();
     __real_q8_conv_s8(p, input, output);
-    record(KERNEL_CONV, since, conv_macs(p));
+    record(conv_row(KERNEL_CONV, p), since, conv_macs(p));
 }
 
 void __wrap_q8_depthwise_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output) {
     const insn_stamp since = insn_counter_now();
     __real_q8_depthwise_conv_s8(p, input, output);
-    record(KERNEL_DEPTHWISE, since, conv_macs(p));
+    record(conv_row(KERNEL_DEPTHWISE, p), since, conv_macs(p));
 }
 
 void __wrap_q8_conv_1x1_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output) {
     const insn_stamp since = insn_counter_now();
     __real_q8_conv_1x1_s8_m4(p, input, output);
-    record(KERNEL_CONV_1X1_M4, since, conv_macs(p));
+    record(conv_row(KERNEL_CONV_1X1_M4, p), since, conv_macs(p));
 }
 
 void __wrap_q8_conv_patch_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output) {
     const insn_stamp since = insn_counter_now();
     __real_q8_conv_patch_s8_m4(p, input, output);
-    record(KERNEL_CONV_PATCH_M4, since, conv_macs(p));
+    record(conv_row(KERNEL_CONV_PATCH_M4, p), since, conv_macs(p));
 }
 
 void __wrap_q8_depthwise_conv_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *output) {
     const insn_stamp since = insn_counter_now();
     __real_q8_depthwise_conv_s8_m4(p, input, output);
-    record(KERNEL_DEPTHWISE_M4, since, conv_macs(p));
+    record(conv_row(KERNEL_DEPTHWISE_M4, p), since, conv_macs(p));
 }
 
 void __wrap_q8_add_dispatch(const q8_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {

@@ -50,7 +50,7 @@ final class ParityTests: XCTestCase {
     /// The blob's scratch_bytes (Swift's kernelScratchBytes) is the C loader's figure of the same
     /// rule (Docs/BLOB_FORMAT.md, "Kernel scratch") on models with every op and kernel shape.
     func testKernelScratchAgreesWithC() throws {
-        var models = (UInt64(1)...12).map { TestModels.everyOp(seed: $0, size: 12 + Int($0 % 7)) }
+        var models = (UInt64(1)...12).map { TestModels.everyOp(seed: $0, size: 12 + Int($0 % 7), int4: $0 % 3 == 0) }
         models += [TestModels.mobileNetV2Like(seed: 21, width: 0.35, size: 16), TestModels.shuffleNetV2Like(seed: 22, width: 0.5, size: 16)]
         // One branch of the rule each: 1×1 over 4 pixels (8·40), over 1 pixel (2·600), too wide
         // (3000 inputs: none), hard-swish and residual add over more than 256 elements, a 3×3
@@ -63,6 +63,8 @@ final class ParityTests: XCTestCase {
             (Shape3(16, 16, 3), { b in let x = b.conv(0, outC: 3, relu: false); let y = b.conv(0, outC: 3, relu: false); _ = b.residual(x, y) }),
             (Shape3(8, 8, 3), { b in _ = b.conv(0, outC: 3, kernel: 3, groups: 3) }),
             (Shape3(4, 4, 3), { b in let x = b.conv(0, outC: 3, relu: false); let y = b.hardSwish(x); _ = b.residual(x, y) }),
+            // 1×1 with int4 weights: 8·40 for the widened input + 4 unpacked rows of 40 (8·20).
+            (Shape3(4, 4, 40), { b in _ = b.conv(0, outC: 8, weightBits: 4) }),
         ]
         for (i, (shape, build)) in branches.enumerated() {
             var b = ModelBuilder(seed: 40 + UInt64(i), input: shape)
@@ -78,7 +80,7 @@ final class ParityTests: XCTestCase {
             figures.insert(written)
         }
         // The comparison must be able to fail: every branch gives its own figure.
-        XCTAssertEqual(figures, [0, 256, 320, 1200, 2048, 4096], "scratch figures")
+        XCTAssertEqual(figures, [0, 256, 320, 480, 1200, 2048, 4096], "scratch figures")
     }
 
     func testMobileNetV2Like() throws {

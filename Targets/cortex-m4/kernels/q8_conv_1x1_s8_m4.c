@@ -20,6 +20,10 @@
  * sums of q8_conv_s8 in another order (q8_model_init bounds every partial sum by
  * |bias| + D·Σ|w| < 2^31), and every output goes through the runtime's q8_requantize, so the
  * bytes are identical. The assembly needs r7 free (GCC omits the frame pointer from -O1 on).
+ *
+ * Int4 weights (p->weight_bits 4, packed two per byte): the weights of 4 output channels at a time
+ * are unpacked to int8 rows in the scratch after the input buffer (4·in_c more bytes,
+ * q8_conv_scratch), through a 256-entry table of byte pairs, and the same assembly runs on them.
  */
 #include <arm_acle.h>
 #include <stddef.h>
@@ -28,7 +32,7 @@
 #include "q8_kernels_m4.h"
 
 int q8_conv_1x1_s8_m4_fits(const q8_conv_params *p) {
-    return p->kernel_h == 1 && p->kernel_w == 1 && p->groups == 1 && p->in.c <= Q8_M4_1X1_BUFFER && p->weight_bits != 4 &&
+    return p->kernel_h == 1 && p->kernel_w == 1 && p->groups == 1 && p->in.c <= Q8_M4_1X1_BUFFER &&
            q8_m4_scratch_ok(p->scratch, p->scratch_bytes, q8_conv_scratch(p));
 }
 
@@ -51,6 +55,30 @@ static void widen(const int8_t *x, int32_t groups, int32_t neg_zp, int32_t *dst,
 
 /* Output channels whose sums one call of chunk_1x4 (4 sums each) or chunk_4x1 (1 each) computes. */
 #define CHUNK 32
+
+/* The two int4 weights of a packed byte b (low nibble first) as two int8 bytes of a halfword. */
+#define INT4_VALUE(n) ((uint16_t)(((n) ^ 8) - 8) & 0xFFu)
+#define INT4_PAIR(b) ((uint16_t)(INT4_VALUE((b) & 15) | (INT4_VALUE((b) >> 4) << 8)))
+#define INT4_PAIRS4(b) INT4_PAIR(b), INT4_PAIR((b) + 1), INT4_PAIR((b) + 2), INT4_PAIR((b) + 3)
+#define INT4_PAIRS16(b) INT4_PAIRS4(b), INT4_PAIRS4((b) + 4), INT4_PAIRS4((b) + 8), INT4_PAIRS4((b) + 12)
+static const uint16_t int4_pairs[256] = {
+    INT4_PAIRS16(0),   INT4_PAIRS16(16),  INT4_PAIRS16(32),  INT4_PAIRS16(48),  INT4_PAIRS16(64),  INT4_PAIRS16(80),
+    INT4_PAIRS16(96),  INT4_PAIRS16(112), INT4_PAIRS16(128), INT4_PAIRS16(144), INT4_PAIRS16(160), INT4_PAIRS16(176),
+    INT4_PAIRS16(192), INT4_PAIRS16(208), INT4_PAIRS16(224), INT4_PAIRS16(240),
+};
+
+/* Int4 weight elements [first, first + count) of the packed tensor as int8 values at dst (TFLite's
+ * dense int4: element 2i in the low nibble of byte i): per byte, one table load and a halfword store. */
+static void unpack_int4(int8_t *dst, const int8_t *packed, int32_t first, int32_t count) {
+    const uint8_t *src = (const uint8_t *)packed + (first >> 1);
+    int8_t *const end = dst + count;
+    if ((first & 1) != 0 && dst < end) *dst++ = (int8_t)(int4_pairs[*src++] >> 8);
+    for (; end - dst >= 2; dst += 2) {
+        const uint16_t v = int4_pairs[*src++];
+        memcpy(dst, &v, sizeof v);
+    }
+    if (dst < end) *dst = (int8_t)int4_pairs[*src];
+}
 
 /* What chunk_1x4's assembly reads (and advances) through one register; offsets in comments. */
 typedef struct state_1x4 {
@@ -244,16 +272,25 @@ static __attribute__((noinline)) void requantize_4_pixels_clamped(const q8_conv_
 /* Every output channel of 4 pixels (inputs x, outputs from out, out_c apart) from the 4-pixel
  * buffer, CHUNK channels at a time: sums in assembly, then the input channels after the last
  * full group of 4 in C, then requantization. */
-static void four_pixels(const q8_conv_params *p, const int8_t *const x[4], const int32_t *buffer, int8_t *out) {
+static void four_pixels(const q8_conv_params *p, const int8_t *const x[4], const int32_t *buffer, int8_t *rows4,
+                        int8_t *out) {
     const int32_t in_c = p->in.c, out_c = p->out.c, groups = in_c >> 2, full = in_c & ~3, zp = p->input_zp;
     const int full_range = p->act_min == -128 && p->act_max == 127;
+    const int32_t chunk = p->weight_bits == 4 ? 4 : CHUNK; /* int4: the 4 rows unpacked at rows4 */
     int32_t acc[4 * CHUNK];
     int32_t oc, k, i;
-    for (oc = 0; oc < out_c; oc += CHUNK) {
-        const int32_t n = out_c - oc < CHUNK ? out_c - oc : CHUNK;
+    for (oc = 0; oc < out_c; oc += chunk) {
+        const int32_t n = out_c - oc < chunk ? out_c - oc : chunk;
+        const int8_t *rows; /* the weights of channels oc … oc + n − 1, in_c apart */
+        if (p->weight_bits == 4) {
+            unpack_int4(rows4, p->weights, oc * in_c, n * in_c);
+            rows = rows4;
+        } else {
+            rows = p->weights + oc * in_c;
+        }
         if (groups > 0) {
             state_1x4 s;
-            s.weights = p->weights + oc * in_c;
+            s.weights = rows;
             s.bias = p->bias + 4 * oc;
             s.buffer = buffer;
             s.end = buffer + 8 * groups;
@@ -266,7 +303,7 @@ static void four_pixels(const q8_conv_params *p, const int8_t *const x[4], const
         }
         if (full < in_c) {
             for (k = 0; k < n; ++k) {
-                const int8_t *w = p->weights + (oc + k) * in_c;
+                const int8_t *w = rows + k * in_c;
                 for (i = full; i < in_c; ++i) {
                     acc[4 * k] += (x[0][i] - zp) * w[i];
                     acc[4 * k + 1] += (x[1][i] - zp) * w[i];
@@ -286,16 +323,17 @@ static void four_pixels(const q8_conv_params *p, const int8_t *const x[4], const
 /* Sums of the channels c[0…n−1] of one pixel (input x, its buffer), 4 by 4 with c[4q + 1] −
  * c[4q] = c[4q + 3] − c[4q + 2] = d and c[4q + 4] = c[4q] + 4 (so either consecutive channels
  * with d = 1, or one group of 4 with repeats): biases in C, full groups of input channels in
- * assembly, the rest in C. */
-static void sums_one_pixel(const q8_conv_params *p, const int8_t *x, const int32_t *buffer, const int32_t *c,
-                           int32_t n, int32_t d, int32_t *acc) {
+ * assembly, the rest in C. rows: the int8 weights of channel c[0], those of channel c[0] + j
+ * j·in_c bytes further. */
+static void sums_one_pixel(const q8_conv_params *p, const int8_t *x, const int32_t *buffer, const int8_t *rows,
+                           const int32_t *c, int32_t n, int32_t d, int32_t *acc) {
     const int32_t in_c = p->in.c, groups = in_c >> 2, full = in_c & ~3, zp = p->input_zp;
     int32_t k, i;
     for (k = 0; k < n; ++k) acc[k] = q8_i32(p->bias + 4 * c[k]);
     if (groups > 0) {
         state_4x1 s;
-        s.wa = p->weights + c[0] * in_c;
-        s.wb = p->weights + c[2] * in_c;
+        s.wa = rows;
+        s.wb = rows + (c[2] - c[0]) * in_c;
         s.step = d * in_c - 4;
         s.end = buffer + 2 * groups;
         s.jump = 4 * in_c - 4 * groups;
@@ -305,8 +343,24 @@ static void sums_one_pixel(const q8_conv_params *p, const int8_t *x, const int32
         chunk_4x1(&s, groups & 1);
     }
     for (k = 0; k < n && full < in_c; ++k) {
-        const int8_t *w = p->weights + c[k] * in_c;
+        const int8_t *w = rows + (c[k] - c[0]) * in_c;
         for (i = full; i < in_c; ++i) acc[k] += (x[i] - zp) * w[i];
+    }
+}
+
+/* sums_one_pixel over int8 weights in place, or over int4 weights 4 channels at a time, each
+ * group's rows (c[4q] … c[4q + 3], at most 4) unpacked to rows4 first. n is a multiple of 4. */
+static void sums(const q8_conv_params *p, const int8_t *x, const int32_t *buffer, int8_t *rows4, const int32_t *c,
+                 int32_t n, int32_t d, int32_t *acc) {
+    const int32_t in_c = p->in.c;
+    int32_t q;
+    if (p->weight_bits != 4) {
+        sums_one_pixel(p, x, buffer, p->weights + c[0] * in_c, c, n, d, acc);
+        return;
+    }
+    for (q = 0; q < n; q += 4) {
+        unpack_int4(rows4, p->weights, c[q] * in_c, (c[q + 3] - c[q] + 1) * in_c);
+        sums_one_pixel(p, x, buffer, rows4, c + q, 4, d, acc + q);
     }
 }
 
@@ -328,7 +382,7 @@ static inline __attribute__((always_inline)) void requantize_one_pixel(const q8_
 /* Every output channel of one pixel (input x, outputs at out) from the 1-pixel buffer, CHUNK
  * channels at a time; when out_c is not a multiple of 4, the last 1–3 channels are computed as a
  * group of 4 with repeats: (oc, oc, oc, oc), (oc, oc+1, oc, oc+1) or (oc, oc+1, oc+1, oc+2). */
-static void one_pixel(const q8_conv_params *p, const int8_t *x, const int32_t *buffer, int8_t *out) {
+static void one_pixel(const q8_conv_params *p, const int8_t *x, const int32_t *buffer, int8_t *rows4, int8_t *out) {
     const int32_t out_c = p->out.c, quads = out_c & ~3;
     const int full_range = p->act_min == -128 && p->act_max == 127;
     int32_t c[CHUNK], acc[CHUNK];
@@ -343,11 +397,11 @@ static void one_pixel(const q8_conv_params *p, const int8_t *x, const int32_t *b
             c[n + 1] = quads + d;
             c[n + 2] = quads + (left == 3 ? 1 : 0);
             c[n + 3] = c[n + 2] + d;
-            if (n > 0) sums_one_pixel(p, x, buffer, c, n, 1, acc);
-            sums_one_pixel(p, x, buffer, c + n, 4, d, acc + n);
+            if (n > 0) sums(p, x, buffer, rows4, c, n, 1, acc);
+            sums(p, x, buffer, rows4, c + n, 4, d, acc + n);
             n += 4;
         } else {
-            sums_one_pixel(p, x, buffer, c, n, 1, acc);
+            sums(p, x, buffer, rows4, c, n, 1, acc);
         }
         if (full_range) {
             requantize_one_pixel(p, acc, c, n, out, 1);
@@ -361,6 +415,8 @@ void q8_conv_1x1_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *out
     int32_t *const buffer = (int32_t *)(void *)p->scratch; /* int16 pairs; q8_conv_scratch(p) bytes */
     const int32_t pixels = p->out.h * p->out.w, in_c = p->in.c, out_c = p->out.c, groups = in_c >> 2;
     const int32_t neg_zp = (int32_t)(((uint32_t)(uint16_t)(int16_t)-p->input_zp) * 0x10001u);
+    /* Int4 weight rows after the input buffer (q8_conv_scratch: 8 or 2 bytes per full input channel). */
+    int8_t *const rows4 = (int8_t *)p->scratch + (4 * in_c <= Q8_M4_1X1_BUFFER ? 8 : 2) * (in_c & ~3);
     int32_t i = 0, j;
     if (4 * in_c <= Q8_M4_1X1_BUFFER) {
         for (; i + 4 <= pixels; i += 4) {
@@ -369,12 +425,12 @@ void q8_conv_1x1_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *out
                 x[j] = input_pixel(p, input, i + j);
                 widen(x[j], groups, neg_zp, buffer + 2 * j, 8);
             }
-            four_pixels(p, x, buffer, output + i * out_c);
+            four_pixels(p, x, buffer, rows4, output + i * out_c);
         }
     }
     for (; i < pixels; ++i) {
         const int8_t *x = input_pixel(p, input, i);
         widen(x, groups, neg_zp, buffer, 2);
-        one_pixel(p, x, buffer, output + i * out_c);
+        one_pixel(p, x, buffer, rows4, output + i * out_c);
     }
 }
