@@ -302,9 +302,13 @@ struct TFLiteGraphBuilder {
     }
 
     mutating func conv(_ c: QConv, input: Int32, inputInfo: QTensorInfo, output: Int32, outInfo: QTensorInfo, name: String) throws {
-        if c.weightBits != 8 {
-            throw ExportRefusal(reason: "its weights are int\(c.weightBits); this export writes int8 weight tensors only")
-        }
+        // int4 weights: INT4 filter tensors in TFLite's dense int4 layout (`packInt4`, the blob's
+        // bytes when the layout is the same), which TFLite Micro unpacks for CONV_2D and
+        // DEPTHWISE_CONV_2D with int8 activations (its FULLY_CONNECTED refuses an INT4 filter with
+        // int8 input, so an int4 fully connected layer is written as the 1×1 CONV_2D it is).
+        let int4 = c.weightBits == 4
+        let weightType: TFLiteType = int4 ? .int4 : .int8
+        func weightData(_ values: [Int8]) -> [UInt8] { int4 ? packInt4(values) : values.map { UInt8(bitPattern: $0) } }
         let act = try Self.fused(c.actMin, c.actMax, outInfo)
         let sIn = Float(inputInfo.scale)
         let inS = inputInfo.shape
@@ -322,9 +326,9 @@ struct TFLiteGraphBuilder {
                           data: le32(Array(c.bias[range])))
         }
         let kk = c.kernelH * c.kernelW
-        if fullyConnected {
-            let w = tensor([c.outChannels, c.inChannels], .int8, name: name + "/weights", quantization: weightQuant(c.weightScales[...], dim: 0),
-                           data: c.weights.map { UInt8(bitPattern: $0) })
+        if fullyConnected && !int4 {
+            let w = tensor([c.outChannels, c.inChannels], weightType, name: name + "/weights", quantization: weightQuant(c.weightScales[...], dim: 0),
+                           data: weightData(c.weights))
             op(TFLiteOp.fullyConnected, [input, w, biasTensor(0..<c.outChannels, "")], [output],
                .fullyConnected(activation: act, keepNumDims: false))
             return
@@ -334,10 +338,10 @@ struct TFLiteGraphBuilder {
                                            sameAllowed: padWith == nil || padWith!.allSatisfy { Int32($0) == c.inputZeroPoint }, name: name)
         if depthwise {
             // OHWI [C][kh][kw][1] → [1][kh][kw][C]
-            var w = [UInt8](repeating: 0, count: c.weights.count)
-            for ch in 0..<c.outChannels { for t in 0..<kk { w[t * c.outChannels + ch] = UInt8(bitPattern: c.weights[ch * kk + t]) } }
-            let wt = tensor([1, c.kernelH, c.kernelW, c.outChannels], .int8, name: name + "/weights",
-                            quantization: weightQuant(c.weightScales[...], dim: 3), data: w)
+            var w = [Int8](repeating: 0, count: c.weights.count)
+            for ch in 0..<c.outChannels { for t in 0..<kk { w[t * c.outChannels + ch] = c.weights[ch * kk + t] } }
+            let wt = tensor([1, c.kernelH, c.kernelW, c.outChannels], weightType, name: name + "/weights",
+                            quantization: weightQuant(c.weightScales[...], dim: 3), data: weightData(w))
             op(TFLiteOp.depthwiseConv2D, [x, wt, biasTensor(0..<c.outChannels, "")], [output],
                .depthwiseConv2D(padding: padding, strideW: Int32(c.strideW), strideH: Int32(c.strideH), depthMultiplier: 1,
                                 activation: act, dilationW: 1, dilationH: 1))
@@ -348,9 +352,9 @@ struct TFLiteGraphBuilder {
         let inPerGroup = c.inChannels / c.groups, outPerGroup = c.outChannels / c.groups
         let perFilter = kk * inPerGroup
         func filter(_ range: Range<Int>, _ tag: String) -> Int32 {
-            tensor([range.count, c.kernelH, c.kernelW, inPerGroup], .int8, name: name + "/weights" + tag,
+            tensor([range.count, c.kernelH, c.kernelW, inPerGroup], weightType, name: name + "/weights" + tag,
                    quantization: weightQuant(c.weightScales[range], dim: 0),
-                   data: c.weights[(range.lowerBound * perFilter)..<(range.upperBound * perFilter)].map { UInt8(bitPattern: $0) })
+                   data: weightData(Array(c.weights[(range.lowerBound * perFilter)..<(range.upperBound * perFilter)])))
         }
         if c.groups == 1 {
             op(TFLiteOp.conv2D, [x, filter(0..<c.outChannels, ""), biasTensor(0..<c.outChannels, "")], [output], options)

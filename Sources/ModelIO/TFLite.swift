@@ -88,6 +88,8 @@ public struct TFLiteType: RawRepresentable, Sendable, Equatable, CustomStringCon
     public static let int64 = TFLiteType(rawValue: 4)
     public static let int16 = TFLiteType(rawValue: 7)
     public static let int8 = TFLiteType(rawValue: 9)
+    /// Two values per byte, TFLite's dense int4 layout (element 2i in the low nibble of byte i).
+    public static let int4 = TFLiteType(rawValue: 17)
     static let names: [Int8: String] = [0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 5: "string", 6: "bool",
                                         7: "int16", 8: "complex64", 9: "int8", 10: "float64", 17: "int4", 18: "bfloat16"]
     public var description: String { Self.names[rawValue] ?? "type \(rawValue)" }

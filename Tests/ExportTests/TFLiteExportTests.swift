@@ -92,14 +92,36 @@ final class TFLiteExportTests: XCTestCase {
         XCTAssertThrowsError(try writeTFLite(model)) { e in XCTAssertTrue("\(e)".contains("multiplier"), "\(e)") }
     }
 
-    /// A model with int4 weights is refused, naming the first int4 layer (this export writes int8
-    /// weight tensors only).
-    func testInt4WeightsAreRefused() throws {
-        let model = TestModels.everyOp(seed: 3, size: 12, int4: true)
-        XCTAssertThrowsError(try writeTFLite(model)) { e in
-            XCTAssertTrue("\(e)".contains("dw3s2") && "\(e)".contains("int4"), "\(e)")
+    /// Int4 layers become INT4 filter tensors holding exactly the blob's packed bytes where the
+    /// layout is the same (CONV_2D: OHWI; FULLY_CONNECTED), the depthwise one packed from its
+    /// [1, kh, kw, C] order; int8 layers stay INT8. Seed 1 (256 random images, Swift logits) goes to
+    /// TFLM in Scripts/test.sh as `every-op-int4`.
+    func testInt4WeightsExportAsINT4Tensors() throws {
+        let model = TestModels.everyOp(seed: 1, size: 13, int4: true)
+        let m = try parseTFLite(try writeTFLite(model), path: "every-op-int4.tflite")
+        let g = m.subgraphs[0]
+        var int4Tensors = 0
+        for (i, node) in model.nodes.enumerated() {
+            guard case .conv(let c) = node.op else { continue }
+            let filters = g.tensors.filter { $0.name.hasPrefix(node.name + "/weights") }
+            XCTAssertFalse(filters.isEmpty, "node \(i) \(node.name)")
+            for f in filters { XCTAssertEqual(f.type, c.weightBits == 4 ? .int4 : .int8, "\(node.name)") }
+            if c.weightBits == 4 {
+                int4Tensors += filters.count
+                if c.groups == 1, let f = filters.first {
+                    XCTAssertEqual(Array(m.buffers[Int(f.buffer)]), packInt4(c.weights), "\(node.name): the blob's packed bytes")
+                }
+            }
         }
-        XCTAssertNoThrow(try writeTFLite(TestModels.everyOp(seed: 3, size: 12)))
+        XCTAssertGreaterThanOrEqual(int4Tensors, 4)
+        let count = 256
+        let images = TestModels.images(for: model, count: count, seed: 98)
+        let engine = try IntEngine(model: model)
+        let size = model.input.shape.count
+        let logits = (0..<count).map { i in engine.run(input: images[(i * size)..<((i + 1) * size)].map { Int8(truncatingIfNeeded: Int($0) - 128) }) }
+        XCTAssertEqual(try runC(blob: try writeBlob(model), images: images, count: count), logits)
+        XCTAssertGreaterThan(Set(logits).count, 1)
+        try writeTFLMCheck(model, blob: try writeBlob(model), pixels: images, logits: logits, name: "every-op-int4")
     }
 
     /// The stem's padding with a per-channel mean pixel: constant borders joined by CONCATENATION
