@@ -38,15 +38,19 @@ let package = Package(
         .target(name: "Refine", dependencies: [
             "QuantCore", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer", "IntEngine", "Reports",
         ], exclude: ["README.md"], swiftSettings: debugOptimized),
+        // Fit a flash / SRAM budget: the budget, the int4 layer choice, the RAM check, the fit report.
+        .target(name: "Fit", dependencies: [
+            "QuantCore", "ImageIO", "Models", "Calibration", "Quantizer", "IntEngine", "Export", "Refine",
+        ], exclude: ["README.md"], swiftSettings: debugOptimized),
         .target(name: "Pipeline", dependencies: [
             "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration", "Quantizer",
-            "IntEngine", "Reports", "Export", "Refine",
+            "IntEngine", "Reports", "Export", "Refine", "Fit",
         ], exclude: ["README.md"], swiftSettings: debugOptimized),
-        .executableTarget(name: "quantize", dependencies: ["Pipeline", "QuantCore", "ModelIO", "ImageIO", "Models", "Calibration", "Export"],
+        .executableTarget(name: "quantize", dependencies: ["Pipeline", "QuantCore", "ModelIO", "ImageIO", "Models", "Calibration", "Export", "Fit"],
                           exclude: ["README.md"]),
         .executableTarget(name: "bench", dependencies: [
             "Pipeline", "Refine", "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration",
-            "IntEngine", "Reports", "Export", "TestSupport", "Quantizer",
+            "IntEngine", "Reports", "Export", "TestSupport", "Quantizer", "Fit",
         ], path: "Benchmarks/bench"),
         .executableTarget(name: "fuzz", dependencies: ["QuantCore", "ModelIO", "ImageIO", "Models", "Export", "TestSupport"],
                           path: "Fuzz", exclude: ["README.md"]),

@@ -1,29 +1,53 @@
-/// A microcontroller class by its SRAM and flash sizes only (no clock, no cache, no bank layout).
+/// A microcontroller the toolkit budgets for: its SRAM and flash as its vendor documents them
+/// (Docs/TARGETS.md gives the source of every figure).
 public struct MCUTarget: Sendable, Equatable {
-    /// Short label, e.g. `256 KB / 1 MB`.
+    /// The part's name as `--target` takes it (case-insensitive), e.g. `nRF52840`.
     public var name: String
-    /// Example parts of that size class.
-    public var examples: String
+    /// The core and clock, for the report.
+    public var core: String
+    /// All on-chip SRAM.
     public var sramBytes: Int
+    /// The largest contiguous SRAM region: the arena (with the kernel scratch after it) must be one
+    /// block, so this is what a model's RAM is checked against.
+    public var contiguousSRAMBytes: Int
+    /// Flash the firmware and the blob share (on-chip, or the usual external part for RP2040 and ESP32-S3).
     public var flashBytes: Int
 
-    public init(name: String, examples: String, sramBytes: Int, flashBytes: Int) {
-        self.name = name; self.examples = examples; self.sramBytes = sramBytes; self.flashBytes = flashBytes
+    public init(name: String, core: String, sramBytes: Int, contiguousSRAMBytes: Int, flashBytes: Int) {
+        self.name = name; self.core = core; self.sramBytes = sramBytes
+        self.contiguousSRAMBytes = contiguousSRAMBytes; self.flashBytes = flashBytes
     }
 
-    /// The four size classes the toolkit reports against.
+    /// The parts of Docs/TARGETS.md.
     public static let standard: [MCUTarget] = [
-        MCUTarget(name: "256 KB / 1 MB", examples: "nRF52840, STM32F412", sramBytes: 256 << 10, flashBytes: 1 << 20),
-        MCUTarget(name: "320 KB / 1 MB", examples: "STM32F746, STM32L496", sramBytes: 320 << 10, flashBytes: 1 << 20),
-        MCUTarget(name: "512 KB / 2 MB", examples: "STM32F767, STM32F769", sramBytes: 512 << 10, flashBytes: 2 << 20),
-        MCUTarget(name: "1 MB / 2 MB", examples: "STM32H743, STM32H753", sramBytes: 1 << 20, flashBytes: 2 << 20),
+        MCUTarget(name: "nRF52840", core: "Cortex-M4F, 64 MHz", sramBytes: 256 << 10, contiguousSRAMBytes: 256 << 10, flashBytes: 1 << 20),
+        MCUTarget(name: "STM32F412", core: "Cortex-M4F, 100 MHz", sramBytes: 256 << 10, contiguousSRAMBytes: 256 << 10, flashBytes: 1 << 20),
+        MCUTarget(name: "RP2040", core: "2× Cortex-M0+, 133 MHz", sramBytes: 264 << 10, contiguousSRAMBytes: 264 << 10, flashBytes: 2 << 20),
+        MCUTarget(name: "STM32F746", core: "Cortex-M7, 216 MHz", sramBytes: 320 << 10, contiguousSRAMBytes: 320 << 10, flashBytes: 1 << 20),
+        MCUTarget(name: "ESP32-S3", core: "2× Xtensa LX7, 240 MHz", sramBytes: 512 << 10, contiguousSRAMBytes: 416 << 10, flashBytes: 8 << 20),
+        MCUTarget(name: "STM32H743", core: "Cortex-M7, 480 MHz", sramBytes: 1 << 20, contiguousSRAMBytes: 512 << 10, flashBytes: 2 << 20),
     ]
+
+    /// The part called `name` (case-insensitive, `-` and `_` ignored), or nil.
+    public static func named(_ name: String) -> MCUTarget? {
+        func key(_ s: String) -> String { s.lowercased().filter { $0 != "-" && $0 != "_" } }
+        return standard.first { key($0.name) == key(name) }
+    }
+
+    /// Flash kept for the firmware when a blob is budgeted (`--flash-reserve`'s default): 150 KiB,
+    /// the ~100 KB of application code the toolkit's sizing assumes, the runtime's own code
+    /// (9.4 KB on the Cortex-M4) and the startup code, with room to grow (Docs/TARGETS.md).
+    public static let defaultFlashReserve = 150 << 10
+
+    /// The largest blob the part takes with `reserve` bytes of flash kept for the firmware.
+    public func blobLimit(reserve: Int = MCUTarget.defaultFlashReserve) -> Int { flashBytes - reserve }
 }
 
 extension MemoryPlan {
-    /// A Markdown report: the plan's figures and a table saying whether the model fits each target
-    /// (RAM = arena + scratch + input + output buffers; flash = the blob). With `model`, it starts
-    /// with a heading naming the model (what `memory.md` holds).
+    /// A Markdown report: the plan's figures and a table saying whether the model fits each part
+    /// (RAM = arena + scratch + input + output buffers, against the largest contiguous SRAM;
+    /// blob against the flash minus the default firmware reserve). With `model`, it starts with a
+    /// heading naming the model (what `memory.md` holds).
     public func report(model: String? = nil, targets: [MCUTarget] = MCUTarget.standard) -> String {
         var s = model.map { "# Memory plan: \($0)\n\n" } ?? ""
         s += """
@@ -40,21 +64,22 @@ extension MemoryPlan {
 
             Arena / lower bound: \(ratio(arenaOverhead)). Blob / (weights + parameters): \(ratio(flashOverhead)).
 
-            | target (SRAM / flash) | example parts | RAM needed | flash needed | fits | SRAM left | flash left |
-            |---|---|---:|---:|:---:|---:|---:|
+            | part | core | largest contiguous SRAM / flash | RAM needed | blob | fits | SRAM left | flash left for the blob |
+            |---|---|---|---:|---:|:---:|---:|---:|
 
             """
         for t in targets {
-            let fits = ramBytes <= t.sramBytes && flashBytes <= t.flashBytes
-            s += "| \(t.name) | \(t.examples) | \(kb(ramBytes)) | \(kb(flashBytes)) | \(fits ? "yes" : "no") | "
-                + "\(kb(t.sramBytes - ramBytes)) | \(kb(t.flashBytes - flashBytes)) |\n"
+            let limit = t.blobLimit()
+            let fits = ramBytes <= t.contiguousSRAMBytes && flashBytes <= limit
+            s += "| \(t.name) | \(t.core) | \(kb(t.contiguousSRAMBytes)) / \(kb(t.flashBytes)) | \(kb(ramBytes)) | \(kb(flashBytes)) | "
+                + "\(fits ? "yes" : "no") | \(kb(t.contiguousSRAMBytes - ramBytes)) | \(kb(limit - flashBytes)) |\n"
         }
         s += """
 
-            Target sizes are total SRAM and flash only. Also budget the runtime's code (see
-            Targets/README.md), the stack, and your application; the arena must be one contiguous
-            block, and on parts whose SRAM is split into banks (e.g. STM32H743: 512 KB AXI SRAM plus
-            smaller banks) the largest bank is what counts.
+            Parts and sources: Docs/TARGETS.md. The blob may use the flash minus \(kb(MCUTarget.defaultFlashReserve))
+            kept for the firmware (`--flash-reserve`); the RAM is checked against the largest contiguous
+            SRAM region, since the arena is one block. Also budget the stack and your application's own
+            RAM. `quantize MODEL --target PART` (or `--flash/--sram`) makes the model fit a part.
 
             """
         return s
@@ -62,7 +87,7 @@ extension MemoryPlan {
 }
 
 /// Kibibytes with one decimal (negative when short).
-private func kb(_ bytes: Int) -> String {
+func kb(_ bytes: Int) -> String {
     let tenths = (abs(bytes) * 10 + 512) / 1024
     return (bytes < 0 ? "−" : "") + "\(tenths / 10).\(tenths % 10) KB"
 }

@@ -10,6 +10,7 @@ import IntEngine
 import Reports
 import Export
 import Refine
+import Fit
 
 /// Everything the main command needs to know; the CLI fills it from flags.
 public struct QuantizeConfig: Sendable {
@@ -33,6 +34,8 @@ public struct QuantizeConfig: Sendable {
     public var progress: Bool = true
     /// The command line as typed, for the report's reproducibility section.
     public var commandLine: [String] = []
+    /// Flash and SRAM the model must fit (`Fit`); empty: the all-int8 model as it converts.
+    public var budget = Budget()
 
     public init(weights: String, modelOptions: ModelOptions, calib: String, eval: String, outDir: String) {
         self.weights = weights; self.modelOptions = modelOptions; self.calib = calib; self.eval = eval; self.outDir = outDir
@@ -53,6 +56,8 @@ public struct QuantizeResult {
     public var files: [String]
     /// Why `model.tflite` was not written (an op TFLite cannot express exactly); nil when it was.
     public var tfliteProblem: String? = nil
+    /// What the budget stage chose and what it cost; nil without a budget.
+    public var fit: FitSummary? = nil
 }
 
 /// Loads the checkpoint (or ONNX file) and builds its float graph.
@@ -114,13 +119,37 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     var (folded, model) = try convert(graph, calib: calib, method: config.method, rangeSearch: config.rangeSearch,
                                       threads: config.threads, progress: config.progress) { session = $0 }
     log("converted: \(model.nodes.count) integer ops")
+    for s in graph.settings { model.metadata["model." + s.name.replacingOccurrences(of: " ", with: "_")] = "\(s.value) (\(s.source))" }
+
+    // The budget stage: int4 weights where the flash needs them, the RAM checked (before any output).
+    let allInt8 = model
+    var fit: FitSummary?
+    if !config.budget.isEmpty {
+        let b = config.budget
+        if let s = b.sramBytes { _ = try checkSRAM(planMemory(model), budget: s, file: config.weights) }
+        var flash: FlashFit?
+        if let limit = b.blobLimit, let r = try fitFlash(graph: graph, folded: folded, base: model, calib: calib, limit: limit,
+                                                          reserve: b.flashReserve, file: config.weights, method: config.method,
+                                                          rangeSearch: config.rangeSearch, threads: config.threads,
+                                                          progress: config.progress, log: log) {
+            model = r.model
+            flash = r.fit
+            log("converted again: int4 weights in \(r.fit.chosen.count) of \(r.fit.scores.count) layers")
+        }
+        let sram = try b.sramBytes.map { try checkSRAM(planMemory(model), budget: $0, file: config.weights) }
+        fit = FitSummary(budget: b, flash: flash, blobBytes: flash?.bytes ?? packedBlobBytes(model, int4: []).bytes, sram: sram)
+    }
 
     let layerSet = calib.subset(Array(0..<min(config.layerImages, calib.count)))
     let layers = try layerErrors(folded, model, images: layerSet, threads: config.threads, progress: config.progress)
 
     let (floatLogits, intLogits) = try compareLogits(graph, model, images: eval, threads: config.threads, progress: config.progress)
+    if fit?.flash != nil {  // what the int4 layers cost, against the all-int8 model on the same images
+        let line = ProgressLine("all-int8 eval", total: eval.count, enabled: config.progress)
+        let base = try IntEngine(model: allInt8).logits(images: eval.pixels, count: eval.count, threads: config.threads) { _, _ in line.advance() }
+        fit?.cost = fitCost(float: floatLogits, int8: base, written: intLogits, labels: eval.labels)
+    }
 
-    for s in graph.settings { model.metadata["model." + s.name.replacingOccurrences(of: " ", with: "_")] = "\(s.value) (\(s.source))" }
     let blob = try writeBlob(model)
     let plan = planMemory(model)
     var isFolder: ObjCBool = false
@@ -136,6 +165,7 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     report.settings = graph.settings
     report.warnings = warnings
     report.extras["memory"] = plan.report()
+    if let f = fit { report.extras["fit"] = f.markdown() }
     report.calibration = CalibrationSettings(
         method: config.method.rawValue, percentile: config.method == .percentile ? 99.99 : nil, images: calib.count,
         source: config.calib, rangeSearchImages: model.metadata["range_search_images"].flatMap { Int($0) },
@@ -158,7 +188,7 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
         ("report.md", Data(report.markdown().utf8)),
         ("report.json", try report.json()),
         ("report.html", Data(report.html(histograms: histograms, thumbnails: thumbnails).utf8)),
-        ("memory.md", Data(plan.report(model: graph.name).utf8)),
+        ("memory.md", Data((plan.report(model: graph.name) + (fit.map { "\n" + $0.markdown() } ?? "")).utf8)),
     ]
     // The same model for TensorFlow Lite Micro, when every op has an exact TFLite form.
     var tfliteProblem: String?
@@ -174,7 +204,16 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     }
     finishing.advance()
     return QuantizeResult(graph: graph, folded: folded, model: model, report: report, blob: blob, plan: plan, histograms: histograms,
-                          files: files, tfliteProblem: tfliteProblem)
+                          files: files, tfliteProblem: tfliteProblem, fit: fit)
+}
+
+/// Top-1 and agreement of the all-int8 model and of the model written, on the same images.
+func fitCost(float: [[Float]], int8: [[Int8]], written: [[Int8]], labels: [Int]) -> FitCost {
+    let n = Double(max(1, labels.count))
+    let f = float.map(argmax), a = int8.map(argmax), w = written.map(argmax)
+    func share(_ x: [Int], _ y: [Int]) -> Double { 100 * Double(zip(x, y).filter { $0 == $1 }.count) / n }
+    return FitCost(images: labels.count, int8Top1: share(a, labels), int8Agreement: share(a, f),
+                   top1: share(w, labels), agreement: share(w, f), sameAsInt8: share(w, a))
 }
 
 /// A C identifier from a model name (`mobilenet_v3_small-fashion` → `mobilenet_v3_small_fashion`).

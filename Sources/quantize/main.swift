@@ -6,6 +6,7 @@ import Models
 import Calibration
 import Export
 import Pipeline
+import Fit
 
 let mainHelp = """
 usage: quantize MODEL [--calib PATH] [--weights FILE] [--eval PATH] [--out DIR] [--method M] [options]
@@ -37,6 +38,15 @@ evaluates on Evaluation/fashion-mnist.
                      go (default: out/NAME)
   --method M         calibration observer: minmax, percentile, mse, entropy (default: percentile, 99.99th; see README)
   --no-range-search  keep the observer's ranges (default: refine each against the float logits)
+  --target PART      fit a microcontroller: nRF52840, STM32F412, RP2040, STM32F746, ESP32-S3, STM32H743
+                     (its flash and largest contiguous SRAM; Docs/TARGETS.md gives the figures and sources)
+  --flash BYTES      flash the blob shares with the firmware (K = 1024, M = 1024²: 1M, 2M, 900000);
+                     when the all-int8 blob is larger than the flash minus the firmware reserve, the
+                     layers that cost the least accuracy per byte get int4 weights until it fits
+  --sram BYTES       contiguous SRAM for the model's RAM (arena + scratch + input + output), e.g. 256K
+  --flash-reserve BYTES  flash kept for the firmware (default 150K): the blob may use --flash minus this
+                     A budget that cannot be met is an error saying by how much and what would fit;
+                     without --target/--flash/--sram nothing changes.
   --calib-limit N    use the first N calibration images       --eval-limit N   first N evaluation images
   --threads N        worker threads (default: 2)              --quiet          no progress lines
   --classes N --in-channels N --input-size N --stem-stride N --width MULT --groups N
@@ -95,10 +105,13 @@ func modelSpec(_ model: String, _ args: Arguments) throws -> (weights: String, o
 }
 
 func runMain(_ argv: [String]) throws {
-    let args = try Arguments(argv, valued: modelFlags.union(["calib", "eval", "out", "method", "calib-limit", "eval-limit", "threads"]),
+    let args = try Arguments(argv, valued: modelFlags.union(["calib", "eval", "out", "method", "calib-limit", "eval-limit", "threads",
+                                                                       "target", "flash", "sram", "flash-reserve"]),
                              switches: ["quiet", "no-range-search"])
     if args.flags.contains("help") || args.positionals.isEmpty { print(mainHelp); return }
     guard args.positionals.count == 1 else { throw ToolkitError(args.positionals.joined(separator: " "), "expected one MODEL (see --help)") }
+    let budget = try Budget.parse(target: args.values["target"], flash: args.values["flash"], sram: args.values["sram"],
+                                  flashReserve: args.values["flash-reserve"])
     let spec = try modelSpec(args.positionals[0], args)
     let name = URL(fileURLWithPath: spec.weights).deletingPathExtension().lastPathComponent
     guard let eval = args.values["eval"] ?? (spec.isDefault ? defaultEval : nil) else {
@@ -119,11 +132,13 @@ func runMain(_ argv: [String]) throws {
     config.threads = try args.int("threads") ?? 2
     config.progress = !args.flags.contains("quiet")
     config.commandLine = CommandLine.arguments
+    config.budget = budget
     let result = try runQuantize(config, log: log)
     print("")
     print(result.report.consoleTable())
     print("")
     print(String(format: "int8 model: %d bytes of blob, %d bytes of activation arena (see memory.md)", result.blob.count, result.plan.arenaBytes))
+    if let fit = result.fit { for line in fit.consoleLines() { print(line) } }
     print("wrote:")
     for f in result.files { print("  \(f)") }
     if let problem = result.tfliteProblem { print("note: model.tflite not written: \(problem)") }

@@ -1,0 +1,166 @@
+import Foundation
+import QuantCore
+import ImageIO
+import Models
+import Calibration
+import Quantizer
+import IntEngine
+import Export
+import Refine
+
+/// One weighted layer's case for int4 weights: what it costs the logits, what it saves in flash.
+public struct LayerScore: Sendable, Equatable {
+    /// Node index (graph and model numbering).
+    public var node: Int
+    public var name: String
+    /// Mean over the scoring images of the squared change of the dequantized logits (summed over
+    /// classes) when this layer alone holds int4 weights, against the all-int8 model.
+    public var logitError: Double
+    /// Blob bytes saved by this layer's weights in int4.
+    public var savedBytes: Int
+    /// Number of weights of the layer.
+    public var weights: Int
+}
+
+/// What `fitFlash` did to meet a flash budget.
+public struct FlashFit: Sendable {
+    /// The largest blob allowed (flash minus the firmware reserve).
+    public var limit: Int
+    /// Blob bytes with every layer int8 (the model without a budget), and with every weighted layer int4.
+    public var int8Bytes: Int, int4Bytes: Int
+    /// Blob bytes of the model chosen.
+    public var bytes: Int
+    /// False while the sizes are computed (the blob's layout with each int4 layer's weights
+    /// counted packed, two per byte) rather than those of the written blob.
+    public var exact: Bool
+    /// Every weighted layer's score, best candidate (least error per byte saved) first.
+    public var scores: [LayerScore]
+    /// The layers given int4 weights, in the order they were chosen.
+    public var chosen: [LayerScore]
+    /// Calibration images the scores were measured on.
+    public var scoringImages: Int
+
+    /// Share of all weights that are int4, in percent.
+    public var int4WeightPercent: Double {
+        100 * Double(chosen.reduce(0) { $0 + $1.weights }) / Double(max(1, scores.reduce(0) { $0 + $1.weights }))
+    }
+}
+
+/// Blob bytes of `model` with the weights of the `int4` layers packed two per byte. The blob
+/// writer keeps 4-bit weights as int8 bytes until the packed format lands, so this is computed
+/// from the layout: each such weights tensor shrinks from `n` to `⌈n/2⌉` bytes, each still
+/// padded to 16 (Docs/BLOB_FORMAT.md).
+public func packedBlobBytes(_ model: QModel, int4: Set<Int>) -> (bytes: Int, exact: Bool) {
+    let plan = planMemory(model)
+    return (plan.flashBytes - int4.reduce(0) { $0 + int4Saving(model, $1) }, false)
+}
+
+/// Blob bytes saved by packing node `i`'s weights two per byte.
+func int4Saving(_ model: QModel, _ i: Int) -> Int {
+    guard case .conv(let c) = model.nodes[i].op else { return 0 }
+    func padded(_ n: Int) -> Int { (n + 15) & ~15 }  // every blob tensor starts 16-byte aligned
+    return padded(c.weights.count) - padded((c.weights.count + 1) / 2)
+}
+
+/// The convolution and linear nodes of a folded graph: the layers whose weights can be int4.
+public func weightedLayers(_ folded: Graph) -> [Int] {
+    folded.nodes.indices.filter {
+        switch folded.nodes[$0].op {
+        case .conv, .linear: return true
+        default: return false
+        }
+    }
+}
+
+/// Scores every weighted layer for int4 weights: the layer alone is converted again with 4-bit
+/// weights (and the float channel means for its bias), and the int8 logits of up to 256
+/// calibration images are compared with those of `base`.
+public func scoreInt4Layers(_ folded: Graph, base: QModel, calib: ImageSet, method: CalibrationMethod, percentile: Double,
+                            threads: Int, progress: Bool) throws -> (scores: [LayerScore], images: Int) {
+    let layers = weightedLayers(folded)
+    let (_, means, _) = try calibrate(folded, images: calib, method: method, percentile: percentile, threads: threads, progress: false)
+    let probe = calib.subset(Array(0..<min(256, calib.count)))
+    let engine = try IntEngine(model: base)
+    let reference = engine.logits(images: probe.pixels, count: probe.count, threads: threads)
+    let outScale = base.info(base.nodes.count).scale
+    let line = ProgressLine("int4 layer scores", total: layers.count, unit: "layers", enabled: progress)
+    var scores: [LayerScore] = []
+    for i in layers {
+        var trial = base
+        try reconvertWeighted(&trial, graph: folded, node: i, options: QuantizerOptions(channelMeans: means, weightBits: [i: 4]))
+        let out = try engine.updated(trial, changed: [i]).logits(images: probe.pixels, count: probe.count, threads: threads)
+        var error = 0.0
+        for (a, b) in zip(reference, out) {
+            for (x, y) in zip(a, b) { let d = Double(Int(x) - Int(y)) * outScale; error += d * d }
+        }
+        let n: Int
+        if case .conv(let c) = base.nodes[i].op { n = c.weights.count } else { n = 0 }
+        scores.append(LayerScore(node: i, name: folded.nodes[i].name, logitError: error / Double(probe.count),
+                                 savedBytes: int4Saving(base, i), weights: n))
+        line.advance()
+    }
+    // Least error per byte saved first; ties by node order, so the choice is deterministic.
+    scores.sort { a, b in
+        let ka = a.logitError / Double(max(1, a.savedBytes)), kb = b.logitError / Double(max(1, b.savedBytes))
+        return ka != kb ? ka < kb : a.node < b.node
+    }
+    return (scores, probe.count)
+}
+
+/// Greedy choice: layers go to int4 in score order until the blob (of `int8Bytes` with every
+/// layer int8) fits `limit`. Returns the layers chosen, in order.
+public func chooseInt4Layers(_ scores: [LayerScore], int8Bytes: Int, limit: Int) -> [LayerScore] {
+    var bytes = int8Bytes
+    var chosen: [LayerScore] = []
+    for s in scores where bytes > limit {
+        chosen.append(s)
+        bytes -= s.savedBytes
+    }
+    return chosen
+}
+
+/// The flash stage: when `base` (the all-int8 conversion of `graph`) makes a blob larger than
+/// `limit`, layers get int4 weights in the order of `scoreInt4Layers` until the blob fits, and the
+/// model is converted again with them (`convert`, Refine: range search and bias correction see
+/// the int4 weights; 1×1 and linear int4 layers are rounded against their inputs). Returns nil
+/// when `base` fits already (nothing changes). Throws, naming `file`, when even every layer in
+/// int4 does not fit: by how much, and the flash that plan would need.
+public func fitFlash(graph: Graph, folded: Graph, base: QModel, calib: ImageSet, limit: Int, reserve: Int, file: String,
+                     method: CalibrationMethod, percentile: Double = 99.99, rangeSearch: Bool, threads: Int, progress: Bool,
+                     log: (String) -> Void) throws -> (model: QModel, fit: FlashFit)? {
+    let int8 = packedBlobBytes(base, int4: [])
+    guard int8.bytes > limit else { return nil }
+    let layers = weightedLayers(folded)
+    let all4 = packedBlobBytes(base, int4: Set(layers))
+    let computed = all4.exact ? "" : " (computed)"
+    guard all4.bytes <= limit else {
+        throw ToolkitError(file, "does not fit the flash budget: the blob may take \(grouped(limit)) B (flash minus the "
+            + "\(byteSize(reserve)) firmware reserve), but even with every layer's weights in int4 it is \(grouped(all4.bytes)) B\(computed), "
+            + "\(grouped(all4.bytes - limit)) B over (all int8: \(grouped(int8.bytes)) B). Nearest feasible plan: every layer int4, "
+            + "which needs --flash \(byteSize(roundUpK(all4.bytes + reserve))) with this reserve"
+            + (all4.bytes - limit < reserve ? ", or --flash-reserve \(byteSize((reserve - (all4.bytes - limit)) & ~1023)) with this flash" : "")
+            + ". Nothing was written")
+    }
+    log("flash: the all-int8 blob is \(grouped(int8.bytes)) B, over the \(grouped(limit)) B budget: choosing layers for int4 weights "
+        + "(all int4: \(grouped(all4.bytes)) B\(computed))")
+    let (scores, images) = try scoreInt4Layers(folded, base: base, calib: calib, method: method, percentile: percentile,
+                                               threads: threads, progress: progress)
+    var chosen = chooseInt4Layers(scores, int8Bytes: int8.bytes, limit: limit)
+    while true {
+        let bits = Dictionary(uniqueKeysWithValues: chosen.map { ($0.node, 4) })
+        var (_, model) = try convert(graph, calib: calib, method: method, percentile: percentile, rangeSearch: rangeSearch, weightBits: bits,
+                                     threads: threads, progress: progress)
+        model.metadata.merge(base.metadata) { _, kept in kept }  // the blob's size counts its metadata too
+        let size = packedBlobBytes(model, int4: Set(chosen.map(\.node)))
+        // The per-layer savings are exact, so this holds at once; the loop is a guard, not a search.
+        if size.bytes <= limit || chosen.count == scores.count {
+            let fit = FlashFit(limit: limit, int8Bytes: int8.bytes, int4Bytes: all4.bytes, bytes: size.bytes, exact: size.exact,
+                               scores: scores, chosen: chosen, scoringImages: images)
+            return (model, fit)
+        }
+        chosen.append(scores[chosen.count])
+    }
+}
+
+/// `n` rounded up to a whole KiB.
+func roundUpK(_ n: Int) -> Int { (n + 1023) & ~1023 }
