@@ -2,23 +2,20 @@ import Foundation
 import QuantCore
 import Models
 import Calibration
-import Quantizer
 import IntEngine
 import Refine
 import Pipeline
 import Reports
 import Export
+import Fit
 
-/// Mixed int4/int8 weights against a flash budget (issue 14's layer choice): 4-bit weights are
-/// values in [−7, 7] (`QConv.weightBits` 4) that every engine runs as they are, and that the blob
-/// stores packed two per byte (blob version 4). The flash column is the size of the blob
-/// `writeBlob` writes for the model (`blobSize`), and where its bytes go is printed for the all-int8
-/// and all-int4 models (`blobBreakdown`).
-///
-/// Layer choice: each weighted layer alone in int4 (with the empirical bias correction) is scored
-/// by the mean squared change of the dequantized logits over 256 calibration images, against the
-/// all-int8 model; layers go to int4 in order of that error per byte saved (each tensor's saving
-/// with the blob's 16-byte alignment) until the blob fits.
+/// Mixed int4/int8 weights against a blob limit: the main command's layer choice (`Fit`:
+/// `scoreInt4Layers`, `chooseInt4Layers`) with the accuracy of all-int8, the chosen mix and
+/// all-int4 on the whole evaluation split. `flashBudget` is the blob's limit itself (the main
+/// command's `--flash` minus its firmware reserve). 4-bit weights are values in [−7, 7]
+/// (`QConv.weightBits` 4) that every engine runs as they are and the blob stores packed two per
+/// byte (blob version 4); the flash column is `blobSize`, and where the bytes go is printed for
+/// the all-int8 and all-int4 models (`blobBreakdown`).
 ///
 /// With `outDir`, the mix's blob is written there as `model.q8` with the first 256 evaluation
 /// images (`images.raw`, and the first 16 as `images16.raw`) and the Swift IntEngine's int8 logits
@@ -31,11 +28,8 @@ func benchInt4(models: [String], flashBudget: Int, method: CalibrationMethod, pe
         let graph = try benchGraph(m)
         let (calib, eval) = try benchData(m, graph, calibLimit: nil, evalLimit: nil)
         let (folded, base) = try convert(graph, calib: calib, method: method, percentile: percentile, threads: 2, progress: false)
-        let weighted = folded.nodes.indices.filter { if case .conv = folded.nodes[$0].op { return true }; if case .linear = folded.nodes[$0].op { return true }; return false }
+        let weighted = weightedLayers(folded)
         func weightCount(_ i: Int) -> Int { if case .conv(let c) = base.nodes[i].op { return c.weights.count }; return 0 }
-        func aligned(_ x: Int) -> Int { (x + 15) / 16 * 16 }
-        /// Blob bytes saved by storing node i's weights as int4 (each tensor is 16-byte aligned).
-        func saving(_ i: Int) -> Int { aligned(weightCount(i)) - aligned((weightCount(i) + 1) / 2) }
         func row(_ label: String, _ model: QModel, _ int4: Set<Int>) throws {
             let (f, q) = try compareLogits(graph, model, images: eval, threads: 2, progress: false)
             let r = try AccuracyReport.make(floatLogits: f, int8Logits: q, labels: eval.labels, model: m.name, dataset: m.eval,
@@ -45,29 +39,13 @@ func benchInt4(models: [String], flashBudget: Int, method: CalibrationMethod, pe
                        100 * Double(w4) / Double(max(1, all)), blobSize(model), blobSize(model) <= flashBudget ? "yes" : "no",
                        r.floatTop1, r.int8Top1, r.agreementTop1))
         }
-        say("int4: \(m.name), flash budget \(flashBudget) B, \(weighted.count) weighted layers, \(calib.count) calibration / \(eval.count) evaluation images")
+        say("int4: \(m.name), blob limit \(flashBudget) B, \(weighted.count) weighted layers, \(calib.count) calibration / \(eval.count) evaluation images")
         say("| model | weights | int4 layers | flash (blob bytes) | fits | float top-1 | int8 top-1 | agreement |")
         say("|---|---|---|---:|:---:|---:|---:|---:|")
         try row("all int8", base, [])
 
-        // Sensitivity of each layer alone in int4.
-        let (_, means, _) = try calibrate(folded, images: calib, method: method, percentile: percentile, threads: 2, progress: false)
-        let probe = calib.subset(Array(0..<min(256, calib.count)))
-        let baseEngine = try IntEngine(model: base)
-        let ref = baseEngine.logits(images: probe.pixels, count: probe.count, threads: 2)
-        let sOut = base.info(base.nodes.count).scale
-        var scored: [(node: Int, error: Double, saved: Int)] = []
-        for i in weighted {
-            var trial = base
-            try reconvertWeighted(&trial, graph: folded, node: i, options: QuantizerOptions(channelMeans: means, weightBits: [i: 4]))
-            let out = try baseEngine.updated(trial, changed: [i]).logits(images: probe.pixels, count: probe.count, threads: 2)
-            var err = 0.0
-            for (a, b) in zip(ref, out) { for (x, y) in zip(a, b) { let d = Double(Int(x) - Int(y)) * sOut; err += d * d } }
-            scored.append((i, err / Double(probe.count), saving(i)))
-        }
-        scored.sort { $0.error / Double(max(1, $0.saved)) < $1.error / Double(max(1, $1.saved)) }
-        var chosen = Set<Int>(), flash = blobSize(base)
-        for s in scored where flash > flashBudget { chosen.insert(s.node); flash -= s.saved }
+        let (scored, _) = try scoreInt4Layers(folded, base: base, calib: calib, method: method, percentile: percentile, threads: 2, progress: true)
+        let chosen = Set(chooseInt4Layers(scored, int8Bytes: blobSize(base), limit: flashBudget).map(\.node))
         let (_, mixed) = try convert(graph, calib: calib, method: method, percentile: percentile,
                                      weightBits: Dictionary(uniqueKeysWithValues: chosen.map { ($0, 4) }), threads: 2, progress: false)
         try row("mixed for the budget", mixed, chosen)
@@ -90,7 +68,7 @@ func benchInt4(models: [String], flashBudget: Int, method: CalibrationMethod, pe
         }
         let kept = weighted.filter { !chosen.contains($0) }.map { folded.nodes[$0].name }
         say("layers kept int8 in the mix: \(kept.joined(separator: ", "))")
-        say("most sensitive (error per byte saved, top 5): " + scored.suffix(5).reversed().map { "\(folded.nodes[$0.node].name) \(String(format: "%.3g", $0.error))" }.joined(separator: ", "))
+        say("most sensitive (error per byte saved, top 5): " + scored.suffix(5).reversed().map { "\($0.name) \(String(format: "%.3g", $0.logitError))" }.joined(separator: ", "))
         say("seconds: \(Int(Date().timeIntervalSince(start)))")
     }
 }

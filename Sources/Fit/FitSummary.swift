@@ -85,7 +85,7 @@ public struct FitSummary: Sendable {
         s += "\n"
         if let f = flash {
             s += """
-                The all-int8 blob is over the limit, so \(f.chosen.count) of \(f.scores.count) weighted layers hold int4 weights \
+                The all-int8 blob is over the limit, so \(f.chosen.count) of \(f.scores.count) weighted layers \(f.chosen.count == 1 ? "holds" : "hold") int4 weights \
                 (\(String(format: "%.1f", f.int4WeightPercent)) % of the weights; symmetric per output channel in [−7, 7]). \
                 Choice: each layer alone in int4 was scored by the mean squared change of the int8 logits over \
                 \(f.scoringImages) calibration images; layers went to int4 in order of that score per byte saved until \

@@ -1,0 +1,122 @@
+import Foundation
+import XCTest
+
+/// `--target / --flash / --sram / --flash-reserve` on the main command: the options and their
+/// errors, "no budget, no change", a flash budget met with int4 layers, budgets that cannot be met.
+final class BudgetCLITests: XCTestCase {
+    /// The small shared model (MobileNetV1 ×0.25, CIFAR-10: 261 KB of int8 blob) on a few images.
+    func smallModel(_ out: String, _ extra: [String]) -> [String] {
+        [Fixtures.shared + "/models/mobilenet_v1_025-cifar10.safetensors",
+         "--calib", Fixtures.shared + "/datasets/cifar10/calib_batch.bin", "--calib-limit", "64",
+         "--eval", Fixtures.shared + "/datasets/cifar10/test_batch.bin", "--eval-limit", "300",
+         "--no-range-search", "--quiet", "--out", out] + extra
+    }
+
+    /// The figure of `memory.md`'s budget table row starting with `label` (bytes, separators removed).
+    func figure(_ memory: String, _ label: String) -> Int? {
+        let row = memory.split(separator: "\n").first { $0.hasPrefix("| \(label) |") || $0.hasPrefix("| **\(label)") }
+        return row.flatMap { Int($0.split(separator: "|").last!.filter(\.isNumber)) }
+    }
+
+    func testBadBudgetOptionsAreRefusedBeforeAnyWork() throws {
+        let dir = try CLI.tempDir()
+        let cases: [([String], String)] = [
+            (["--flash", "1X"], "error: --flash: expected a number of bytes with an optional K or M suffix"),
+            (["--flash", "0"], "error: --flash: must be more than 0 bytes"),
+            (["--flash", "-1M"], "error: --flash: expected a number of bytes"),
+            (["--flash", "1.5M"], "error: --flash: expected a number of bytes"),
+            (["--sram", "256KB"], "error: --sram: expected a number of bytes"),
+            (["--sram", ""], "error: --sram: expected a number of bytes"),
+            (["--flash", "99999999999999M"], "error: --flash: expected a number of bytes"),
+            (["--target", "nrf5"], "error: --target: unknown part 'nrf5' (known: nRF52840, STM32F412, RP2040, STM32F746, ESP32-S3, STM32H743"),
+            (["--flash-reserve", "64K"], "error: --flash-reserve: only means something with --flash or --target"),
+            (["--flash", "100K"], "error: --flash: 100K of flash leaves no room for the blob after the 150K kept for the firmware"),
+            (["--flash", "1M", "--flash-reserve", "1M"], "error: --flash: 1M of flash leaves no room for the blob after the 1M kept"),
+            (["--flash"], "error: --flash: needs a value"),
+        ]
+        for (extra, expected) in cases {
+            let out = dir + "/never-\(extra.joined())"
+            let r = try CLI.run(["v3small", "--calib", "Calibration/", "--out", out] + extra)
+            XCTAssertEqual(r.status, 1, "\(extra): \(r.text)")
+            XCTAssertTrue(r.stderr.hasPrefix(expected), "\(extra): \(r.stderr)")
+            XCTAssertFalse(r.text.contains("calibration:"), "\(extra): work started before the option was checked")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(extra)")
+        }
+    }
+
+    /// Suffixes are powers of 1024, `--target` names are case-insensitive and the part's figures
+    /// can be overridden; a budget the all-int8 model meets leaves every output byte as it was.
+    func testNoBudgetNoChangeAndSuffixes() throws {
+        let dir = try CLI.tempDir()
+        let plain = try CLI.run(smallModel(dir + "/plain", []))
+        XCTAssertEqual(plain.status, 0, plain.text)
+        XCTAssertFalse(plain.stdout.contains("\nbudget "), plain.stdout)
+        let plainMemory = try String(contentsOfFile: dir + "/plain/memory.md", encoding: .utf8)
+        XCTAssertFalse(plainMemory.contains("## Budget"))
+
+        let roomy = try CLI.run(smallModel(dir + "/roomy", ["--target", "stm32h743", "--flash", "1M", "--sram", "200K", "--flash-reserve", "64K"]))
+        XCTAssertEqual(roomy.status, 0, roomy.text)
+        XCTAssertTrue(roomy.stdout.contains("budget --target STM32H743 --flash 1M --sram 200K:"), roomy.stdout)
+        XCTAssertTrue(roomy.stdout.contains("all int8, nothing changed"), roomy.stdout)
+        let memory = try String(contentsOfFile: dir + "/roomy/memory.md", encoding: .utf8)
+        XCTAssertEqual(figure(memory, "flash"), 1 << 20)
+        XCTAssertEqual(figure(memory, "kept for the firmware (`--flash-reserve`)"), 64 << 10)
+        XCTAssertEqual(figure(memory, "blob limit"), (1 << 20) - (64 << 10))
+        XCTAssertEqual(figure(memory, "SRAM budget (one contiguous block)"), 200 << 10)
+        XCTAssertTrue(memory.hasPrefix(plainMemory), "memory.md without a budget is the start of memory.md with one")
+        for file in ["model.q8", "model_data.h", "model_data.c", "model.tflite"] {
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/plain/" + file)),
+                           try Data(contentsOf: URL(fileURLWithPath: dir + "/roomy/" + file)), file)
+        }
+    }
+
+    /// A flash budget below the all-int8 blob: layers get int4 weights until the blob fits.
+    func testFlashBudgetIsMetWithInt4Layers() throws {
+        let dir = try CLI.tempDir()
+        let r = try CLI.run(smallModel(dir, ["--flash", "350K", "--flash-reserve", "150K"]))
+        XCTAssertEqual(r.status, 0, r.text)
+        let memory = try String(contentsOfFile: dir + "/memory.md", encoding: .utf8)
+        let limit = 200 << 10
+        XCTAssertEqual(figure(memory, "blob limit"), limit)
+        let int8 = try XCTUnwrap(figure(memory, "blob, every layer int8"))
+        let written = try XCTUnwrap(memory.split(separator: "\n").first { $0.hasPrefix("| **blob written") }
+            .flatMap { Int($0.split(separator: "|").last!.filter(\.isNumber)) })
+        XCTAssertGreaterThan(int8, limit)
+        XCTAssertLessThanOrEqual(written, limit)
+        // Which layers, and what they cost (measured on the 300 evaluation images), are reported.
+        let rows = memory.split(separator: "\n").filter { $0.range(of: #"^\| \d+ \| `"#, options: .regularExpression) != nil }
+        XCTAssertGreaterThan(rows.count, 0)
+        XCTAssertTrue(memory.contains("What it cost, measured on 300 evaluation images"), memory)
+        XCTAssertTrue(r.stdout.contains("cost on 300 evaluation images: top-1 "), r.stdout)
+        XCTAssertTrue(r.stdout.contains("int4 weights in \(rows.count) of 28 layers"), r.stdout)
+        let report = try String(contentsOfFile: dir + "/report.md", encoding: .utf8)
+        XCTAssertTrue(report.contains("## Budget: --flash 350K"), "report.md carries the fit section")
+    }
+
+    /// Budgets that cannot be met: an error naming the model file, by how much, the nearest
+    /// feasible plan, and nothing written.
+    func testImpossibleBudgetsSayByHowMuch() throws {
+        let dir = try CLI.tempDir()
+        let flash = try CLI.run(smallModel(dir + "/flash", ["--flash", "256K"]))
+        XCTAssertEqual(flash.status, 1, flash.text)
+        let model = Fixtures.shared + "/models/mobilenet_v1_025-cifar10.safetensors"
+        XCTAssertTrue(flash.stderr.hasPrefix("error: \(model): does not fit the flash budget: the blob may take 108,544 B"), flash.stderr)
+        for phrase in ["even with every layer's weights in int4 it is", "B over", "Nearest feasible plan: every layer int4, which needs --flash ",
+                       "Nothing was written"] {
+            XCTAssertTrue(flash.stderr.contains(phrase), "\(phrase): \(flash.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/flash/model.q8"))
+        // The --flash it proposes does fit.
+        let proposed = try XCTUnwrap(flash.stderr.components(separatedBy: "which needs --flash ").last?.split(separator: " ").first)
+        let retry = try CLI.run(smallModel(dir + "/retry", ["--flash", String(proposed)]))
+        XCTAssertEqual(retry.status, 0, retry.text)
+
+        let sram = try CLI.run(smallModel(dir + "/sram", ["--sram", "8K"]))
+        XCTAssertEqual(sram.status, 1, sram.text)
+        XCTAssertTrue(sram.stderr.hasPrefix("error: \(model): does not fit the SRAM budget: it needs "), sram.stderr)
+        for phrase in ["the budget is 8,192 B", "B short", "lower bound", "Nearest feasible plan: this model as planned, with --sram ", "Nothing was written"] {
+            XCTAssertTrue(sram.stderr.contains(phrase), "\(phrase): \(sram.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/sram/model.q8"))
+    }
+}
