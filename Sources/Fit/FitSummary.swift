@@ -39,7 +39,7 @@ public struct FitSummary: Sendable {
         if let limit = budget.blobLimit {
             let reserve = "flash \(grouped(budget.flashBytes ?? 0)) B minus \(grouped(budget.flashReserve)) B for the firmware"
             if let f = flash {
-                lines.append("  flash: blob \(grouped(f.bytes)) B\(f.exact ? "" : " (computed: int4 weights counted packed)") ≤ \(grouped(limit)) B (\(reserve)); "
+                lines.append("  flash: blob \(grouped(f.bytes)) B ≤ \(grouped(limit)) B (\(reserve)); "
                     + "all int8 would be \(grouped(f.int8Bytes)) B")
                 let kept = keptNames(f)
                 lines.append("  int4 weights in \(f.chosen.count) of \(f.scores.count) layers (\(String(format: "%.1f", f.int4WeightPercent)) % of the weights), "
@@ -71,9 +71,8 @@ public struct FitSummary: Sendable {
             s += "| flash | \(grouped(flashBytes)) |\n| kept for the firmware (`--flash-reserve`) | \(grouped(budget.flashReserve)) |\n"
             s += "| **blob limit** | **\(grouped(limit))** |\n"
             if let f = flash {
-                let computed = f.exact ? "" : " (computed)"
-                s += "| blob, every layer int8 | \(grouped(f.int8Bytes)) |\n| blob, every layer int4\(computed) | \(grouped(f.int4Bytes)) |\n"
-                s += "| **blob written\(computed)** | **\(grouped(f.bytes))** |\n"
+                s += "| blob, every layer int8 | \(grouped(f.int8Bytes)) |\n| blob, every layer int4 | \(grouped(f.int4Bytes)) |\n"
+                s += "| **blob written** | **\(grouped(f.bytes))** |\n"
             } else {
                 s += "| **blob written** (every layer int8) | **\(grouped(blobBytes))** |\n"
             }
@@ -86,7 +85,7 @@ public struct FitSummary: Sendable {
         if let f = flash {
             s += """
                 The all-int8 blob is over the limit, so \(f.chosen.count) of \(f.scores.count) weighted layers \(f.chosen.count == 1 ? "holds" : "hold") int4 weights \
-                (\(String(format: "%.1f", f.int4WeightPercent)) % of the weights; symmetric per output channel in [−7, 7]). \
+                (\(String(format: "%.1f", f.int4WeightPercent)) % of the weights; symmetric per output channel in [−7, 7], packed two per byte). \
                 Choice: each layer alone in int4 was scored by the mean squared change of the int8 logits over \
                 \(f.scoringImages) calibration images; layers went to int4 in order of that score per byte saved until \
                 the blob fit; the model was then converted again with them (range search, bias correction; 1×1 and \
@@ -94,9 +93,6 @@ public struct FitSummary: Sendable {
 
 
                 """
-            if !f.exact {
-                s += "Sizes marked computed count each int4 layer's weights packed two per byte; this version's blob still stores them as int8 bytes.\n\n"
-            }
             s += "Kept int8: \(keptNames(f).isEmpty ? "none" : keptNames(f).map { "`\($0)`" }.joined(separator: ", ")).\n\n"
             s += "| order | int4 layer | weights | bytes saved | logit error (MSE) |\n|---:|---|---:|---:|---:|\n"
             for (k, l) in f.chosen.enumerated() {

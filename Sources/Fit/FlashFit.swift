@@ -26,13 +26,11 @@ public struct LayerScore: Sendable, Equatable {
 public struct FlashFit: Sendable {
     /// The largest blob allowed (flash minus the firmware reserve).
     public var limit: Int
-    /// Blob bytes with every layer int8 (the model without a budget), and with every weighted layer int4.
+    /// Blob bytes with every layer int8 (the model without a budget), and with every weighted
+    /// layer's weights int4 on the same activation grids.
     public var int8Bytes: Int, int4Bytes: Int
-    /// Blob bytes of the model chosen.
+    /// Blob bytes of the model chosen (`blobSize`: exactly what is written).
     public var bytes: Int
-    /// False while the sizes are computed (the blob's layout with each int4 layer's weights
-    /// counted packed, two per byte) rather than those of the written blob.
-    public var exact: Bool
     /// Every weighted layer's score, best candidate (least error per byte saved) first.
     public var scores: [LayerScore]
     /// The layers given int4 weights, in the order they were chosen.
@@ -44,22 +42,6 @@ public struct FlashFit: Sendable {
     public var int4WeightPercent: Double {
         100 * Double(chosen.reduce(0) { $0 + $1.weights }) / Double(max(1, scores.reduce(0) { $0 + $1.weights }))
     }
-}
-
-/// Blob bytes of `model` with the weights of the `int4` layers packed two per byte. The blob
-/// writer keeps 4-bit weights as int8 bytes until the packed format lands, so this is computed
-/// from the layout: each such weights tensor shrinks from `n` to `⌈n/2⌉` bytes, each still
-/// padded to 16 (Docs/BLOB_FORMAT.md).
-public func packedBlobBytes(_ model: QModel, int4: Set<Int>) -> (bytes: Int, exact: Bool) {
-    let plan = planMemory(model)
-    return (plan.flashBytes - int4.reduce(0) { $0 + int4Saving(model, $1) }, false)
-}
-
-/// Blob bytes saved by packing node `i`'s weights two per byte.
-func int4Saving(_ model: QModel, _ i: Int) -> Int {
-    guard case .conv(let c) = model.nodes[i].op else { return 0 }
-    func padded(_ n: Int) -> Int { (n + 15) & ~15 }  // every blob tensor starts 16-byte aligned
-    return padded(c.weights.count) - padded((c.weights.count + 1) / 2)
 }
 
 /// The convolution and linear nodes of a folded graph: the layers whose weights can be int4.
@@ -83,6 +65,7 @@ public func scoreInt4Layers(_ folded: Graph, base: QModel, calib: ImageSet, meth
     let engine = try IntEngine(model: base)
     let reference = engine.logits(images: probe.pixels, count: probe.count, threads: threads)
     let outScale = base.info(base.nodes.count).scale
+    let baseBytes = blobSize(base)
     let line = ProgressLine("int4 layer scores", total: layers.count, unit: "layers", enabled: progress)
     var scores: [LayerScore] = []
     for i in layers {
@@ -96,7 +79,7 @@ public func scoreInt4Layers(_ folded: Graph, base: QModel, calib: ImageSet, meth
         let n: Int
         if case .conv(let c) = base.nodes[i].op { n = c.weights.count } else { n = 0 }
         scores.append(LayerScore(node: i, name: folded.nodes[i].name, logitError: error / Double(probe.count),
-                                 savedBytes: int4Saving(base, i), weights: n))
+                                 savedBytes: baseBytes - blobSize(trial), weights: n))
         line.advance()
     }
     // Least error per byte saved first; ties by node order, so the choice is deterministic.
@@ -128,35 +111,40 @@ public func chooseInt4Layers(_ scores: [LayerScore], int8Bytes: Int, limit: Int)
 public func fitFlash(graph: Graph, folded: Graph, base: QModel, calib: ImageSet, limit: Int, reserve: Int, file: String,
                      method: CalibrationMethod, percentile: Double = 99.99, rangeSearch: Bool, threads: Int, progress: Bool,
                      log: (String) -> Void) throws -> (model: QModel, fit: FlashFit)? {
-    let int8 = packedBlobBytes(base, int4: [])
-    guard int8.bytes > limit else { return nil }
-    let layers = weightedLayers(folded)
-    let all4 = packedBlobBytes(base, int4: Set(layers))
-    let computed = all4.exact ? "" : " (computed)"
-    guard all4.bytes <= limit else {
+    let int8Bytes = blobSize(base)
+    guard int8Bytes > limit else { return nil }
+    // Every layer int4 on the same grids: the smallest blob the layer choice can reach.
+    var all4 = base
+    for i in weightedLayers(folded) {
+        try reconvertWeighted(&all4, graph: folded, node: i, options: QuantizerOptions(weightBits: [i: 4]))
+    }
+    let int4Bytes = blobSize(all4)
+    guard int4Bytes <= limit else {
+        let over = int4Bytes - limit
         throw ToolkitError(file, "does not fit the flash budget: the blob may take \(grouped(limit)) B (flash minus the "
-            + "\(byteSize(reserve)) firmware reserve), but even with every layer's weights in int4 it is \(grouped(all4.bytes)) B\(computed), "
-            + "\(grouped(all4.bytes - limit)) B over (all int8: \(grouped(int8.bytes)) B). Nearest feasible plan: every layer int4, "
-            + "which needs --flash \(byteSize(roundUpK(all4.bytes + reserve))) with this reserve"
-            + (all4.bytes - limit < reserve ? ", or --flash-reserve \(byteSize((reserve - (all4.bytes - limit)) & ~1023)) with this flash" : "")
+            + "\(byteSize(reserve)) firmware reserve), but even with every layer's weights in int4 it is \(grouped(int4Bytes)) B, "
+            + "\(grouped(over)) B over (all int8: \(grouped(int8Bytes)) B). Nearest feasible plan: every layer int4, "
+            + "which needs --flash \(byteSize(roundUpK(int4Bytes + reserve))) with this reserve"
+            + (over < reserve ? ", or --flash-reserve \(byteSize((reserve - over) & ~1023)) with this flash" : "")
             + ". Nothing was written")
     }
-    log("flash: the all-int8 blob is \(grouped(int8.bytes)) B, over the \(grouped(limit)) B budget: choosing layers for int4 weights "
-        + "(all int4: \(grouped(all4.bytes)) B\(computed))")
+    log("flash: the all-int8 blob is \(grouped(int8Bytes)) B, over the \(grouped(limit)) B budget: choosing layers for int4 weights "
+        + "(all int4: \(grouped(int4Bytes)) B)")
     let (scores, images) = try scoreInt4Layers(folded, base: base, calib: calib, method: method, percentile: percentile,
                                                threads: threads, progress: progress)
-    var chosen = chooseInt4Layers(scores, int8Bytes: int8.bytes, limit: limit)
+    var chosen = chooseInt4Layers(scores, int8Bytes: int8Bytes, limit: limit)
     while true {
         let bits = Dictionary(uniqueKeysWithValues: chosen.map { ($0.node, 4) })
         var (_, model) = try convert(graph, calib: calib, method: method, percentile: percentile, rangeSearch: rangeSearch, weightBits: bits,
                                      threads: threads, progress: progress)
         model.metadata.merge(base.metadata) { _, kept in kept }  // the blob's size counts its metadata too
-        let size = packedBlobBytes(model, int4: Set(chosen.map(\.node)))
-        // The per-layer savings are exact, so this holds at once; the loop is a guard, not a search.
-        if size.bytes <= limit || chosen.count == scores.count {
-            let fit = FlashFit(limit: limit, int8Bytes: int8.bytes, int4Bytes: all4.bytes, bytes: size.bytes, exact: size.exact,
-                               scores: scores, chosen: chosen, scoringImages: images)
-            return (model, fit)
+        let bytes = blobSize(model)
+        // Each layer's saving was measured on its own blob; after the second conversion a layer's
+        // parameter tensors can differ by a few bytes, so the blob written is checked, and one more
+        // layer taken while it is over.
+        if bytes <= limit || chosen.count == scores.count {
+            return (model, FlashFit(limit: limit, int8Bytes: int8Bytes, int4Bytes: int4Bytes, bytes: bytes,
+                                    scores: scores, chosen: chosen, scoringImages: images))
         }
         chosen.append(scores[chosen.count])
     }

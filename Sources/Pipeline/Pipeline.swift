@@ -137,7 +137,7 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
             log("converted again: int4 weights in \(r.fit.chosen.count) of \(r.fit.scores.count) layers")
         }
         let sram = try b.sramBytes.map { try checkSRAM(planMemory(model), budget: $0, file: config.weights) }
-        fit = FitSummary(budget: b, flash: flash, blobBytes: flash?.bytes ?? packedBlobBytes(model, int4: []).bytes, sram: sram)
+        fit = FitSummary(budget: b, flash: flash, blobBytes: flash?.bytes ?? blobSize(model), sram: sram)
     }
 
     let layerSet = calib.subset(Array(0..<min(config.layerImages, calib.count)))

@@ -91,6 +91,17 @@ final class BudgetCLITests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("int4 weights in \(rows.count) of 28 layers"), r.stdout)
         let report = try String(contentsOfFile: dir + "/report.md", encoding: .utf8)
         XCTAssertTrue(report.contains("## Budget: --flash 350K"), "report.md carries the fit section")
+        // The figure is the blob's own size, and the blob holds the chosen layers as int4.
+        let blob = try Data(contentsOf: URL(fileURLWithPath: dir + "/model.q8"))
+        XCTAssertEqual(blob.count, written)
+        let inspect = try CLI.run(["inspect", dir + "/model.q8"])
+        XCTAssertEqual(inspect.status, 0, inspect.text)
+        let int4Lines = inspect.stdout.split(separator: "\n").filter { $0.contains(" int4 in ") }  // op lines: "N name kind int4 in …"
+        XCTAssertEqual(int4Lines.count, rows.count, inspect.stdout)
+        for row in rows {
+            let name = row.split(separator: "`")[1]
+            XCTAssertTrue(int4Lines.contains { $0.contains(" \(name) ") }, "\(name) is not int4 in the blob")
+        }
     }
 
     /// Budgets that cannot be met: an error naming the model file, by how much, the nearest
