@@ -136,6 +136,16 @@ public final class IntEngine: @unchecked Sendable {
         return KeptLayout(offsets: offsets, bytes: end)
     }
 
+    /// A `KeptLayout` that holds only the live values: the input, then one activation arena at
+    /// the offsets of `plan`, so value v stays intact from the run of its node until its last
+    /// reader has run. `runKept` over consecutive node ranges in order (bias correction) reads
+    /// only such values. Input and arena are each 64-byte aligned with 64 bytes of slack.
+    public var arenaLayout: KeptLayout {
+        let input = (plan.sizes[0] + 64 + 63) / 64 * 64
+        return KeptLayout(offsets: [0] + plan.offsets.dropFirst().map { input + $0 },
+                          bytes: input + (plan.arenaBytes + 64 + 63) / 64 * 64)
+    }
+
     /// Runs nodes `first..<end` (`end` nil: to the last node) on one image whose values are all
     /// kept in `buffer` (64-byte aligned, `keptLayout.bytes` long): each node reads its inputs and
     /// writes its output there. The values read from before `first` must be in place, e.g. from a

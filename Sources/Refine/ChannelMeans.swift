@@ -21,8 +21,11 @@ struct ChannelMeans {
     private mutating func add(value v: Int, count: Int, _ element: (Int) -> Double) {
         let c = sums[v].count
         let weight = 1 / Double(count / c)  // each position's share of this image's mean
+        // Pixel by pixel, channel by channel: each channel's sum adds its elements in order.
         sums[v].withUnsafeMutableBufferPointer { s in
-            for i in 0..<count { s[i % c] += element(i) * weight }
+            for pixel in 0..<(count / c) {
+                for ch in 0..<c { s[ch] += element(pixel * c + ch) * weight }
+            }
         }
     }
 
