@@ -1,5 +1,6 @@
 import XCTest
 import QuantCore
+import Pipeline
 import CRuntime
 @testable import Export
 import TestSupport
@@ -31,6 +32,21 @@ final class BlobRoundTripTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// `quantize inspect model.q8` (modelSummary of the read blob) names each conv's weight
+    /// precision and counts the weight bytes as stored.
+    func testInspectShowsWeightPrecision() throws {
+        let model = TestModels.everyOp(seed: 4, int4: true)
+        let text = modelSummary(try readBlob(try writeBlob(model), path: "m.q8"))
+        let lines = text.split(separator: "\n")
+        XCTAssertTrue(lines.contains { $0.contains(".dw3s2 ") && $0.contains("int4") }, text)
+        XCTAssertTrue(lines.contains { $0.contains(".stem ") && $0.contains("int8") }, text)
+        let bytes = model.nodes.reduce(0) { n, node in
+            guard case .conv(let c) = node.op else { return n }
+            return n + (c.weightBits == 4 ? (c.weights.count + 1) / 2 : c.weights.count)
+        }
+        XCTAssertTrue(text.contains("weights: \(bytes) bytes (") && text.contains("4 int4 layers"), text)
     }
 
     func testWritingIsDeterministic() throws {
