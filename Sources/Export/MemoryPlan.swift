@@ -90,8 +90,9 @@ func kernelScratchBytes(_ model: QModel) -> Int {
         case .conv(let c):
             let taps = c.kernelH * c.kernelW
             if c.groups == 1 && taps == 1 {
-                // The widened input, and for int4 weights 4 unpacked weight rows (8-aligned size).
-                let rows = c.weightBits == 4 ? 8 * ((c.inChannels + 1) / 2) : 0
+                // The widened input, and for int4 weights with in not a multiple of 8 4 unpacked
+                // weight rows (8-aligned size).
+                let rows = c.weightBits == 4 && c.inChannels % 8 != 0 ? 8 * ((c.inChannels + 1) / 2) : 0
                 if c.inChannels <= 2304 { need = max(need, (c.inChannels <= 576 ? 8 : 2) * (c.inChannels & ~3) + rows) }
             } else if c.groups == 1 && taps * c.inChannels <= 256 && c.kernelH <= 64 {
                 need = max(need, BlobFormat.scratchPatch)

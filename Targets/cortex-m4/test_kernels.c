@@ -179,6 +179,10 @@ static void test_conv_1x1(void) {
             p.in.c = between(1, 64);
             p.out.c = between(1, 48);
         }
+        if (n % 6 == 2) { /* int4 with in_c a multiple of 8: the direct path (the others unpack rows) */
+            p.in.c &= ~7;
+            if (p.in.c == 0) p.in.c = 8;
+        }
         p.stride_h = between(0, 2) == 0 ? between(2, 3) : 1;
         p.stride_w = between(0, 2) == 0 ? between(2, 3) : 1;
         p.out.h = out_size(p.in.h, 1, p.stride_h, 0);

@@ -21,9 +21,18 @@
  * |bias| + D·Σ|w| < 2^31), and every output goes through the runtime's q8_requantize, so the
  * bytes are identical. The assembly needs r7 free (GCC omits the frame pointer from -O1 on).
  *
- * Int4 weights (p->weight_bits 4, packed two per byte): the weights of 4 output channels at a time
- * are unpacked to int8 rows in the scratch after the input buffer (4·in_c more bytes,
- * q8_conv_scratch), through a 256-entry table of byte pairs, and the same assembly runs on them.
+ * Int4 weights (p->weight_bits 4, packed two per byte, element 2i in the low nibble of byte i):
+ *  - in_c a multiple of 8 (every row starts on a byte; the layers of the models so far): the packed
+ *    word of 8 weights e0…e7 is split by two ANDs with 0xF0F0F0F0 (one after LSL #4) into
+ *    (e0, e2, e4, e6)·16 and (e1, e3, e5, e7)·16 as int8 bytes, whose SXTB16 / SXTB16 ROR 8 are the
+ *    int16 pairs (e0, e4), (e2, e6), (e1, e5), (e3, e7); the input is widened into the matching
+ *    pairs (x0, x4), (x2, x6), (x1, x5), (x3, x7) (widen_int4), so SMLAD sums 16·Σ x·w exactly
+ *    (|Σ| ≤ 2304·255·128 < 2^31) and the sum is shifted right by 4 (exact) before the bias is added:
+ *    1 channel × 4 pixels in assembly (chunk_1x4_int4, 28 instructions per 32 MACs as for int8),
+ *    1 pixel in C with the same intrinsics (sums_one_pixel_int4);
+ *  - otherwise the weights of 4 output channels at a time are unpacked to int8 rows in the scratch
+ *    after the input buffer (8·⌈in_c/2⌉ more bytes, q8_conv_scratch), through a 256-entry table of
+ *    byte pairs, and the int8 assembly runs on them.
  */
 #include <arm_acle.h>
 #include <stddef.h>
@@ -78,6 +87,43 @@ static void unpack_int4(int8_t *dst, const int8_t *packed, int32_t first, int32_
         memcpy(dst, &v, sizeof v);
     }
     if (dst < end) *dst = (int8_t)int4_pairs[*src];
+}
+
+/* Whether the int4 weights take the direct path (no unpacking): in_c a multiple of 8. */
+static int int4_direct(const q8_conv_params *p) { return p->weight_bits == 4 && (p->in.c & 7) == 0; }
+
+static inline int32_t pack_low(int32_t a, int32_t b) { /* (a.low, b.low): PKHBT */
+    int32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+static inline int32_t pack_high(int32_t a, int32_t b) { /* (a.high, b.high): PKHTB */
+    int32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
+    return r;
+}
+
+static inline int32_t sxtb16_ror8(int32_t w) {
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
+    return r;
+}
+
+/* Widens the `groups8` groups of 8 channels of pixel x into the int16 pairs x − zp of the direct int4
+ * path: per group (x0, x4), (x2, x6), (x1, x5), (x3, x7), `stride` words apart, the next group 4·stride
+ * words further. */
+static void widen_int4(const int8_t *x, int32_t groups8, int32_t neg_zp, int32_t *dst, int32_t stride) {
+    int32_t g;
+    for (g = 0; g < groups8; ++g, x += 8, dst += 4 * stride) {
+        const int32_t v0 = q8_m4_load4(x), v1 = q8_m4_load4(x + 4);
+        const int32_t e0 = __sxtab16(neg_zp, v0), o0 = q8_m4_sxtab16_odd(neg_zp, v0);
+        const int32_t e1 = __sxtab16(neg_zp, v1), o1 = q8_m4_sxtab16_odd(neg_zp, v1);
+        dst[0] = pack_low(e0, e1);
+        dst[stride] = pack_high(e0, e1);
+        dst[2 * stride] = pack_low(o0, o1);
+        dst[3 * stride] = pack_high(o0, o1);
+    }
 }
 
 /* What chunk_1x4's assembly reads (and advances) through one register; offsets in comments. */
@@ -153,6 +199,84 @@ static void chunk_1x4(state_1x4 *s, int odd) {
                          :
                          : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "cc",
                            "memory");
+    }
+}
+
+/* One group of 8 input channels of the direct int4 path for 1 channel × 4 pixels: the packed word
+ * (r8) split into (e0, e2, e4, e6)·16 (r9) and (e1, e3, e5, e7)·16 (r8); each of its 4 int16 pairs
+ * (in lr, then r9 / r8 in place) meets the matching pair of the 4 pixels, loaded by LDM into r4–r7. */
+#define PAIR_1X4(w)                     \
+    "ldmia   r10!, {r4, r5, r6, r7}\n\t" \
+    "smlad   r0, r4, " w ", r0\n\t"     \
+    "smlad   r1, r5, " w ", r1\n\t"     \
+    "smlad   r2, r6, " w ", r2\n\t"     \
+    "smlad   r3, r7, " w ", r3\n\t"
+#define GROUP8_1X4                      \
+    "ldr     r8, [r11], #4\n\t"         \
+    "lsl     r9, r8, #4\n\t"            \
+    "and     r9, r9, #0xF0F0F0F0\n\t"   \
+    "and     r8, r8, #0xF0F0F0F0\n\t"   \
+    "sxtb16  lr, r9\n\t"                \
+    "sxtb16  r9, r9, ror #8\n\t" PAIR_1X4("lr") PAIR_1X4("r9") \
+    "sxtb16  lr, r8\n\t"                \
+    "sxtb16  r8, r8, ror #8\n\t" PAIR_1X4("lr") PAIR_1X4("r8")
+
+/* The channel loop of the direct int4 path: the state_1x4 pointer is kept on the stack (lr is a
+ * temporary in the group loop); per channel r0–r3 = 0, the groups until r10 reaches the buffer's
+ * end (r12), then sums = bias + (16·Σ >> 4), stored; the weights need no skip (in_c % 8 == 0). */
+static void chunk_1x4_int4(state_1x4 *s) {
+    register state_1x4 *state __asm__("lr") = s;
+    __asm__ volatile("ldr     r11, [lr, #0]\n\t"
+                     "ldr     r12, [lr, #12]\n\t"
+                     "str     lr, [sp, #-8]!\n\t"
+                     "3:\n\t"
+                     "ldr     r10, [lr, #8]\n\t"
+                     "movs    r0, #0\n\t"
+                     "movs    r1, #0\n\t"
+                     "movs    r2, #0\n\t"
+                     "movs    r3, #0\n\t"
+                     "1:\n\t" GROUP8_1X4
+                     "cmp     r10, r12\n\t"
+                     "bne     1b\n\t"
+                     "ldr     lr, [sp]\n\t"
+                     "ldr     r8, [lr, #4]\n\t"
+                     "ldr     r9, [r8], #4\n\t"
+                     "str     r8, [lr, #4]\n\t"
+                     "add     r0, r9, r0, asr #4\n\t"
+                     "add     r1, r9, r1, asr #4\n\t"
+                     "add     r2, r9, r2, asr #4\n\t"
+                     "add     r3, r9, r3, asr #4\n\t"
+                     "ldr     r8, [lr, #20]\n\t"
+                     "stmia   r8!, {r0, r1, r2, r3}\n\t"
+                     "str     r8, [lr, #20]\n\t"
+                     "ldr     r9, [lr, #24]\n\t"
+                     "cmp     r8, r9\n\t"
+                     "bne     3b\n\t"
+                     "add     sp, sp, #8\n\t"
+                     : "+r"(state)
+                     :
+                     : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "cc", "memory");
+}
+
+/* The sums of channels c[0…n−1] of one pixel on the direct int4 path (buffer from widen_int4 with
+ * stride 1): per channel and group of 8 inputs, the packed word split and widened as in
+ * chunk_1x4_int4 and four SMLAD; bias + (16·Σ >> 4). */
+static void sums_one_pixel_int4(const q8_conv_params *p, const int32_t *buffer, const int32_t *c, int32_t n, int32_t *acc) {
+    const int32_t in_c = p->in.c, groups8 = in_c >> 3;
+    int32_t k, g;
+    for (k = 0; k < n; ++k) {
+        const int8_t *w = p->weights + c[k] * (in_c >> 1);
+        const int32_t *b = buffer;
+        int32_t sum = 0;
+        for (g = 0; g < groups8; ++g, w += 4, b += 4) {
+            const uint32_t v = (uint32_t)q8_m4_load4(w);
+            const int32_t lo = (int32_t)((v << 4) & 0xF0F0F0F0u), hi = (int32_t)(v & 0xF0F0F0F0u);
+            sum = __smlad(b[0], __sxtb16(lo), sum);
+            sum = __smlad(b[1], sxtb16_ror8(lo), sum);
+            sum = __smlad(b[2], __sxtb16(hi), sum);
+            sum = __smlad(b[3], sxtb16_ror8(hi), sum);
+        }
+        acc[k] = q8_i32(p->bias + 4 * c[k]) + (sum >> 4);
     }
 }
 
@@ -276,12 +400,30 @@ static void four_pixels(const q8_conv_params *p, const int8_t *const x[4], const
                         int8_t *out) {
     const int32_t in_c = p->in.c, out_c = p->out.c, groups = in_c >> 2, full = in_c & ~3, zp = p->input_zp;
     const int full_range = p->act_min == -128 && p->act_max == 127;
-    const int32_t chunk = p->weight_bits == 4 ? 4 : CHUNK; /* int4: the 4 rows unpacked at rows4 */
+    const int direct = int4_direct(p);
+    const int32_t chunk = p->weight_bits == 4 && !direct ? 4 : CHUNK; /* unpacked int4: 4 rows at rows4 */
     int32_t acc[4 * CHUNK];
     int32_t oc, k, i;
     for (oc = 0; oc < out_c; oc += chunk) {
         const int32_t n = out_c - oc < chunk ? out_c - oc : chunk;
         const int8_t *rows; /* the weights of channels oc … oc + n − 1, in_c apart */
+        if (direct) {
+            state_1x4 s;
+            s.weights = p->weights + oc * (in_c >> 1);
+            s.bias = p->bias + 4 * oc;
+            s.buffer = buffer;
+            s.end = buffer + 16 * (in_c >> 3);
+            s.tail = 0;
+            s.acc = acc;
+            s.acc_end = acc + 4 * n;
+            chunk_1x4_int4(&s);
+            if (full_range) {
+                requantize_4_pixels_full(p, acc, oc, n, out);
+            } else {
+                requantize_4_pixels_clamped(p, acc, oc, n, out);
+            }
+            continue;
+        }
         if (p->weight_bits == 4) {
             unpack_int4(rows4, p->weights, oc * in_c, n * in_c);
             rows = rows4;
@@ -358,6 +500,10 @@ static void sums(const q8_conv_params *p, const int8_t *x, const int32_t *buffer
         sums_one_pixel(p, x, buffer, p->weights + c[0] * in_c, c, n, d, acc);
         return;
     }
+    if (int4_direct(p)) {
+        sums_one_pixel_int4(p, buffer, c, n, acc);
+        return;
+    }
     for (q = 0; q < n; q += 4) {
         unpack_int4(rows4, p->weights, c[q] * in_c, (c[q + 3] - c[q] + 1) * in_c);
         sums_one_pixel(p, x, buffer, rows4, c + q, 4, d, acc + q);
@@ -423,14 +569,22 @@ void q8_conv_1x1_s8_m4(const q8_conv_params *p, const int8_t *input, int8_t *out
             const int8_t *x[4];
             for (j = 0; j < 4; ++j) {
                 x[j] = input_pixel(p, input, i + j);
-                widen(x[j], groups, neg_zp, buffer + 2 * j, 8);
+                if (int4_direct(p)) {
+                    widen_int4(x[j], in_c >> 3, neg_zp, buffer + j, 4);
+                } else {
+                    widen(x[j], groups, neg_zp, buffer + 2 * j, 8);
+                }
             }
             four_pixels(p, x, buffer, rows4, output + i * out_c);
         }
     }
     for (; i < pixels; ++i) {
         const int8_t *x = input_pixel(p, input, i);
-        widen(x, groups, neg_zp, buffer, 2);
+        if (int4_direct(p)) {
+            widen_int4(x, in_c >> 3, neg_zp, buffer, 1);
+        } else {
+            widen(x, groups, neg_zp, buffer, 2);
+        }
         one_pixel(p, x, buffer, rows4, output + i * out_c);
     }
 }

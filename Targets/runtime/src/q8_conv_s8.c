@@ -92,8 +92,9 @@ q8_status q8_conv_check(const q8_model *m, const q8_op *op, const q8_params *par
 uint32_t q8_conv_scratch(const q8_conv_params *p) {
     const int32_t in_c = p->in.c, taps = p->kernel_h * p->kernel_w;
     if (p->groups == 1 && taps == 1) {
-        /* The widened input (4 pixels or 1), then for int4 weights 4 unpacked rows (8-aligned size). */
-        const uint32_t rows = p->weight_bits == 4 ? 8u * (uint32_t)((in_c + 1) / 2) : 0u;
+        /* The widened input (4 pixels or 1), then for int4 weights with in_c not a multiple of 8
+         * 4 unpacked rows (8-aligned size). */
+        const uint32_t rows = p->weight_bits == 4 && in_c % 8 != 0 ? 8u * (uint32_t)((in_c + 1) / 2) : 0u;
         if (in_c > 2304) return 0;
         return (in_c <= 576 ? 8u * (uint32_t)(in_c & ~3) : 2u * (uint32_t)(in_c & ~3)) + rows;
     }
