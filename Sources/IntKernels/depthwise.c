@@ -20,6 +20,12 @@ static const int8_t quad_order[64] = {
     7, 23, 39, 55, 8, 24, 40, 56, 9, 25, 41, 57, 10, 26, 42, 58, 11, 27, 43, 59, 12, 28, 44, 60, 13, 29, 45, 61,
     14, 30, 46, 62, 15, 31, 47, 63};
 
+/// `quad_order` with pixel t taken from byte 32t (of two concatenated registers) instead of 16t.
+static const int8_t quad_order_pairs[64] = {
+    0, 32, 64, 96, 1, 33, 65, 97, 2, 34, 66, 98, 3, 35, 67, 99, 4, 36, 68, 100, 5, 37, 69, 101, 6, 38, 70, 102,
+    7, 39, 71, 103, 8, 40, 72, 104, 9, 41, 73, 105, 10, 42, 74, 106, 11, 43, 75, 107, 12, 44, 76, 108, 13, 45, 77, 109,
+    14, 46, 78, 110, 15, 47, 79, 111};
+
 /// The int8 values of input pixel `pixel` (16 channels from `16·block`; 0 beyond the channel count).
 Q8H_INLINE __m128i load_channels(const q8h_depthwise_t *d, const int8_t *pixel, int block) {
     const int n = d->channels - 16 * block;
@@ -36,39 +42,44 @@ Q8H_INLINE void build_quads(const q8h_depthwise_t *d, const int8_t *input, int i
     const int cp = d->paddedChannels, c = d->channels, blocks = cp / 16, inW = d->inW;
     const int8_t *in = input + (size_t)iy * inW * c;
     const __m512i flip = _mm512_set1_epi8((char)0x80), idx = _mm512_loadu_si512(quad_order);
+    // For the lane transpose: pixel t's 16 bytes start at byte 32t of (t0 | t2) for the even
+    // lanes, 32t + 16 for the odd ones.
+    const __m512i even = _mm512_loadu_si512(quad_order_pairs), odd = _mm512_add_epi8(even, _mm512_set1_epi8(16));
     const int step = gcd(d->strideW, 4);
     for (int x = 0; x < d->qWidth; x += step) {
         const int ix = x - d->padLeft;
         uint8_t *t = q + (size_t)x * cp * 4;
-        if (ix >= 0 && ix + 4 <= inW) {
-            const int8_t *s = in + (size_t)ix * c;
-            if (c == 16) {
-                _mm512_store_si512(t, _mm512_xor_si512(_mm512_permutexvar_epi8(idx, _mm512_loadu_si512(s)), flip));
-                continue;
+        if (c == 16 && ix >= 0 && ix + 4 <= inW) {  // the 4 pixels are 64 contiguous bytes
+            _mm512_store_si512(t, _mm512_xor_si512(_mm512_permutexvar_epi8(idx, _mm512_loadu_si512(in + (size_t)ix * 16)), flip));
+            continue;
+        }
+        // The 4 pixels, NULL where outside the input (the pad values there).
+        const int8_t *px[4];
+        for (int j = 0; j < 4; j++) px[j] = ix + j >= 0 && ix + j < inW ? in + (size_t)(ix + j) * c : NULL;
+        // 64 channels of the 4 pixels at a time: a 4×4 transpose of their 128-bit lanes (two
+        // lane shuffles, then one two-source byte permutation per block that also interleaves).
+        int b = 0;
+        for (; 16 * b + 64 <= c; b += 4) {
+            __m512i v[4];
+            for (int j = 0; j < 4; j++) {
+                v[j] = px[j] ? _mm512_loadu_si512(px[j] + 16 * b)
+                             : _mm512_xor_si512(_mm512_load_si512(d->padValues + 16 * b), flip);
             }
-            for (int b = 0; b < blocks; b++) {
-                __m512i v = _mm512_castsi128_si512(load_channels(d, s, b));
-                v = _mm512_inserti32x4(v, load_channels(d, s + c, b), 1);
-                v = _mm512_inserti32x4(v, load_channels(d, s + 2 * c, b), 2);
-                v = _mm512_inserti32x4(v, load_channels(d, s + 3 * c, b), 3);
-                _mm512_store_si512(t + 64 * b, _mm512_xor_si512(_mm512_permutexvar_epi8(idx, v), flip));
-            }
-        } else {
-            for (int b = 0; b < blocks; b++) {
-                // The pad values as int8 (padValues holds them + 128).
-                const __m128i pad = _mm_xor_si128(_mm_load_si128((const __m128i *)(d->padValues + 16 * b)),
-                                                  _mm512_castsi512_si128(flip));
-                __m128i piece[4];
-                for (int j = 0; j < 4; j++) {
-                    const int col = ix + j;
-                    piece[j] = col >= 0 && col < inW ? load_channels(d, in + (size_t)col * c, b) : pad;
-                }
-                __m512i v = _mm512_castsi128_si512(piece[0]);
-                v = _mm512_inserti32x4(v, piece[1], 1);
-                v = _mm512_inserti32x4(v, piece[2], 2);
-                v = _mm512_inserti32x4(v, piece[3], 3);
-                _mm512_store_si512(t + 64 * b, _mm512_xor_si512(_mm512_permutexvar_epi8(idx, v), flip));
-            }
+            const __m512i t0 = _mm512_shuffle_i64x2(v[0], v[1], 0x44), t1 = _mm512_shuffle_i64x2(v[0], v[1], 0xEE);
+            const __m512i t2 = _mm512_shuffle_i64x2(v[2], v[3], 0x44), t3 = _mm512_shuffle_i64x2(v[2], v[3], 0xEE);
+            _mm512_store_si512(t + 64 * b, _mm512_xor_si512(_mm512_permutex2var_epi8(t0, even, t2), flip));
+            _mm512_store_si512(t + 64 * (b + 1), _mm512_xor_si512(_mm512_permutex2var_epi8(t0, odd, t2), flip));
+            _mm512_store_si512(t + 64 * (b + 2), _mm512_xor_si512(_mm512_permutex2var_epi8(t1, even, t3), flip));
+            _mm512_store_si512(t + 64 * (b + 3), _mm512_xor_si512(_mm512_permutex2var_epi8(t1, odd, t3), flip));
+        }
+        // The last blocks (fewer than 64 channels left) one at a time.
+        for (; b < blocks; b++) {
+            const __m128i pad = _mm_xor_si128(_mm_load_si128((const __m128i *)(d->padValues + 16 * b)), _mm512_castsi512_si128(flip));
+            __m512i v = _mm512_castsi128_si512(px[0] ? load_channels(d, px[0], b) : pad);
+            v = _mm512_inserti32x4(v, px[1] ? load_channels(d, px[1], b) : pad, 1);
+            v = _mm512_inserti32x4(v, px[2] ? load_channels(d, px[2], b) : pad, 2);
+            v = _mm512_inserti32x4(v, px[3] ? load_channels(d, px[3], b) : pad, 3);
+            _mm512_store_si512(t + 64 * b, _mm512_xor_si512(_mm512_permutexvar_epi8(idx, v), flip));
         }
     }
 }
@@ -179,16 +190,18 @@ Q8H_TARGET void q8h_depthwise(const q8h_depthwise_t *d, const int8_t *input, int
     const size_t qBytes = (size_t)d->qWidth * (size_t)d->paddedChannels * 4;
     uint8_t *rows[64];
     int built = 0;  // padded rows below this are built (or never needed)
-    for (int oy = 0; oy < d->outH; oy++) {
+    int slot = 0;   // the ring slot of padded row `top`: top mod k, kept without a division
+    for (int oy = 0; oy < d->outH; oy++, slot += d->strideH) {
         const int top = oy * d->strideH;
+        while (slot >= k) slot -= k;
         // Kernel rows [lo, hi) lie in the input; the others wholly in the padding.
         int lo = d->padTop - top, hi = d->padTop + d->inH - top;
         if (lo < 0) lo = 0;
         if (hi > k) hi = k;
         if (hi < lo) hi = lo;
         if (built < top + lo) built = top + lo;  // rows a stride or the padding skips are never read
-        for (; built < top + hi; built++) build_quads(d, input, built - d->padTop, ring + (size_t)(built % k) * qBytes);
-        for (int ky = lo; ky < hi; ky++) rows[ky] = ring + (size_t)((top + ky) % k) * qBytes;
+        for (int ky = lo; ky < hi; ky++) rows[ky] = ring + (size_t)(slot + ky < k ? slot + ky : slot + ky - k) * qBytes;
+        for (; built < top + hi; built++) build_quads(d, input, built - d->padTop, rows[built - top]);
         int8_t *out = output + (size_t)oy * d->outW * d->channels;
         // The tile width rule is also VNNIDepthwise's (its quad rows are as wide as the tiles need).
         if (d->outW == 1) {
