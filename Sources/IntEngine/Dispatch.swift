@@ -10,7 +10,8 @@ import QuantCore
 ///   pool → `GlobalAveragePool`; concat → `ChannelConcat`; split → `ChannelSplit`;
 /// - the rest (max and average pooling, shuffle: plain loops already) → the reference kernel.
 ///
-/// The convolution kernels and the lookup tables run the AVX-512 VNNI / VBMI C kernels
+/// The convolution kernels, the lookup tables and the squeeze-excitation multiply run the
+/// AVX-512 VNNI / VBMI C kernels
 /// (IntKernels) when `vnni` (default: the CPU has them, `hostHasVNNI`), their portable Swift
 /// path otherwise.
 func makeKernel(_ node: QNode, model: QModel, useReference: Bool, vnni: Bool = hostHasVNNI) -> any NodeKernel {
@@ -45,7 +46,7 @@ func makeKernel(_ node: QNode, model: QModel, useReference: Bool, vnni: Bool = h
         return ResidualAdd(p, count: outShape.count)
     case .mul(let p):
         if useReference { return ReferenceKernel.Mul(p: p, shape: outShape) }
-        return SqueezeMul(p, shape: outShape)
+        return SqueezeMul(p, shape: outShape, vnni: vnni)
     case .concat:
         let inShapes = node.inputs.map { model.info($0).shape }
         if useReference { return ReferenceKernel.Concat(inShapes: inShapes, outShape: outShape) }

@@ -229,7 +229,8 @@ final class KernelParityTests: XCTestCase {
         }
         var spread = 0
         for i in 0..<120 {
-            let shape = Shape3(Int.random(in: 1...5, using: &rng), Int.random(in: 1...5, using: &rng), Int.random(in: 1...30, using: &rng))
+            let channels = i % 3 == 1 ? Int.random(in: 31...200, using: &rng) : Int.random(in: 1...30, using: &rng)
+            let shape = Shape3(Int.random(in: 1...5, using: &rng), Int.random(in: 1...5, using: &rng), channels)
             let zp = { Int32.random(in: -128...127, using: &rng) }
             let lo = Bool.random(using: &rng) ? Int32(-128) : Int32.random(in: -128...0, using: &rng)
             let op: QOp, inputShapes: [Shape3]
@@ -261,6 +262,8 @@ final class KernelParityTests: XCTestCase {
             XCTAssertTrue(fast is ResidualAdd || fast is SqueezeMul)
             let want = runKernel(makeKernel(node, model: model, useReference: true), inputs, shape.count)
             XCTAssertEqual(runKernel(fast, inputs, shape.count), want, "\(type(of: fast)) \(shape)")
+            let portable = makeKernel(node, model: model, useReference: false, vnni: false)
+            XCTAssertEqual(runKernel(portable, inputs, shape.count), want, "portable \(type(of: portable)) \(shape)")
             if Set(want).count > 2 { spread += 1 }
         }
         XCTAssertGreaterThan(spread, 80, "most cases must produce varied outputs")

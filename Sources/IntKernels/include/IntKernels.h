@@ -43,6 +43,12 @@ void q8h_gemm(const uint8_t *rows, ptrdiff_t rowStride, int count,
 /// `dst[i] = src[i] ^ 0x80` (int8 → the unsigned `x + 128` the GEMM multiplies).
 void q8h_to_unsigned(const int8_t *src, uint8_t *dst, size_t count);
 
+/// Squeeze-excitation multiply: `out[p·channels + c] = requantize((x[p·channels + c] − zpX)·(gate[c] − zpG))`
+/// for `pixels` pixels, with zero point and clamp; `rq` holds one 16-channel block whose lanes all
+/// carry the one multiplier and shift.
+void q8h_channel_mul(const int8_t *x, const int8_t *gate, int pixels, int channels, int32_t zpX, int32_t zpG,
+                     const q8h_requant *rq, int8_t *out);
+
 /// `output[i] = table[(uint8_t)input[i]]` for `count` bytes (`table`: 256 int8 entries).
 void q8h_lookup(const int8_t *table, const int8_t *input, int8_t *output, size_t count);
 
