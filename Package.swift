@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "IntEngineTests", dependencies: ["IntEngine", "IntKernels", "QuantCore", "TestSupport"]),
         .testTarget(name: "QuantizerTests", dependencies: [
             "Pipeline", "Refine", "Quantizer", "IntEngine", "Models", "ModelIO", "ImageIO", "FloatEngine", "Reports", "QuantCore",
-            "TestSupport",
+            "TestSupport", "Fit", "Export",
         ]),
         .testTarget(name: "ExportTests", dependencies: [
             "Export", "CRuntime", "IntEngine", "QuantCore", "Pipeline", "Refine", "Models", "ImageIO", "Reports", "TestSupport", "ModelIO",

@@ -20,6 +20,10 @@ public struct LayerScore: Sendable, Equatable {
     public var savedBytes: Int
     /// Number of weights of the layer.
     public var weights: Int
+
+    public init(node: Int, name: String, logitError: Double, savedBytes: Int, weights: Int) {
+        self.node = node; self.name = name; self.logitError = logitError; self.savedBytes = savedBytes; self.weights = weights
+    }
 }
 
 /// What `fitFlash` did to meet a flash budget.
