@@ -115,22 +115,10 @@ public func chooseInt4Layers(_ scores: [LayerScore], int8Bytes: Int, limit: Int)
 public func fitFlash(graph: Graph, folded: Graph, base: QModel, calib: ImageSet, limit: Int, reserve: Int, file: String,
                      method: CalibrationMethod, percentile: Double = 99.99, rangeSearch: Bool, threads: Int, progress: Bool,
                      log: (String) -> Void) throws -> (model: QModel, fit: FlashFit)? {
-    let int8Bytes = blobSize(base)
+    let (int8Bytes, int4Bytes) = try blobBounds(folded, base: base)
     guard int8Bytes > limit else { return nil }
-    // Every layer int4 on the same grids: the smallest blob the layer choice can reach.
-    var all4 = base
-    for i in weightedLayers(folded) {
-        try reconvertWeighted(&all4, graph: folded, node: i, options: QuantizerOptions(weightBits: [i: 4]))
-    }
-    let int4Bytes = blobSize(all4)
-    guard int4Bytes <= limit else {
-        let over = int4Bytes - limit
-        throw ToolkitError(file, "does not fit the flash budget: the blob may take \(grouped(limit)) B (flash minus the "
-            + "\(byteSize(reserve)) firmware reserve), but even with every layer's weights in int4 it is \(grouped(int4Bytes)) B, "
-            + "\(grouped(over)) B over (all int8: \(grouped(int8Bytes)) B). Nearest feasible plan: every layer int4, "
-            + "which needs --flash \(byteSize(roundUpK(int4Bytes + reserve))) with this reserve"
-            + (over < reserve ? ", or --flash-reserve \(byteSize((reserve - over) & ~1023)) with this flash" : "")
-            + ". Nothing was written")
+    if let problem = flashProblem(int8Bytes: int8Bytes, int4Bytes: int4Bytes, limit: limit, reserve: reserve) {
+        throw ToolkitError(file, problem + ". Nothing was written")
     }
     log("flash: the all-int8 blob is \(grouped(int8Bytes)) B, over the \(grouped(limit)) B budget: choosing layers for int4 weights "
         + "(all int4: \(grouped(int4Bytes)) B)")
@@ -146,12 +134,52 @@ public func fitFlash(graph: Graph, folded: Graph, base: QModel, calib: ImageSet,
         // Each layer's saving was measured on its own blob; after the second conversion a layer's
         // parameter tensors can differ by a few bytes, so the blob written is checked, and one more
         // layer taken while it is over.
-        if bytes <= limit || chosen.count == scores.count {
+        if bytes <= limit {
             return (model, FlashFit(limit: limit, int8Bytes: int8Bytes, int4Bytes: int4Bytes, bytes: bytes,
                                     scores: scores, chosen: chosen, scoringImages: images))
         }
+        guard chosen.count < scores.count else {
+            throw ToolkitError(file, "does not fit the flash budget: with every layer's weights in int4 the converted model's blob is "
+                + "\(grouped(bytes)) B, \(grouped(bytes - limit)) B over the \(grouped(limit)) B the budget leaves. Nearest feasible plan: "
+                + "every layer int4, with --flash \(byteSize(roundUpK(bytes + reserve))). Nothing was written")
+        }
         chosen.append(scores[chosen.count])
     }
+}
+
+/// Blob bytes of `base` (every layer int8) and of `base` with every weighted layer's weights in
+/// int4 on the same activation grids: the smallest blob the layer choice can reach.
+public func blobBounds(_ folded: Graph, base: QModel) throws -> (int8: Int, int4: Int) {
+    var all4 = base
+    for i in weightedLayers(folded) {
+        try reconvertWeighted(&all4, graph: folded, node: i, options: QuantizerOptions(weightBits: [i: 4]))
+    }
+    return (blobSize(base), blobSize(all4))
+}
+
+/// Why a blob limit cannot be met even with every layer int4 — by how much, and the flash (or
+/// reserve) that plan needs — or nil when it can.
+public func flashProblem(int8Bytes: Int, int4Bytes: Int, limit: Int, reserve: Int) -> String? {
+    guard int4Bytes > limit else { return nil }
+    let over = int4Bytes - limit
+    return "does not fit the flash budget: the blob may take \(grouped(limit)) B (flash minus the "
+        + "\(byteSize(reserve)) firmware reserve), but even with every layer's weights in int4 it is \(grouped(int4Bytes)) B, "
+        + "\(grouped(over)) B over (all int8: \(grouped(int8Bytes)) B). Nearest feasible plan: every layer int4, "
+        + "which needs --flash \(byteSize(roundUpK(int4Bytes + reserve))) with this reserve"
+        + (over < reserve ? ", or --flash-reserve \(byteSize((reserve - over) & ~1023)) with this flash" : "")
+}
+
+/// Checks, before any long work, that `budget` can be met by `base` (the all-int8 conversion of
+/// `folded`): its RAM against the SRAM budget, and the all-int4 blob against the flash budget.
+/// Throws one error naming `file` with every budget that cannot be met.
+public func checkBudget(_ budget: Budget, base: QModel, folded: Graph, file: String) throws {
+    var problems: [String] = []
+    if let s = budget.sramBytes, let p = sramProblem(planMemory(base), budget: s) { problems.append(p) }
+    if let limit = budget.blobLimit {
+        let (int8, int4) = try blobBounds(folded, base: base)
+        if int8 > limit, let p = flashProblem(int8Bytes: int8, int4Bytes: int4, limit: limit, reserve: budget.flashReserve) { problems.append(p) }
+    }
+    guard problems.isEmpty else { throw ToolkitError(file, problems.joined(separator: "; and it ") + ". Nothing was written") }
 }
 
 /// `n` rounded up to a whole KiB.

@@ -126,7 +126,7 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     var fit: FitSummary?
     if !config.budget.isEmpty {
         let b = config.budget
-        if let s = b.sramBytes { _ = try checkSRAM(planMemory(model), budget: s, file: config.weights) }
+        try checkBudget(b, base: model, folded: folded, file: config.weights)  // every budget that cannot be met, at once
         var flash: FlashFit?
         if let limit = b.blobLimit, let r = try fitFlash(graph: graph, folded: folded, base: model, calib: calib, limit: limit,
                                                           reserve: b.flashReserve, file: config.weights, method: config.method,

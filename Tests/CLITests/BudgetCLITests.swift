@@ -129,5 +129,11 @@ final class BudgetCLITests: XCTestCase {
             XCTAssertTrue(sram.stderr.contains(phrase), "\(phrase): \(sram.stderr)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/sram/model.q8"))
+
+        // Both at once: one error says both.
+        let both = try CLI.run(smallModel(dir + "/both", ["--flash", "256K", "--sram", "8K"]))
+        XCTAssertEqual(both.status, 1, both.text)
+        XCTAssertTrue(both.stderr.contains("does not fit the SRAM budget") && both.stderr.contains("; and it does not fit the flash budget"), both.stderr)
+        XCTAssertEqual(both.stderr.components(separatedBy: "\n").filter { $0.hasPrefix("error:") }.count, 1)
     }
 }
