@@ -50,7 +50,7 @@ let package = Package(
                           exclude: ["README.md"]),
         .executableTarget(name: "bench", dependencies: [
             "Pipeline", "Refine", "QuantCore", "ModelIO", "ImageIO", "Models", "FloatEngine", "Calibration",
-            "IntEngine", "Reports", "Export", "TestSupport", "Fit",
+            "IntEngine", "Reports", "Export", "TestSupport", "Fit", "CRuntime",
         ], path: "Benchmarks/bench"),
         .executableTarget(name: "fuzz", dependencies: ["QuantCore", "ModelIO", "ImageIO", "Models", "Export", "TestSupport"],
                           path: "Fuzz", exclude: ["README.md"]),

@@ -9,11 +9,14 @@ enum BlobFormat {
     /// The version written and read. Version 4 is version 3 (TFLite Micro's arithmetic: float32
     /// scales, per-channel weight scales, TFLM-derived multipliers, int16 hard-swish) plus a weight
     /// precision per CONV (int8, or int4 packed two per byte), int8 shifts and weight scales left out
-    /// where the multipliers determine them; versions 1–3 are refused with a message saying why.
+    /// where the multipliers determine them, and the patch stage table and in-place
+    /// depthwise ops of execution schedules; versions 1–3 are refused with a message saying why.
     static let version: UInt32 = 4
     static let versions: ClosedRange<UInt32> = 4...4
     /// The version a model is written as (always 4).
     static func version(of model: QModel) -> UInt32 { version }
+    /// Bytes of one stage table entry.
+    static let stageEntrySize = 16
     static let headerSize = 128
     /// Bytes of one value table record.
     static let valueRecordSize = 32

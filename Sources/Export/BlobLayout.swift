@@ -16,6 +16,8 @@ struct BlobLayout {
     var metadataCount: Int
     var valuesOffset = BlobFormat.headerSize, opsOffset = 0, opsSize = 0
     var tensorsOffset = 0, tensorCount = 0, stringsOffset = 0, dataOffset = 0, dataSize = 0, totalSize = 0
+    /// The stage table: after the tensor data; offset 0 when there are no stages.
+    var stagesOffset = 0, stageCount = 0
     /// Absolute offset of every tensor, in table order.
     var tensorOffsets: [Int] = []
     /// Bytes of weights (int8, and int4 packed two per byte), and of every other tensor (bias,
@@ -53,6 +55,11 @@ struct BlobLayout {
             }
         }
         dataSize = at - dataOffset
+        stageCount = model.schedule.stages.count
+        if stageCount > 0 {
+            stagesOffset = at
+            at = alignUp(at + stageCount * BlobFormat.stageEntrySize)
+        }
         totalSize = at
     }
 }

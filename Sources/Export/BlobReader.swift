@@ -1,6 +1,6 @@
 import QuantCore
 
-/// Reads a version-4 blob back into a `QModel`, validating everything the C loader validates
+/// Reads a version-4 blob back into a `QModel` (with its execution schedule), validating everything the C loader validates
 /// (Docs/BLOB_FORMAT.md, "Validation", same checks in the same order): header, CRC, region and
 /// tensor bounds and alignment, strings, every op record and parameter, and the memory plan —
 /// and then what only Swift checks: every scale is a float32 value and every multiplier is the
@@ -19,6 +19,8 @@ private struct BlobReader {
     var path: String { b.file }
     /// Header fields by name (offsets from Docs/BLOB_FORMAT.md).
     let totalSize: Int, opCount: Int, tensorCount: Int, arenaBytes: Int, scratchBytes: Int, metadataCount: Int
+    /// The stage table's place and entry count.
+    let stagesOffset: Int, stageCount: Int
 
     /// Checks what must hold before the header fields can be read: length, magic, version.
     init(bytes: [UInt8], view: ByteView) throws {
@@ -47,6 +49,8 @@ private struct BlobReader {
         arenaBytes = Int(try view.u32(32, "arena size"))
         scratchBytes = Int(try view.u32(36, "scratch size"))
         metadataCount = Int(try view.u32(60, "metadata count"))
+        stagesOffset = Int(try view.u32(112, "stage table offset"))
+        stageCount = Int(try view.u32(116, "stage count"))
     }
 
     func fail(_ p: BlobProblem, _ detail: String) -> ToolkitError { p.error(path, detail) }
@@ -56,17 +60,16 @@ private struct BlobReader {
         try checkRegions()
         let tensors = try readTensorTable()
         let strings = try readStrings()
-        let values = try readValues()
+        let stages = try readStages()
+        let values = try readValues(insideStages: Set(stages.flatMap { s in (s.firstNode + 1..<s.lastNode + 1).map { $0 } }))
         let nodes = try readOps(values: values, tensors: tensors, names: Array(strings.dropFirst().prefix(opCount)))
         var metadata: [String: String] = [:]
         let pairs = strings.dropFirst(1 + opCount)
         for k in stride(from: pairs.startIndex, to: pairs.endIndex, by: 2) { metadata[pairs[k]] = pairs[k + 1] }
-        let model = QModel(name: strings[0], input: values[0].info, nodes: nodes, numClasses: Int((try b.u32(48, "class count"))), metadata: metadata)
+        var model = QModel(name: strings[0], input: values[0].info, nodes: nodes, numClasses: Int((try b.u32(48, "class count"))), metadata: metadata,
+                           schedule: ExecutionSchedule(stages: stages))
         try validateModel(model, file: path)
-        if let conflict = arenaConflict(offsets: values.map(\.arenaOffset), sizes: values.map { $0.info.shape.count },
-                                       lifetimes: valueLifetimes(model)) {
-            throw fail(.plan, conflict)
-        }
+        try checkPlan(&model, offsets: values.map(\.arenaOffset))
         for v in 0...model.nodes.count where !(Double(Float(values[v].scaleBits)) == values[v].scaleBits) {
             throw fail(.parameter, "value \(v) has scale \(values[v].scaleBits), not a float32 value")
         }
@@ -82,7 +85,7 @@ private struct BlobReader {
             throw fail(.header, "total size \(totalSize) is not a multiple of 16 between 128 and 2^31 − 1")
         }
         if n < totalSize { throw fail(.truncated, "\(n) bytes, the header says \(totalSize)") }
-        if bytes[112..<128].contains(where: { $0 != 0 }) { throw fail(.header, "reserved header bytes are not zero") }
+        if bytes[120..<128].contains(where: { $0 != 0 }) { throw fail(.header, "reserved header bytes are not zero") }
         if opCount < 1 { throw fail(.header, "the model has no ops") }
         if Int((try b.u32(24, "blob field"))) != opCount + 1 { throw fail(.header, "value count \((try b.u32(24, "blob field"))) is not op count \(opCount) + 1") }
         if (try b.u32(40, "blob field")) != 0 { throw fail(.header, "input value \((try b.u32(40, "blob field"))), must be 0") }
@@ -111,6 +114,10 @@ private struct BlobReader {
             if offset < end { throw fail(.bounds, "the \(name) at \(offset) overlaps what precedes it (ends at \(end))") }
             end = offset + size
         }
+        if stageCount == 0 ? stagesOffset != 0 : stagesOffset + stageCount * BlobFormat.stageEntrySize > totalSize || stagesOffset < end {
+            throw fail(.bounds, "the stage table (\(stageCount) entries at \(stagesOffset)) is not between the tensor data and the end")
+        }
+        if stagesOffset % BlobFormat.alignment != 0 { throw fail(.align, "the stage table starts at \(stagesOffset)") }
         if arenaBytes + scratchBytes > BlobFormat.maxSize { throw fail(.bounds, "arena \(arenaBytes) + scratch \(scratchBytes) bytes exceed 2^31 − 1") }
         if arenaBytes % BlobFormat.alignment != 0 { throw fail(.align, "arena size \(arenaBytes)") }
     }
@@ -167,7 +174,38 @@ private struct BlobReader {
     struct Value { var info: QTensorInfo; var arenaOffset: Int; var scaleBits: Double }
 
     /// The value table, with dimensions, arena placement and the header's copies checked.
-    func readValues() throws -> [Value] {
+    /// The stage table: first op, last op, bands and a zero word per patch stage (the
+    /// stages themselves are checked with the ops, by `scheduleProblem`).
+    func readStages() throws -> [PatchStage] {
+        try (0..<stageCount).map { k in
+            let e = stagesOffset + k * BlobFormat.stageEntrySize
+            if (try b.u32(e + 12, "stage entry")) != 0 { throw fail(.plan, "stage \(k) has a nonzero reserved word") }
+            return PatchStage(firstNode: Int(try b.u32(e, "stage entry")), lastNode: Int(try b.u32(e + 4, "stage entry")),
+                              bands: Int(try b.u32(e + 8, "stage entry")))
+        }
+    }
+
+    /// The memory plan under the stages (`scheduledSizes`, `scheduledLifetimes`): every buffer
+    /// inside the arena, no two live buffers sharing bytes except an in-place depthwise op's input
+    /// and output (sets `model.schedule.inPlaceDepthwise` when there is one), whose
+    /// channel plane must fit the kernel scratch.
+    func checkPlan(_ model: inout QModel, offsets: [Int]) throws {
+        if let problem = scheduleProblem(model) { throw fail(.plan, problem) }
+        let sizes = scheduledSizes(model)
+        for v in 1...opCount where offsets[v] + sizes[v] > arenaBytes {
+            throw fail(.bounds, "value \(v) (\(sizes[v]) bytes at \(offsets[v])) runs past the end of the \(arenaBytes)-byte arena")
+        }
+        let pairs = inPlacePairs(model, offsets: offsets)
+        if let conflict = arenaConflict(offsets: offsets, sizes: sizes, lifetimes: scheduledLifetimes(model), sharing: pairs) {
+            throw fail(.plan, conflict)
+        }
+        for (u, out) in pairs where model.info(u).shape.h * model.info(u).shape.w > scratchBytes {
+            throw fail(.plan, "op \(out - 1) runs in place and needs \(model.info(u).shape.h * model.info(u).shape.w) bytes of scratch, the blob gives \(scratchBytes)")
+        }
+        model.schedule.inPlaceDepthwise = !pairs.isEmpty
+    }
+
+    func readValues(insideStages: Set<Int>) throws -> [Value] {
         var values: [Value] = []
         for v in 0...opCount {
             let r = Int((try b.u32(80, "blob field"))) + v * BlobFormat.valueRecordSize
@@ -182,7 +220,7 @@ private struct BlobReader {
             if (try b.u32(r + 28, "blob field")) != 0 { throw fail(.header, "value \(v) has a nonzero reserved word") }
             if v == 0 && offset != 0 { throw fail(.bounds, "the input (value 0) has arena offset \(offset); it is not in the arena") }
             if offset % BlobFormat.alignment != 0 { throw fail(.align, "value \(v) has arena offset \(offset)") }
-            if v > 0 && offset + info.shape.count > arenaBytes {
+            if v > 0 && !insideStages.contains(v) && offset + info.shape.count > arenaBytes {
                 throw fail(.bounds, "value \(v) (\(info.shape.count) bytes at \(offset)) runs past the end of the \(arenaBytes)-byte arena")
             }
             values.append(Value(info: info, arenaOffset: offset, scaleBits: scale))

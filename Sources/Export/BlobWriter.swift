@@ -1,11 +1,12 @@
 import QuantCore
 
-/// Serializes `model` as a version-1 blob (version 2 when it has a lookup-table op) (Docs/BLOB_FORMAT.md), memory plan included. The same
+/// Serializes `model` as a blob (Docs/BLOB_FORMAT.md), memory plan and execution schedule included. The same
 /// model always gives the same bytes. Throws a `ToolkitError` naming the model when it breaks a
 /// rule of the format (shapes, parameter ranges, the accumulator bound) or is too large for it.
 public func writeBlob(_ model: QModel) throws -> [UInt8] {
     let file = "model '\(model.name)'"
     try validateModel(model, file: file)
+    if let problem = scheduleProblem(model) { throw BlobProblem.plan.error(file, problem) }
     return try encodeBlob(model, file: file)
 }
 
@@ -42,7 +43,8 @@ func encodeBlob(_ model: QModel, file: String) throws -> [UInt8] {
     w.u64(model.input.scale.bitPattern)
     w.u64(output.scale.bitPattern)
     for v in [layout.valuesOffset, layout.opsOffset, layout.opsSize, layout.tensorsOffset,
-              layout.stringsOffset, layout.strings.count, layout.dataOffset, layout.dataSize] {
+              layout.stringsOffset, layout.strings.count, layout.dataOffset, layout.dataSize,
+              layout.stagesOffset, layout.stageCount] {
         w.u32(UInt32(v))
     }
     w.pad(to: BlobFormat.headerSize)
@@ -73,6 +75,12 @@ func encodeBlob(_ model: QModel, file: String) throws -> [UInt8] {
             w.pad(to: layout.tensorOffsets[k])
             w.append(t.bytes)
             k += 1
+        }
+    }
+    if layout.stageCount > 0 {
+        w.pad(to: layout.stagesOffset)
+        for stage in model.schedule.stages {
+            w.u32(UInt32(stage.firstNode)); w.u32(UInt32(stage.lastNode)); w.u32(UInt32(stage.bands)); w.u32(0)
         }
     }
     w.pad(to: layout.totalSize)

@@ -73,8 +73,9 @@ public func blobBreakdown(_ model: QModel) -> [(part: String, bytes: Int)] {
 /// The memory plan of `model`: `planArena(model)` and the figures around it.
 public func planMemory(_ model: QModel) -> MemoryPlan {
     let layout = BlobLayout(model)
+    let arena = planArena(model)
     return MemoryPlan(
-        arena: planArena(model), scratchBytes: kernelScratchBytes(model), inputBytes: model.input.shape.count,
+        arena: arena, scratchBytes: kernelScratchBytes(model, offsets: arena.offsets), inputBytes: model.input.shape.count,
         outputBytes: model.numClasses, flashBytes: layout.totalSize, weightBytes: layout.weightBytes,
         parameterBytes: layout.parameterBytes)
 }
@@ -82,9 +83,12 @@ public func planMemory(_ model: QModel) -> MemoryPlan {
 /// The kernel scratch the blob lends the C runtime's kernels (`Docs/BLOB_FORMAT.md`, "Kernel
 /// scratch"; C twin: `q8_conv_scratch`, `q8_add_scratch`, `q8_hard_swish_scratch` through the op
 /// table's scratch entries): the largest need of any op, rounded up to 16. The needs are the
-/// buffers of the Cortex-M4 kernels, which take them from the arena's end instead of the stack.
-func kernelScratchBytes(_ model: QModel) -> Int {
+/// buffers of the Cortex-M4 kernels, which take them from the arena's end instead of the stack —
+/// and the H·W plane an in-place depthwise CONV (input and output at the same `offsets`) copies
+/// one channel to (the rule's only need that no kernel can do without).
+func kernelScratchBytes(_ model: QModel, offsets: [Int]) -> Int {
     var need = 0
+    for (u, _) in inPlacePairs(model, offsets: offsets) { need = max(need, model.info(u).shape.h * model.info(u).shape.w) }
     for node in model.nodes {
         switch node.op {
         case .conv(let c):

@@ -15,7 +15,13 @@ import QuantCore
 /// (IntKernels) when `vnni` (default: the CPU has them, `hostHasVNNI`), their portable Swift
 /// path otherwise.
 func makeKernel(_ node: QNode, model: QModel, useReference: Bool, vnni: Bool = hostHasVNNI) -> any NodeKernel {
-    let inShape = model.info(node.inputs[0]).shape
+    makeKernel(node, inputShapes: node.inputs.map { model.info($0).shape }, useReference: useReference, vnni: vnni)
+}
+
+/// `makeKernel` for a node whose inputs have `inputShapes` (a node of a patch stage on a band of
+/// rows: `bandNode`).
+func makeKernel(_ node: QNode, inputShapes: [Shape3], useReference: Bool, vnni: Bool = hostHasVNNI) -> any NodeKernel {
+    let inShape = inputShapes[0]
     let outShape = node.output.shape
     switch node.op {
     case .conv(let p):
@@ -48,7 +54,7 @@ func makeKernel(_ node: QNode, model: QModel, useReference: Bool, vnni: Bool = h
         if useReference { return ReferenceKernel.Mul(p: p, shape: outShape) }
         return SqueezeMul(p, shape: outShape, vnni: vnni)
     case .concat:
-        let inShapes = node.inputs.map { model.info($0).shape }
+        let inShapes = inputShapes
         if useReference { return ReferenceKernel.Concat(inShapes: inShapes, outShape: outShape) }
         return ChannelConcat(inShapes: inShapes)
     case .split(let start, let count):

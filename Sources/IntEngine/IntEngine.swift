@@ -19,6 +19,10 @@ public final class IntEngine: @unchecked Sendable {
     /// Where every value lives in a worker's arena (`planArena(model)`).
     public let plan: ArenaPlan
     private let scratchBytes: Int
+    /// The kernel calls of one image under the model's schedule (`scheduledSteps`).
+    private let steps: [ScheduledStep]
+    /// Bytes the in-place steps copy (`inPlaceCopyBytes`).
+    private let copyBytes: Int
     private let maxInputs: Int
     /// Images `logits(images:)` runs as one batch: up to 16, fewer for models with large arenas
     /// (the batch's arenas stay within 512 KB, about what the L2 cache holds; 1 for EfficientNet-Lite0).
@@ -40,6 +44,7 @@ public final class IntEngine: @unchecked Sendable {
     /// Throws a `ToolkitError` naming the op when the model is malformed.
     public convenience init(model: QModel, useReference: Bool = false) throws {
         try validateModel(model, file: "model '\(model.name)'")
+        if let problem = scheduleProblem(model) { throw ToolkitError("model '\(model.name)'", problem) }
         self.init(checked: model, useReference: useReference, plan: planArena(model),
                   kernels: model.nodes.map { makeKernel($0, model: model, useReference: useReference) })
     }
@@ -49,7 +54,9 @@ public final class IntEngine: @unchecked Sendable {
         self.useReference = useReference
         self.kernels = kernels
         self.plan = plan
-        scratchBytes = kernels.map(\.scratchBytes).max() ?? 0
+        steps = scheduledSteps(model, plan: plan, kernels: kernels, useReference: useReference)
+        copyBytes = inPlaceCopyBytes(steps)
+        scratchBytes = steps.map(\.kernel.scratchBytes).max() ?? 0
         maxInputs = model.nodes.map(\.inputs.count).max() ?? 1
         batchImages = max(1, min(16, (512 << 10) / max(plan.arenaBytes, 1)))
     }
@@ -89,6 +96,7 @@ public final class IntEngine: @unchecked Sendable {
 
     /// Runs and hands every value (0 = input, i + 1 = output of node i) to `visit`, right after
     /// it is computed (for per-layer error reports). The buffer is only valid during the call.
+    /// Values inside a patch stage never exist whole and are not visited.
     public func run(input: [Int8], visit: (Int, UnsafeBufferPointer<Int8>) -> Void) -> [Int8] {
         withoutActuallyEscaping(visit) { runSingle(input, visit: $0) }
     }
@@ -207,8 +215,8 @@ public final class IntEngine: @unchecked Sendable {
         precondition(count >= 0 && images.count >= count * size, "expected \(count) images of \(size) bytes, got \(images.count)")
         let spaces: [Workspace] = lock.withLock {
             while workerSpaces.count < workerCount(count, threads: threads) {
-                workerSpaces.append(Workspace(plan: plan, scratchBytes: kernels.map { $0.batchScratchBytes(batchImages) }.max() ?? 0,
-                                              maxInputs: maxInputs, images: batchImages))
+                workerSpaces.append(Workspace(plan: plan, scratchBytes: steps.map { $0.kernel.batchScratchBytes(batchImages) }.max() ?? 0,
+                                              maxInputs: maxInputs, images: batchImages, copyBytes: copyBytes))
             }
             return workerSpaces
         }
@@ -234,6 +242,14 @@ public final class IntEngine: @unchecked Sendable {
     /// Runs every node on the `count` images in `ws` (image b's inputs back to back, its arena
     /// `arenaStride` after the previous image's).
     private func executeBatch(_ ws: Workspace, count: Int) {
+        if !model.schedule.isLayerByLayer {
+            for b in 0..<count {
+                let values = [ws.values[0] + b * plan.sizes[0]] + ws.values.dropFirst().map { $0 + b * ws.arenaStride }
+                runSteps(steps, values: values, scratch: UnsafeMutableRawPointer(ws.scratch.pointer), copy: ws.copy.pointer,
+                         inputList: ws.inputList, useReference: useReference, visit: nil)
+            }
+            return
+        }
         for (i, node) in model.nodes.enumerated() {
             for (j, v) in node.inputs.enumerated() {
                 ws.inputList[j] = UnsafePointer(ws.values[v])
@@ -256,7 +272,7 @@ public final class IntEngine: @unchecked Sendable {
     }
 
     private func makeWorkspace() -> Workspace {
-        Workspace(plan: plan, scratchBytes: scratchBytes, maxInputs: maxInputs)
+        Workspace(plan: plan, scratchBytes: scratchBytes, maxInputs: maxInputs, copyBytes: copyBytes)
     }
 
     /// Runs `body` on the single-image workspace under the engine lock.
@@ -288,12 +304,9 @@ public final class IntEngine: @unchecked Sendable {
         if let visit {
             visit(0, UnsafeBufferPointer(start: values[0], count: model.input.shape.count))
         }
-        for (i, node) in model.nodes.enumerated() {
-            for (j, v) in node.inputs.enumerated() { ws.inputList[j] = UnsafePointer(values[v]) }
-            let out = values[i + 1]
-            kernels[i].run(ws.inputList, out, UnsafeMutableRawPointer(ws.scratch.pointer))
-            visit?(i + 1, UnsafeBufferPointer(start: out, count: node.output.shape.count))
-        }
+        runSteps(steps, values: values, scratch: UnsafeMutableRawPointer(ws.scratch.pointer), copy: ws.copy.pointer,
+                 inputList: ws.inputList, useReference: useReference,
+                 visit: visit.map { visit in { v in visit(v, UnsafeBufferPointer(start: values[v], count: self.model.info(v).shape.count)) } })
         let output = model.outputValue
         result.update(from: values[output], count: model.info(output).shape.count)
     }

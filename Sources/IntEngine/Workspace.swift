@@ -13,6 +13,8 @@ final class Workspace {
     let input: AlignedBuffer<Int8>
     let arena: AlignedBuffer<Int8>
     let scratch: AlignedBuffer<UInt8>
+    /// Where in-place depthwise steps copy their input (`inPlaceCopyBytes`).
+    let copy: AlignedBuffer<Int8>
     /// Images a run holds at once (1 for the single-image calls).
     let images: Int
     /// Bytes from one image's arena to the next: `arenaBytes` rounded up to 64.
@@ -27,7 +29,7 @@ final class Workspace {
     /// Where each value of image 0 lives: `values[0]` is the input buffer, `values[v]` = arena + offsets[v].
     let values: [UnsafeMutablePointer<Int8>]
 
-    init(plan: ArenaPlan, scratchBytes: Int, maxInputs: Int, images: Int = 1) {
+    init(plan: ArenaPlan, scratchBytes: Int, maxInputs: Int, images: Int = 1, copyBytes: Int = 0) {
         self.images = images
         arenaStride = (plan.arenaBytes + 63) / 64 * 64
         let input = AlignedBuffer<Int8>(count: plan.sizes[0] * images + 64)
@@ -35,6 +37,7 @@ final class Workspace {
         self.input = input
         self.arena = arena
         scratch = AlignedBuffer(count: scratchBytes + 64)
+        copy = AlignedBuffer(count: copyBytes + 64)
         inputListCapacity = max(maxInputs, 1)
         inputList = .allocate(capacity: inputListCapacity)
         inputStrides = .allocate(capacity: inputListCapacity)

@@ -16,13 +16,88 @@ public struct ArenaPlan: Sendable, Equatable {
 }
 
 /// The int8 arena plan of `model`, the one the blob stores and the C runtime and the host
-/// `IntEngine` run on: every value v ≥ 1 (the output of node v − 1, `shape.count` bytes) at a
-/// 16-aligned offset; value 0 (the model input) is not in the arena — it stays in the caller's
-/// input buffer.
+/// `IntEngine` run on: every value v ≥ 1 (the output of node v − 1) at a 16-aligned offset; value
+/// 0 (the model input) is not in the arena — it stays in the caller's input buffer. The model's
+/// schedule decides sizes and lifetimes (`scheduledSizes`, `scheduledLifetimes`); with in-place
+/// depthwise, each `inPlaceCandidates` node's output gets its input's offset (the two are placed as
+/// one buffer of the larger size, alive over both lifetimes).
 public func planArena(_ model: QModel) -> ArenaPlan {
+    let g = arenaGroups(model)
+    var plan = planArena(sizes: g.sizes, lifetimes: g.lifetimes, placing: (1..<g.root.count).filter { g.root[$0] == $0 })
+    for v in 1..<g.root.count { plan.offsets[v] = plan.offsets[g.root[v]] }
+    plan.sizes = scheduledSizes(model)
+    plan.lifetimes = scheduledLifetimes(model)
+    return plan
+}
+
+/// The buffers `planArena` places: every value v ≥ 1 belongs to the buffer of `root[v]` (itself,
+/// or with in-place depthwise the input of the node that writes v over it, transitively), whose
+/// size is its members' largest and whose lifetime spans theirs.
+public func arenaGroups(_ model: QModel) -> (root: [Int], sizes: [Int], lifetimes: [ClosedRange<Int>]) {
     let valueCount = model.nodes.count + 1
-    return planArena(sizes: (0..<valueCount).map { model.info($0).shape.count }, lifetimes: valueLifetimes(model),
-                     placing: Array(1..<valueCount))
+    let sizes = scheduledSizes(model), lifetimes = scheduledLifetimes(model)
+    var root = Array(0..<valueCount)
+    if model.schedule.inPlaceDepthwise {
+        for i in inPlaceCandidates(model) { root[i + 1] = root[model.nodes[i].inputs[0]] }
+    }
+    var groupSizes = sizes, groupLifetimes = lifetimes
+    for v in 1..<valueCount where root[v] != v {
+        let r = root[v]
+        groupSizes[r] = max(groupSizes[r], sizes[v])
+        groupLifetimes[r] = min(groupLifetimes[r].lowerBound, lifetimes[v].lowerBound)...max(groupLifetimes[r].upperBound, lifetimes[v].upperBound)
+    }
+    return (root, groupSizes, groupLifetimes)
+}
+
+/// Bytes alive at each node (step) under the model's schedule: the sizes of the `arenaGroups`
+/// buffers alive then. Their maximum is the arena's lower bound.
+public func aliveBytes(_ model: QModel) -> [Int] {
+    let g = arenaGroups(model)
+    var alive = Array(repeating: 0, count: model.nodes.count)
+    for v in 1..<g.root.count where g.root[v] == v {
+        for t in g.lifetimes[v] where t < alive.count { alive[t] += g.sizes[v] }
+    }
+    return alive
+}
+
+/// Bytes of every value's arena buffer under the model's schedule: the whole value, or for a
+/// value inside a patch stage its widest band (`bandBufferBytes`).
+public func scheduledSizes(_ model: QModel) -> [Int] {
+    var sizes = (0...model.nodes.count).map { model.info($0).shape.count }
+    for s in model.schedule.stages where s.lastNode > s.firstNode {
+        var rows = Array(repeating: 0, count: s.lastNode - s.firstNode)
+        for b in 0..<s.bands {
+            for (k, r) in stageRows(model, s, band: b).dropLast().enumerated() { rows[k] = max(rows[k], r.count) }
+        }
+        for v in (s.firstNode + 1)...s.lastNode { sizes[v] = rows[v - s.firstNode - 1] * model.info(v).shape.w * model.info(v).shape.c }
+    }
+    return sizes
+}
+
+/// `valueLifetimes` under the model's schedule: a patch stage's output and every value its nodes
+/// read from before it are alive during the whole stage (every band writes the one and reads the
+/// others).
+public func scheduledLifetimes(_ model: QModel) -> [ClosedRange<Int>] {
+    var lifetimes = valueLifetimes(model)
+    for s in model.schedule.stages {
+        for i in s.firstNode...s.lastNode {
+            for u in model.nodes[i].inputs where u <= s.firstNode && u >= 0 && u < lifetimes.count {
+                lifetimes[u] = lifetimes[u].lowerBound...max(lifetimes[u].upperBound, s.lastNode)
+            }
+        }
+        let o = s.outputValue
+        lifetimes[o] = min(lifetimes[o].lowerBound, s.firstNode)...lifetimes[o].upperBound
+    }
+    return lifetimes
+}
+
+/// The pairs (input, output) of the `inPlaceCandidates` nodes of `model` whose two values have the
+/// same offset in `offsets`: the only values alive at the same step that may share bytes.
+public func inPlacePairs(_ model: QModel, offsets: [Int]) -> [(Int, Int)] {
+    inPlaceCandidates(model).compactMap { i in
+        let u = model.nodes[i].inputs[0]
+        return offsets[u] == offsets[i + 1] ? (u, i + 1) : nil
+    }
 }
 
 /// Lifetime of every value of `model`: from the node that produces it (value v ≥ 1 is produced by
@@ -95,11 +170,13 @@ private func placeValues(order: [Int], sizes: [Int], lifetimes: [ClosedRange<Int
 
 /// Values v ≥ 1 whose arena ranges overlap while both are alive, as a description of the first
 /// such pair, or nil when the offsets are a valid plan (the blob reader's check of a stored plan).
-public func arenaConflict(offsets: [Int], sizes: [Int], lifetimes: [ClosedRange<Int>]) -> String? {
+/// The pairs `sharing` (an in-place op's input and output, `inPlacePairs`) may overlap.
+public func arenaConflict(offsets: [Int], sizes: [Int], lifetimes: [ClosedRange<Int>], sharing: [(Int, Int)] = []) -> String? {
     guard sizes.count > 2 else { return nil }
+    let shared = Set(sharing.map { [$0.0, $0.1].sorted() })
     for b in 2..<sizes.count {
         for a in 1..<b where offsets[a] < offsets[b] + sizes[b] && offsets[b] < offsets[a] + sizes[a]
-            && lifetimes[a].overlaps(lifetimes[b]) {
+            && lifetimes[a].overlaps(lifetimes[b]) && !shared.contains([a, b]) {
             return "values \(a) and \(b) are alive at the same time but share arena bytes"
         }
     }

@@ -11,6 +11,8 @@ public enum ModelLimits {
     public static let maxDimension = 65535
     /// Largest kernel size and stride of a window.
     public static let maxWindow = 255
+    /// Most nodes in one patch stage (the C runtime keeps one row range per stage value on its stack).
+    public static let maxStageNodes = 64
     /// Largest `left_shift` of ADD (255 · 2^23 fits int32).
     public static let maxInputShift: Int32 = 23
     /// Hard-swish: int16 multipliers 0…32767, output exponent −15…0, relu-ish exponent −15…15

@@ -13,9 +13,15 @@ public struct QModel: Sendable {
     public var numClasses: Int
     /// Free-form provenance (architecture, dataset, calibration method, ...), kept in the blob.
     public var metadata: [String: String]
+    /// How the ops run and share the arena (`Schedule.swift`): layer by layer by default; in-place
+    /// depthwise and patch (row band) stages when a RAM budget asks for them. Every schedule gives
+    /// the same bytes.
+    public var schedule: ExecutionSchedule
 
-    public init(name: String, input: QTensorInfo, nodes: [QNode], numClasses: Int, metadata: [String: String] = [:]) {
+    public init(name: String, input: QTensorInfo, nodes: [QNode], numClasses: Int, metadata: [String: String] = [:],
+                schedule: ExecutionSchedule = ExecutionSchedule()) {
         self.name = name; self.input = input; self.nodes = nodes; self.numClasses = numClasses; self.metadata = metadata
+        self.schedule = schedule
     }
 
     /// Shape and quantization of value `v` (0 = input, i + 1 = output of node i).

@@ -22,7 +22,7 @@
 extern "C" {
 #endif
 
-/** The blob format version this runtime implements. */
+/** The blob format version this runtime implements (4: int4 weights, patch stages, in-place depthwise). */
 #define Q8_BLOB_VERSION 4u
 /** The oldest blob version it loads: versions 1–2 used the toolkit's earlier arithmetic (before
  * TFLite Micro's), version 3 int32 shifts and int8 weights only; they are refused with
@@ -72,6 +72,8 @@ typedef struct q8_model {
     uint32_t strings_size;
     uint32_t data_offset;
     uint32_t data_size;
+    uint32_t stages_offset; /**< the stage table, 0 when stage_count is 0 */
+    uint32_t stage_count;
     uint32_t input_size;
 } q8_model;
 

@@ -143,3 +143,9 @@ const uint8_t *q8_model_name(const q8_model *model, uint32_t *length) {
     if (length != 0) *length = q8_u32(model->blob + model->strings_offset);
     return model->blob + model->strings_offset + 4;
 }
+
+int q8_conv_in_place(const q8_model *m, const q8_op *op, const q8_conv_params *p) {
+    const uint32_t u = q8_op_input(op, 0);
+    return u != 0u && p->groups == p->in.c && p->groups == p->out.c &&
+           q8_value_get(m, u).arena_offset == q8_value_get(m, op->index + 1u).arena_offset;
+}

@@ -11,6 +11,7 @@
 #define Q8_HEADER_SIZE 128u       /**< bytes of the header */
 #define Q8_VALUE_RECORD_SIZE 32u  /**< bytes of one value table record */
 #define Q8_TENSOR_ENTRY_SIZE 16u  /**< bytes of one tensor table entry */
+#define Q8_STAGE_ENTRY_SIZE 16u   /**< bytes of one stage table entry (version 4) */
 #define Q8_OP_HEADER_SIZE 16u     /**< bytes of the common header of an op record */
 #define Q8_ALIGNMENT 16u          /**< alignment of regions, tensors, arena offsets, arena_bytes */
 #define Q8_NO_TENSOR 0xFFFFFFFFu  /**< tensor index meaning "absent" */
@@ -53,6 +54,9 @@ enum {
 #define Q8_LIMIT_DIMENSION 65535
 /** Largest kernel size and stride of a window (CONV, pools); padding is 0…kernel − 1. */
 #define Q8_LIMIT_WINDOW 255
+/** Most ops in one patch stage: q8_run keeps a row range and a record position per op of the
+ * stage on its stack (about 1 KB). */
+#define Q8_LIMIT_STAGE_OPS 64
 /** Largest ADD left_shift: 255 · 2^23 fits int32. */
 #define Q8_LIMIT_INPUT_SHIFT 23
 /** HARD_SWISH: int16 multipliers 0…Q8_LIMIT_HS_MULTIPLIER, output exponent −Q8_LIMIT_HS_EXPONENT…0,

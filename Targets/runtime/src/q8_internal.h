@@ -177,6 +177,14 @@ const int8_t *q8_value_data(const q8_model *m, const q8_buffers *b, uint32_t v);
 /** Where op writes its output: value index + 1's arena buffer. */
 int8_t *q8_output_data(const q8_model *m, const q8_buffers *b, const q8_op *op);
 
+struct q8_conv_params;
+/**
+ * Whether CONV op with parameters p runs in place: depthwise, its input an arena value
+ * at the output's arena offset. The loader's plan check admits equal offsets only for an op that
+ * may (BLOB_FORMAT.md, "In-place depthwise"), so the runtime needs no more than this test.
+ */
+int q8_conv_in_place(const q8_model *m, const q8_op *op, const struct q8_conv_params *p);
+
 /* ---- Validation helpers shared by the *_check functions (the limits are q8_format.h's) ---- */
 
 /** Whether v is an int8. */
@@ -397,6 +405,17 @@ q8_get_fn q8_conv_get, q8_add_get, q8_mul_get, q8_hard_swish_get, q8_lookup_get,
 q8_check_fn q8_conv_check, q8_add_check, q8_mul_check, q8_hard_swish_check, q8_lookup_check, q8_requantize_check, q8_concat_check,
     q8_split_check, q8_shuffle_check, q8_max_pool_check, q8_avg_pool_check, q8_global_avg_pool_check;
 
+/* ---- Depthwise CONV in place (q8_depthwise_conv_inplace_s8.c) ---- */
+
+/**
+ * Depthwise convolution whose output overwrites its input: input and output point into one
+ * buffer, a multiple of in_c bytes apart (the same address for a whole value). One channel at a
+ * time: its input plane (in.h·in.w bytes) is copied to p->scratch, then its outputs are written,
+ * which land only on bytes of that channel. Needs p->scratch_bytes ≥ in.h·in.w (the loader checks
+ * it); bit-identical to q8_depthwise_conv_s8.
+ */
+void q8_depthwise_conv_inplace_s8(const q8_conv_params *p, const int8_t *input, int8_t *output);
+
 /* ==== Layer 3 — dispatch hooks (q8_dispatch.c), called by the op table's run functions ==== */
 
 /*
@@ -439,5 +458,29 @@ typedef struct q8_op_type {
 
 /** The entry of op type `type` (a code q8_op_read accepted: Q8_OP_CONV…Q8_OP_GLOBAL_AVG_POOL). */
 const q8_op_type *q8_op_type_of(uint32_t type);
+
+/* ==== Layer 5 — execution schedules (q8_schedule.c): patch stages. Used by q8_model_init
+ * (checks) and q8_run. ==== */
+
+/** One stage table entry: ops first…last run band by band, the output split into `bands` row bands. */
+typedef struct q8_stage {
+    uint32_t first, last, bands;
+} q8_stage;
+
+/** Stage k of the stage table (k < stage_count). */
+q8_stage q8_stage_get(const q8_model *m, uint32_t k);
+/** Index of the stage that contains op i, or stage_count when none does. */
+uint32_t q8_stage_of_op(const q8_model *m, uint32_t i);
+/** Whether value v is produced inside stage s and is not its output (it exists one band at a time). */
+static inline int q8_stage_internal(q8_stage s, uint32_t v) { return v > s.first && v <= s.last; }
+/**
+ * Bytes of value v's arena buffer: the whole value, or for a value inside a stage its widest band.
+ * Only after the ops and the stage table were checked.
+ */
+uint32_t q8_value_bytes(const q8_model *m, uint32_t v);
+/** Checks the stage table against the ops (BLOB_FORMAT.md, "Stage table"); Q8_OK or Q8_ERR_PLAN. */
+q8_status q8_stages_check(const q8_model *m);
+/** Runs stage k band by band (q8_run). */
+void q8_stage_run(const q8_model *m, uint32_t k, const q8_buffers *b);
 
 #endif /* Q8_INTERNAL_H */

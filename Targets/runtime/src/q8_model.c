@@ -1,7 +1,7 @@
 /*
  * q8_model_init: validates a blob completely (Docs/BLOB_FORMAT.md, "Validation") before anything
  * runs it, in the documented order: header, CRC, regions, tensor table, strings, values, ops,
- * memory plan. All offset arithmetic is done in 64 bits, so no field value can overflow it. The
+ * stage table, memory plan. All offset arithmetic is done in 64 bits, so no field value can overflow it. The
  * blob's tables are read through q8_blob.c and each op is checked through the op table
  * (q8_op_table.c); the limits are q8_format.h's. Also q8_status_name.
  */
@@ -21,7 +21,7 @@ static q8_status check_header(q8_model *m, const uint8_t *b, size_t size) {
         return Q8_ERR_HEADER;
     }
     if (size < m->total_size) return Q8_ERR_TRUNCATED;
-    for (k = 112; k < Q8_HEADER_SIZE; ++k) {
+    for (k = 120; k < Q8_HEADER_SIZE; ++k) {
         if (b[k] != 0u) return Q8_ERR_HEADER;
     }
     op_count = q8_u32(b + 20);
@@ -45,6 +45,8 @@ static q8_status check_header(q8_model *m, const uint8_t *b, size_t size) {
     m->strings_size = q8_u32(b + 100);
     m->data_offset = q8_u32(b + 104);
     m->data_size = q8_u32(b + 108);
+    m->stages_offset = q8_u32(b + 112);
+    m->stage_count = q8_u32(b + 116);
     return Q8_OK;
 }
 
@@ -61,6 +63,12 @@ static q8_status check_regions(const q8_model *m) {
         if (offsets[k] < end) return Q8_ERR_BOUNDS;
         end = offsets[k] + sizes[k];
     }
+    if (m->stage_count == 0u ? m->stages_offset != 0u
+                             : (uint64_t)m->stages_offset + (uint64_t)m->stage_count * Q8_STAGE_ENTRY_SIZE > m->total_size ||
+                                   m->stages_offset < end) {
+        return Q8_ERR_BOUNDS;
+    }
+    if (m->stages_offset % Q8_ALIGNMENT != 0u) return Q8_ERR_ALIGN;
     if ((uint64_t)m->arena_bytes + m->scratch_bytes > Q8_LIMIT_SIZE) return Q8_ERR_BOUNDS;
     if (m->arena_bytes % Q8_ALIGNMENT != 0u) return Q8_ERR_ALIGN;
     return Q8_OK;
@@ -161,6 +169,17 @@ static int same8(const uint8_t *a, const uint8_t *b) {
     return 1;
 }
 
+/* Whether value v is produced inside a stage of the (not yet checked) stage table and is not its
+ * output: its buffer holds one band, checked against the arena by check_plan. */
+static int inside_stage(const q8_model *m, uint32_t v) {
+    uint32_t k;
+    for (k = 0; k < m->stage_count; ++k) {
+        const q8_stage s = q8_stage_get(m, k);
+        if (q8_stage_internal(s, v)) return 1;
+    }
+    return 0;
+}
+
 /* Dimensions, zero points, arena placement of every value; the header's copies. */
 static q8_status check_values(const q8_model *m) {
     uint32_t v;
@@ -179,7 +198,7 @@ static q8_status check_values(const q8_model *m) {
         if (q8_u32(r + 28) != 0u) return Q8_ERR_HEADER;
         if (v == 0u && offset != 0u) return Q8_ERR_BOUNDS;
         if (offset % Q8_ALIGNMENT != 0u) return Q8_ERR_ALIGN;
-        if (v > 0u && (uint64_t)offset + count > m->arena_bytes) return Q8_ERR_BOUNDS;
+        if (v > 0u && (uint64_t)offset + count > m->arena_bytes && !inside_stage(m, v)) return Q8_ERR_BOUNDS;
     }
     if (q8_i32(m->blob + 52) != q8_i32(first + 12) || !same8(m->blob + 64, first + 16)) return Q8_ERR_HEADER;
     if (q8_i32(m->blob + 56) != q8_i32(last + 12) || !same8(m->blob + 72, last + 16)) return Q8_ERR_HEADER;
@@ -212,6 +231,13 @@ static q8_status check_ops(q8_model *m) {
     return Q8_OK;
 }
 
+/* Byte position of op i's record (the records were checked). */
+static uint32_t op_position(const q8_model *m, uint32_t i) {
+    uint32_t pos = 0, k;
+    for (k = 0; k < i; ++k) pos += q8_u32(m->blob + m->ops_offset + pos + 4u);
+    return pos;
+}
+
 /* Whether op reads value v. */
 static int op_reads(const q8_op *op, uint32_t v) {
     uint32_t k;
@@ -221,27 +247,79 @@ static int op_reads(const q8_op *op, uint32_t v) {
     return 0;
 }
 
-/*
- * No two values alive at the same op share arena bytes. Value a (≥ 1) lives over ops
- * [a − 1, last(a)]; a later value b collides with it when b − 1 ≤ last(a). One pass over the
- * ops per value finds last(a) without any memory beyond the stack.
- */
-static q8_status check_plan(const q8_model *m) {
-    uint32_t a, b;
-    for (a = 1; a < m->op_count; ++a) {
-        const q8_value va = q8_value_get(m, a);
-        const uint64_t a_end = (uint64_t)va.arena_offset + (uint64_t)q8_shape_count(va.shape);
-        uint32_t last = a - 1u, pos = 0, i;
-        for (i = 0; i < m->op_count; ++i) {
-            q8_op op;
-            if (q8_op_read(m, pos, i, &op) != Q8_OK) return Q8_ERR_BAD_OP;
-            if (op_reads(&op, a)) last = i;
-            pos += op.record_size;
+/* Lifetime of value a under the schedule: produced by op a − 1 (a stage's output: from the
+ * stage's first op), read last by *plain_last; *last extends that to the end of every stage that
+ * reads a from before it (each band reads it again). One pass over the ops. */
+static q8_status lifetime(const q8_model *m, uint32_t a, uint32_t *start, uint32_t *last, uint32_t *plain_last) {
+    uint32_t pos = 0, i, k;
+    *start = a == 0u ? 0u : a - 1u;
+    *last = *plain_last = *start;
+    for (i = 0; i < m->op_count; ++i) {
+        q8_op op;
+        if (q8_op_read(m, pos, i, &op) != Q8_OK) return Q8_ERR_BAD_OP;
+        if (op_reads(&op, a)) *plain_last = *last = i;
+        pos += op.record_size;
+    }
+    for (k = 0; k < m->stage_count; ++k) {
+        const q8_stage s = q8_stage_get(m, k);
+        if (a == s.last + 1u) *start = s.first;
+        if (a <= s.first) {
+            pos = 0;
+            for (i = 0; i <= s.last; ++i) {
+                q8_op op;
+                if (q8_op_read(m, pos, i, &op) != Q8_OK) return Q8_ERR_BAD_OP;
+                if (i >= s.first && op_reads(&op, a) && s.last > *last) *last = s.last;
+                pos += op.record_size;
+            }
         }
-        for (b = a + 1u; b <= m->op_count && b - 1u <= last; ++b) {
+    }
+    return Q8_OK;
+}
+
+/* Whether values a and b share an in-place depthwise op's buffer legitimately: op b − 1
+ * is a depthwise CONV reading a ≥ 1 that no later op reads, both in the same stage (or in none),
+ * the op not its stage's last; the output at the input's offset. */
+static int in_place_pair(const q8_model *m, uint32_t a, uint32_t b, uint32_t a_plain_last) {
+    uint32_t sa, sb;
+    q8_op op;
+    q8_params p;
+    if (a == 0u || a_plain_last != b - 1u) return 0;
+    if (q8_op_read(m, op_position(m, b - 1u), b - 1u, &op) != Q8_OK || op.type != Q8_OP_CONV || q8_op_input(&op, 0) != a) return 0;
+    q8_op_type_of(op.type)->get(m, &op, &p);
+    if (!q8_conv_in_place(m, &op, &p.conv)) return 0;
+    sa = q8_stage_of_op(m, a - 1u);
+    sb = q8_stage_of_op(m, b - 1u);
+    return sa == sb && (sb == m->stage_count || q8_stage_get(m, sb).last != b - 1u);
+}
+
+/*
+ * No two values alive at the same op share arena bytes, except an in-place depthwise op's input
+ * and output; every buffer (a band for values inside a stage) fits the arena; an in-place op's
+ * channel plane fits the kernel scratch (and counts in the scratch rule's figure). A later value
+ * b collides with a when b's lifetime starts by the end of a's.
+ */
+static q8_status check_plan(q8_model *m) {
+    uint32_t a, b;
+    for (a = 1; a <= m->op_count; ++a) {
+        const q8_value va = q8_value_get(m, a);
+        const uint64_t a_end = (uint64_t)va.arena_offset + q8_value_bytes(m, a);
+        uint32_t start, last, plain_last;
+        if (a_end > m->arena_bytes) return Q8_ERR_BOUNDS;
+        if (lifetime(m, a, &start, &last, &plain_last) != Q8_OK) return Q8_ERR_BAD_OP;
+        for (b = a + 1u; b <= m->op_count; ++b) {
             const q8_value vb = q8_value_get(m, b);
-            const uint64_t b_end = (uint64_t)vb.arena_offset + (uint64_t)q8_shape_count(vb.shape);
-            if (va.arena_offset < b_end && vb.arena_offset < a_end) return Q8_ERR_PLAN;
+            uint32_t b_start = b - 1u, k;
+            for (k = 0; k < m->stage_count; ++k) {
+                if (b == q8_stage_get(m, k).last + 1u) b_start = q8_stage_get(m, k).first;
+            }
+            if (b_start > last) continue;
+            if (va.arena_offset < (uint64_t)vb.arena_offset + q8_value_bytes(m, b) && vb.arena_offset < a_end) {
+                if (!in_place_pair(m, a, b, plain_last)) return Q8_ERR_PLAN;
+                if ((uint32_t)(va.shape.h * va.shape.w) > m->scratch_bytes) return Q8_ERR_PLAN;
+                if ((uint32_t)(va.shape.h * va.shape.w) > m->scratch_need) {
+                    m->scratch_need = ((uint32_t)(va.shape.h * va.shape.w) + Q8_ALIGNMENT - 1u) & ~(Q8_ALIGNMENT - 1u);
+                }
+            }
         }
     }
     return Q8_OK;
@@ -261,6 +339,7 @@ q8_status q8_model_init(q8_model *model, const uint8_t *blob, size_t size) {
     if (s == Q8_OK) s = check_strings(&m);
     if (s == Q8_OK) s = check_values(&m);
     if (s == Q8_OK) s = check_ops(&m);
+    if (s == Q8_OK) s = q8_stages_check(&m);
     if (s == Q8_OK) s = check_plan(&m);
     if (s != Q8_OK) {
         q8_model zero = {0};

@@ -10,7 +10,11 @@
 static void run_conv(const q8_model *m, const q8_op *op, q8_params *p, const q8_buffers *b) {
     p->conv.scratch = b->scratch;
     p->conv.scratch_bytes = b->scratch_bytes;
-    q8_conv_dispatch(&p->conv, q8_value_data(m, b, q8_op_input(op, 0)), q8_output_data(m, b, op));
+    if (q8_conv_in_place(m, op, &p->conv)) {
+        q8_depthwise_conv_inplace_s8(&p->conv, q8_value_data(m, b, q8_op_input(op, 0)), q8_output_data(m, b, op));
+    } else {
+        q8_conv_dispatch(&p->conv, q8_value_data(m, b, q8_op_input(op, 0)), q8_output_data(m, b, op));
+    }
 }
 
 static void run_add(const q8_model *m, const q8_op *op, q8_params *p, const q8_buffers *b) {

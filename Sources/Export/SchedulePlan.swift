@@ -1,0 +1,84 @@
+import QuantCore
+
+/// The planner of execution schedules: the cheapest schedule of `model` whose RAM (arena +
+/// kernel scratch + input and output buffers, `MemoryPlan.ramBytes`) fits `ramBudget` bytes.
+/// Tried in order, the first that fits wins:
+/// 1. layer by layer (the model as it is: nothing changes when it fits);
+/// 2. in-place depthwise (`ExecutionSchedule.inPlaceDepthwise`; no extra MACs);
+/// 3. in-place depthwise plus patch stages (`addStages`), placed for the budget and for tighter
+///    targets (90 % … 40 % of the arena the budget leaves: smaller stages in more bands can reach
+///    a lower peak than the greedy choice for the budget itself): of the schedules that fit, the
+///    one with the fewest extra MACs.
+/// Returns the model with the schedule, its memory plan and whether it fits; when nothing fits,
+/// the plan with the least RAM found.
+public func planSchedule(_ model: QModel, ramBudget: Int) -> (model: QModel, plan: MemoryPlan, fits: Bool) {
+    var m = model
+    m.schedule = ExecutionSchedule()
+    if ramBytes(m) <= ramBudget { return (m, planMemory(m), true) }
+    m.schedule.inPlaceDepthwise = true
+    if ramBytes(m) <= ramBudget { return (m, planMemory(m), true) }
+    let fixed = ramBytes(m) - planArena(m).arenaBytes
+    var best = (model: m, ram: ramBytes(m), extra: 0, fits: false)
+    for percent in [100, 90, 80, 70, 60, 50, 40] {
+        let target = fixed + (ramBudget - fixed) * percent / 100
+        let c = addStages(m, target: target)
+        let ram = ramBytes(c), extra = extraMACs(c).extra, fits = ram <= ramBudget
+        if (fits && (!best.fits || extra < best.extra)) || (!fits && !best.fits && ram < best.ram) { best = (c, ram, extra, fits) }
+    }
+    return (best.model, planMemory(best.model), best.fits)
+}
+
+/// Adds patch stages to `model` one at a time until its RAM is at most `target` (at most
+/// `maxStages`): at the first node where the bytes alive (`aliveBytes`) pass what the target
+/// leaves for the arena, a stage is placed that covers it — starting at or after the previous
+/// stage, in any of `bandCounts` bands — and of those whose alive bytes fit up to the stage's
+/// end, the one that reaches furthest (then: fewest extra MACs, fewest bands) is taken; when none
+/// does, the one with the fewest bytes alive up to its end.
+func addStages(_ model: QModel, target: Int, maxStages: Int = 6) -> QModel {
+    var m = model
+    for _ in 0..<maxStages {
+        if ramBytes(m) <= target { break }
+        let limit = { (c: QModel) in target - (ramBytes(c) - planArena(c).arenaBytes) }
+        let start = (m.schedule.stages.last?.lastNode ?? -1) + 1
+        let alive = aliveBytes(m)
+        guard let over = alive.indices.first(where: { $0 >= start && alive[$0] > limit(m) }) else { break }
+        var chosen: (model: QModel, reach: Int, extra: Int, bands: Int)?
+        var fallback: (model: QModel, peak: Int, extra: Int)?
+        for first in start...over {
+            for last in over..<min(model.nodes.count, first + ModelLimits.maxStageNodes) {
+                if !(first...last).allSatisfy({ runsOnBands(model.nodes[$0].op) }) { break }
+                var whole = m
+                whole.schedule.stages.append(PatchStage(firstNode: first, lastNode: last, bands: 1))
+                guard scheduleProblem(whole) == nil else { continue }
+                for bands in bandCounts(model.info(last + 1).shape.h) {
+                    var c = m
+                    c.schedule.stages.append(PatchStage(firstNode: first, lastNode: last, bands: bands))
+                    let peak = aliveBytes(c)[...last].max()!, extra = extraMACs(c).extra
+                    if peak <= limit(c) {
+                        if chosen == nil || (-last, extra, bands) < (-chosen!.reach, chosen!.extra, chosen!.bands) {
+                            chosen = (c, last, extra, bands)
+                        }
+                    } else if fallback == nil || (peak, extra) < (fallback!.peak, fallback!.extra) {
+                        fallback = (c, peak, extra)
+                    }
+                }
+            }
+        }
+        guard let next = chosen?.model ?? fallback?.model else { break }
+        m = next
+    }
+    return m
+}
+
+/// The band counts tried for a stage output of `height` rows: 2…8 and every divisor of `height`
+/// (bands of equal height), at most `height`.
+private func bandCounts(_ height: Int) -> [Int] {
+    Array(Set(Array(2...max(2, min(height, 8))) + (2...max(2, height)).filter { height % $0 == 0 })).filter { $0 <= height }.sorted()
+}
+
+/// RAM of `model` under its schedule: arena + kernel scratch + input and output buffers (what
+/// `planMemory` reports as `ramBytes`, without laying out the blob).
+private func ramBytes(_ model: QModel) -> Int {
+    let arena = planArena(model)
+    return arena.arenaBytes + kernelScratchBytes(model, offsets: arena.offsets) + model.input.shape.count + model.numClasses
+}
