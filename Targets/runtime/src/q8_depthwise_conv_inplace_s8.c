@@ -15,8 +15,8 @@ void q8_depthwise_conv_inplace_s8(const q8_conv_params *p, const int8_t *input, 
     int8_t *plane = (int8_t *)p->scratch;
     int32_t c, k, oy, ox, ky, kx;
     for (c = 0; c < channels; ++c) {
-        const int8_t *w = p->weights + c * taps;
-        const int32_t bias = q8_i32(p->bias + 4 * c), multiplier = q8_i32(p->multiplier + 4 * c), shift = q8_i32(p->shift + 4 * c);
+        const int32_t w = c * taps; /* index of the channel's first weight */
+        const int32_t bias = q8_i32(p->bias + 4 * c), multiplier = q8_i32(p->multiplier + 4 * c), shift = p->shift[c];
         const int32_t pad = p->pad_value != 0 ? p->pad_value[c] - zp : 0;
         for (k = 0; k < in_h * in_w; ++k) plane[k] = input[k * channels + c];
         for (oy = 0; oy < out_h; ++oy) {
@@ -29,7 +29,7 @@ void q8_depthwise_conv_inplace_s8(const q8_conv_params *p, const int8_t *input, 
                     for (kx = 0; kx < p->kernel_w; ++kx) {
                         const int32_t x = x0 + kx;
                         const int32_t v = (y >= 0 && y < in_h && x >= 0 && x < in_w) ? plane[y * in_w + x] - zp : pad;
-                        acc += v * w[ky * p->kernel_w + kx];
+                        acc += v * q8_conv_weight(p, w + ky * p->kernel_w + kx);
                     }
                 }
                 output[(oy * out_w + ox) * channels + c] =
