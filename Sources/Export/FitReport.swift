@@ -1,3 +1,4 @@
+import Foundation
 /// A microcontroller the toolkit budgets for: its SRAM and flash as its vendor documents them
 /// (Docs/TARGETS.md gives the source of every figure).
 public struct MCUTarget: Sendable, Equatable {
@@ -63,6 +64,8 @@ extension MemoryPlan {
             | **blob (flash)** | **\(flashBytes)** |
 
             Arena / lower bound: \(ratio(arenaOverhead)). Blob / (weights + parameters): \(ratio(flashOverhead)).
+            Execution schedule: \(schedule).
+            \(scheduleTable)
 
             | part | core | largest contiguous SRAM / flash | RAM needed | blob | fits | SRAM left | flash left for the blob |
             |---|---|---|---:|---:|:---:|---:|---:|
@@ -83,6 +86,20 @@ extension MemoryPlan {
 
             """
         return s
+    }
+}
+
+extension MemoryPlan {
+    /// With a schedule other than layer by layer: a table of the peak SRAM, arena, lower bound and
+    /// extra MACs of layer by layer, in-place depthwise and the chosen schedule (else empty).
+    var scheduleTable: String {
+        guard !schedules.isEmpty else { return "" }
+        var s = "\n| schedule | peak SRAM (RAM needed) | arena | arena lower bound | extra MACs (band overlaps) |\n|---|---:|---:|---:|---:|\n"
+        for f in schedules {
+            let percent = String(format: "%.1f", 100 * Double(f.extraMACs) / Double(max(f.macs, 1)))
+            s += "| \(f.name) | \(f.ramBytes) | \(f.arenaBytes) | \(f.lowerBoundBytes) | \(f.extraMACs) (\(percent) % of \(f.macs)) |\n"
+        }
+        return s + "\nEvery schedule gives the same logits (bit for bit); patch stages compute the rows their bands share again.\n"
     }
 }
 

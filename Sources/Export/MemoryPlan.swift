@@ -18,6 +18,11 @@ public struct MemoryPlan: Sendable, Equatable {
     /// parameter arrays (int32 bias and multipliers, int8 shifts and pad values, the float32 weight
     /// scales a blob cannot leave out, lookup tables) — the payload the blob must carry.
     public var weightBytes: Int, parameterBytes: Int
+    /// The model's execution schedule in words (`scheduleSummary`).
+    public var schedule: String
+    /// With a schedule other than layer by layer: the figures of layer by layer, in-place
+    /// depthwise alone and the model's schedule, for comparison (empty otherwise).
+    public var schedules: [ScheduleFigures]
 
     /// Arena byte offset of each value (`arena.offsets`).
     public var offsets: [Int] { arena.offsets }
@@ -31,6 +36,19 @@ public struct MemoryPlan: Sendable, Equatable {
     public var flashOverhead: Double { Double(flashBytes) / Double(max(1, weightBytes + parameterBytes)) }
     /// Arena over its lower bound (1.0 is optimal).
     public var arenaOverhead: Double { Double(arenaBytes) / Double(max(1, lowerBoundBytes)) }
+}
+
+/// The memory and compute of one execution schedule of a model.
+public struct ScheduleFigures: Sendable, Equatable {
+    /// "layer by layer", "in-place depthwise" or the schedule's `scheduleSummary`.
+    public var name: String
+    /// RAM needed (peak SRAM: arena + kernel scratch + input and output buffers).
+    public var ramBytes: Int
+    /// Arena bytes as planned, and the schedule's lower bound (largest set of buffers alive at once).
+    public var arenaBytes: Int, lowerBoundBytes: Int
+    /// MACs the patch stages compute again in the overlaps of their bands, and the convolutions'
+    /// MACs layer by layer.
+    public var extraMACs: Int, macs: Int
 }
 
 /// The exact size in bytes of the blob `writeBlob(model)` writes (what goes to flash), without
@@ -74,10 +92,22 @@ public func blobBreakdown(_ model: QModel) -> [(part: String, bytes: Int)] {
 public func planMemory(_ model: QModel) -> MemoryPlan {
     let layout = BlobLayout(model)
     let arena = planArena(model)
+    var schedules: [ScheduleFigures] = []
+    if !model.schedule.isLayerByLayer {
+        for (name, schedule) in [("layer by layer", ExecutionSchedule()), ("in-place depthwise", ExecutionSchedule(inPlaceDepthwise: true)),
+                                 (scheduleSummary(model), model.schedule)] {
+            var m = model
+            m.schedule = schedule
+            let a = planArena(m)
+            schedules.append(ScheduleFigures(
+                name: name, ramBytes: a.arenaBytes + kernelScratchBytes(m, offsets: a.offsets) + model.input.shape.count + model.numClasses,
+                arenaBytes: a.arenaBytes, lowerBoundBytes: a.lowerBoundBytes, extraMACs: extraMACs(m).extra, macs: extraMACs(m).layerByLayer))
+        }
+    }
     return MemoryPlan(
         arena: arena, scratchBytes: kernelScratchBytes(model, offsets: arena.offsets), inputBytes: model.input.shape.count,
         outputBytes: model.numClasses, flashBytes: layout.totalSize, weightBytes: layout.weightBytes,
-        parameterBytes: layout.parameterBytes)
+        parameterBytes: layout.parameterBytes, schedule: scheduleSummary(model), schedules: schedules)
 }
 
 /// The kernel scratch the blob lends the C runtime's kernels (`Docs/BLOB_FORMAT.md`, "Kernel

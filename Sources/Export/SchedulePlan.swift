@@ -82,3 +82,13 @@ private func ramBytes(_ model: QModel) -> Int {
     let arena = planArena(model)
     return arena.arenaBytes + kernelScratchBytes(model, offsets: arena.offsets) + model.input.shape.count + model.numClasses
 }
+
+/// The schedule of `model` in words: "layer by layer", "in-place depthwise", or e.g. "in-place
+/// depthwise + 2 patch stages: nodes 0…5 (_conv_stem … _blocks.1._project_conv) in 28 bands; …".
+public func scheduleSummary(_ model: QModel) -> String {
+    let s = model.schedule
+    if s.stages.isEmpty { return s.inPlaceDepthwise ? "in-place depthwise" : "layer by layer" }
+    let stages = s.stages.map { "nodes \($0.firstNode)…\($0.lastNode) (\(model.nodes[$0.firstNode].name) … \(model.nodes[$0.lastNode].name)) in \($0.bands) bands" }
+    return (s.inPlaceDepthwise ? "in-place depthwise + " : "") + "\(s.stages.count) patch stage\(s.stages.count == 1 ? "" : "s"): "
+        + stages.joined(separator: "; ")
+}

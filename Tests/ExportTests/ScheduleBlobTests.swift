@@ -156,4 +156,25 @@ final class ScheduleBlobTests: XCTestCase {
         XCTAssertFalse(impossible.fits)
         XCTAssertLessThan(impossible.plan.ramBytes, inPlaceRAM)
     }
+
+    /// memory.md names the schedule and compares it with layer by layer and in-place depthwise
+    /// (peak SRAM, arena, lower bound, extra MACs); a layer-by-layer model's report has no such table.
+    func testMemoryReportStatesTheSchedule() throws {
+        let model = scheduled()[2]
+        let plan = planMemory(model)
+        XCTAssertEqual(plan.schedules.map(\.name), ["layer by layer", "in-place depthwise", scheduleSummary(model)])
+        XCTAssertEqual(plan.schedules[2].ramBytes, plan.ramBytes)
+        XCTAssertEqual(plan.schedules[2].extraMACs, extraMACs(model).extra)
+        XCTAssertGreaterThan(plan.schedules[2].extraMACs, 0)
+        XCTAssertEqual(plan.schedules[0].extraMACs, 0)
+        XCTAssertLessThan(plan.schedules[2].ramBytes, plan.schedules[0].ramBytes)
+        let report = plan.report(model: model.name)
+        XCTAssertTrue(report.contains("Execution schedule: in-place depthwise + 2 patch stages: nodes 0…"), report)
+        XCTAssertTrue(report.contains("| layer by layer | \(plan.schedules[0].ramBytes) | \(plan.schedules[0].arenaBytes) |"), report)
+        var plain = model
+        plain.schedule = ExecutionSchedule()
+        let plainReport = planMemory(plain).report(model: model.name)
+        XCTAssertTrue(plainReport.contains("Execution schedule: layer by layer."))
+        XCTAssertFalse(plainReport.contains("| schedule |"))
+    }
 }
