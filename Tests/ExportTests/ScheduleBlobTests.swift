@@ -14,7 +14,7 @@ final class ScheduleBlobTests: XCTestCase {
     func scheduled() -> [QModel] {
         var result: [QModel] = []
         var v2 = TestModels.mobileNetV2Like(seed: 41, width: 0.35, size: 20)
-        let (l1, l2) = stageEnds(v2)
+        let (l1, l2) = Self.stageEnds(v2)
         for schedule in [ExecutionSchedule(inPlaceDepthwise: true),
                          ExecutionSchedule(stages: [PatchStage(firstNode: 0, lastNode: l1, bands: 3)]),
                          ExecutionSchedule(inPlaceDepthwise: true, stages: [PatchStage(firstNode: 0, lastNode: l1, bands: 4),
@@ -35,7 +35,7 @@ final class ScheduleBlobTests: XCTestCase {
 
     /// The first node ≥ 4 that can end a stage from node 0, and the first ≥ 2 nodes after it that can
     /// end the next stage.
-    func stageEnds(_ model: QModel) -> (Int, Int) {
+    static func stageEnds(_ model: QModel) -> (Int, Int) {
         func valid(_ stages: [PatchStage]) -> Bool { var m = model; m.schedule.stages = stages; return scheduleProblem(m) == nil }
         let l1 = (4..<model.nodes.count).first { valid([PatchStage(firstNode: 0, lastNode: $0, bands: 1)]) }!
         let l2 = ((l1 + 2)..<model.nodes.count).first {
@@ -106,7 +106,7 @@ final class ScheduleBlobTests: XCTestCase {
         }
         refused("no bands") { $0.set(stages + 8, UInt32(0)) }
         refused("more bands than rows") { $0.set(stages + 8, UInt32(1000)) }
-        let (l1, _) = stageEnds(model)
+        let (l1, _) = Self.stageEnds(model)
         let readAfter = (1..<l1).first { l in
             var m = model; m.schedule.stages = [PatchStage(firstNode: 0, lastNode: l, bands: 1)]; return scheduleProblem(m)?.contains("after it") ?? false
         }!
