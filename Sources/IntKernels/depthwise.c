@@ -12,8 +12,6 @@ size_t q8h_depthwise_scratch(const q8h_depthwise_t *d) {
 }
 
 #if defined(__x86_64__)
-static int gcd(int a, int b) { return b == 0 ? a : gcd(b, a % b); }
-
 /// Byte 4c + t of a quad block comes from byte 16t + c of [x(col) | x(col+1) | x(col+2) | x(col+3)].
 static const int8_t quad_order[64] = {
     0, 16, 32, 48, 1, 17, 33, 49, 2, 18, 34, 50, 3, 19, 35, 51, 4, 20, 36, 52, 5, 21, 37, 53, 6, 22, 38, 54,
@@ -37,15 +35,14 @@ Q8H_INLINE __m128i load_channels(const q8h_depthwise_t *d, const int8_t *pixel, 
 /// row, whose fresh narrow stores the wide quad loads could not forward from): per column x and
 /// 16-channel block the 4 pixels x − padLeft … x − padLeft + 3 (the pad value where outside the
 /// input), one `vpermb` to interleave them, one XOR to make them unsigned. Only the columns an
-/// output reads are built (multiples of gcd(strideW, 4)).
-Q8H_INLINE void build_quads(const q8h_depthwise_t *d, const int8_t *input, int iy, uint8_t *q) {
+/// output reads are built (multiples of `step` = gcd(strideW, 4)).
+Q8H_INLINE void build_quads(const q8h_depthwise_t *d, const int8_t *input, int iy, uint8_t *q, int step) {
     const int cp = d->paddedChannels, c = d->channels, blocks = cp / 16, inW = d->inW;
     const int8_t *in = input + (size_t)iy * inW * c;
     const __m512i flip = _mm512_set1_epi8((char)0x80), idx = _mm512_loadu_si512(quad_order);
     // For the lane transpose: pixel t's 16 bytes start at byte 32t of (t0 | t2) for the even
     // lanes, 32t + 16 for the odd ones.
     const __m512i even = _mm512_loadu_si512(quad_order_pairs), odd = _mm512_add_epi8(even, _mm512_set1_epi8(16));
-    const int step = gcd(d->strideW, 4);
     for (int x = 0; x < d->qWidth; x += step) {
         const int ix = x - d->padLeft;
         uint8_t *t = q + (size_t)x * cp * 4;
@@ -189,6 +186,8 @@ Q8H_TARGET void q8h_depthwise(const q8h_depthwise_t *d, const int8_t *input, int
     uint8_t *ring = (uint8_t *)scratch;
     const size_t qBytes = (size_t)d->qWidth * (size_t)d->paddedChannels * 4;
     uint8_t *rows[64];
+    // The columns a quad row needs: multiples of gcd(strideW, 4) (no division per row).
+    const int step = d->strideW % 4 == 0 ? 4 : d->strideW % 2 == 0 ? 2 : 1;
     int built = 0;  // padded rows below this are built (or never needed)
     int slot = 0;   // the ring slot of padded row `top`: top mod k, kept without a division
     for (int oy = 0; oy < d->outH; oy++, slot += d->strideH) {
@@ -201,7 +200,7 @@ Q8H_TARGET void q8h_depthwise(const q8h_depthwise_t *d, const int8_t *input, int
         if (hi < lo) hi = lo;
         if (built < top + lo) built = top + lo;  // rows a stride or the padding skips are never read
         for (int ky = lo; ky < hi; ky++) rows[ky] = ring + (size_t)(slot + ky < k ? slot + ky : slot + ky - k) * qBytes;
-        for (; built < top + hi; built++) build_quads(d, input, built - d->padTop, rows[built - top]);
+        for (; built < top + hi; built++) build_quads(d, input, built - d->padTop, rows[built - top], step);
         int8_t *out = output + (size_t)oy * d->outW * d->channels;
         // The tile width rule is also VNNIDepthwise's (its quad rows are as wide as the tiles need).
         if (d->outW == 1) {
