@@ -28,6 +28,9 @@ public struct FitSummary: Sendable {
     public var sram: SRAMFit?
     /// Measured cost of the int4 layers; nil when nothing changed.
     public var cost: FitCost?
+    /// With an SRAM schedule: evaluation images run with and without it, and how many of them got
+    /// other logits (0: the schedule is bit-exact, as it must be).
+    public var scheduleCheck: (images: Int, differ: Int)?
 
     public init(budget: Budget, flash: FlashFit?, blobBytes: Int, sram: SRAMFit?, cost: FitCost? = nil) {
         self.budget = budget; self.flash = flash; self.blobBytes = blobBytes; self.sram = sram; self.cost = cost
@@ -49,7 +52,13 @@ public struct FitSummary: Sendable {
             }
         }
         if let s = sram {
-            lines.append("  SRAM: RAM \(grouped(s.ramBytes)) B ≤ \(grouped(s.budget)) B (\(s.schedule))")
+            lines.append("  SRAM: RAM \(grouped(s.ramBytes)) B ≤ \(grouped(s.budget)) B (\(s.schedule))"
+                + (s.ramBytes < s.layerByLayerRAM ? String(format: "; layer by layer it would be %@ B; extra MACs %@ (+%.1f %%)",
+                                                            grouped(s.layerByLayerRAM), grouped(s.extraMACs), 100 * Double(s.extraMACs) / Double(max(1, s.macs))) : ""))
+        }
+        if let c = scheduleCheck {
+            lines.append(c.differ == 0 ? "  schedule checked: the same logits as layer by layer on all \(c.images) evaluation images"
+                                       : "  warning: the schedule changed the logits of \(c.differ) of \(c.images) evaluation images (a bug: it must not)")
         }
         if let c = cost {
             lines.append(String(format: "  cost on %d evaluation images: top-1 %.2f%% → %.2f%%, agreement with float %.2f%% → %.2f%% (all int8 → written); same class as all int8: %.2f%%",
@@ -78,10 +87,19 @@ public struct FitSummary: Sendable {
             }
         }
         if let r = sram {
-            s += "| SRAM budget (one contiguous block) | \(grouped(r.budget)) |\n| RAM needed (\(r.schedule)) | \(grouped(r.ramBytes)) |\n"
-            s += "| RAM at the layer-by-layer lower bound | \(grouped(r.lowerBoundRAM)) |\n"
+            s += "| SRAM budget (one contiguous block) | \(grouped(r.budget)) |\n| **RAM needed** (\(r.schedule)) | **\(grouped(r.ramBytes))** |\n"
+            s += "| RAM layer by layer | \(grouped(r.layerByLayerRAM)) |\n| RAM at the layer-by-layer lower bound | \(grouped(r.lowerBoundRAM)) |\n"
+            if r.extraMACs > 0 { s += "| MACs the schedule adds (patch overlaps) | \(grouped(r.extraMACs)) of \(grouped(r.macs)) |\n" }
         }
         s += "\n"
+        if let r = sram, r.ramBytes < r.layerByLayerRAM {
+            s += "Layer by layer the RAM is over the SRAM budget, so the model runs with \(r.schedule) (every schedule gives the "
+                + "layer-by-layer logits bit for bit); the blob carries the schedule.\n\n"
+        }
+        if let c = scheduleCheck {
+            s += c.differ == 0 ? "Checked: with and without the schedule the logits are the same on all \(c.images) evaluation images.\n\n"
+                               : "**Warning**: the schedule changed the logits of \(c.differ) of \(c.images) evaluation images (a bug: it must not).\n\n"
+        }
         if let f = flash {
             s += """
                 The all-int8 blob is over the limit, so \(f.chosen.count) of \(f.scores.count) weighted layers \(f.chosen.count == 1 ? "holds" : "hold") int4 weights \

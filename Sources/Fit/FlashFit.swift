@@ -174,7 +174,7 @@ public func flashProblem(int8Bytes: Int, int4Bytes: Int, limit: Int, reserve: In
 /// Throws one error naming `file` with every budget that cannot be met.
 public func checkBudget(_ budget: Budget, base: QModel, folded: Graph, file: String) throws {
     var problems: [String] = []
-    if let s = budget.sramBytes, let p = sramProblem(planMemory(base), budget: s) { problems.append(p) }
+    if let s = budget.sramBytes, let p = sramProblem(base, budget: s) { problems.append(p) }
     if let limit = budget.blobLimit {
         let (int8, int4) = try blobBounds(folded, base: base)
         if int8 > limit, let p = flashProblem(int8Bytes: int8, int4Bytes: int4, limit: limit, reserve: budget.flashReserve) { problems.append(p) }

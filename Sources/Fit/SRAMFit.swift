@@ -5,36 +5,56 @@ import Export
 public struct SRAMFit: Sendable, Equatable {
     /// The budget: contiguous SRAM for arena + scratch + input + output.
     public var budget: Int
-    /// RAM the model needs with the schedule it runs (`MemoryPlan.ramBytes`).
+    /// RAM the model needs with the schedule chosen (`MemoryPlan.ramBytes`).
     public var ramBytes: Int
-    /// RAM with the arena at its layer-by-layer lower bound (largest set of values alive at one op).
-    public var lowerBoundRAM: Int
-    /// The execution schedule: today always layer by layer.
+    /// RAM run layer by layer, and with the arena at the layer-by-layer lower bound.
+    public var layerByLayerRAM: Int, lowerBoundRAM: Int
+    /// The execution schedule chosen, in words (`layer by layer` when that fits).
     public var schedule: String
+    /// MACs of the model layer by layer, and the MACs the schedule adds (patch overlaps).
+    public var macs: Int, extraMACs: Int
 }
 
-/// Checks the model's RAM (`plan`) against `budget` bytes of contiguous SRAM; when it does not
-/// fit, throws naming `file` (`sramProblem`).
-public func checkSRAM(_ plan: MemoryPlan, budget: Int, file: String) throws -> SRAMFit {
-    if let problem = sramProblem(plan, budget: budget) { throw ToolkitError(file, problem + ". Nothing was written") }
-    let others = plan.scratchBytes + plan.inputBytes + plan.outputBytes
-    return SRAMFit(budget: budget, ramBytes: plan.ramBytes, lowerBoundRAM: plan.lowerBoundBytes + others, schedule: "layer by layer")
+/// The SRAM stage: `model` as it is when its RAM fits `budget`; otherwise the cheapest schedule
+/// the planner finds that fits (`planSchedule`, Export: in-place depthwise, then patch stages;
+/// every schedule gives the same logits). Throws naming `file` when none fits (`sramProblem`).
+public func fitSRAM(_ model: QModel, budget: Int, file: String) throws -> (model: QModel, fit: SRAMFit) {
+    let plain = planMemory(model)
+    let (scheduled, plan, fits) = planSchedule(model, ramBudget: budget)
+    guard fits else { throw ToolkitError(file, sramMessage(plain, best: scheduled, bestPlan: plan, budget: budget) + ". Nothing was written") }
+    let macs = extraMACs(scheduled)
+    return (scheduled, SRAMFit(budget: budget, ramBytes: plan.ramBytes, layerByLayerRAM: plain.ramBytes,
+                               lowerBoundRAM: plain.lowerBoundBytes + plain.scratchBytes + plain.inputBytes + plain.outputBytes,
+                               schedule: describeSchedule(scheduled), macs: macs.layerByLayer, extraMACs: macs.extra))
 }
 
-/// Why the model's RAM (`plan`) does not fit `budget`: by how much, the layer-by-layer lower
-/// bound, and the SRAM the model needs as planned (the nearest feasible plan); nil when it fits.
-public func sramProblem(_ plan: MemoryPlan, budget: Int) -> String? {
-    guard plan.ramBytes > budget else { return nil }
-    let lowerBoundRAM = plan.lowerBoundBytes + plan.scratchBytes + plan.inputBytes + plan.outputBytes
-    var message = "does not fit the SRAM budget: it needs \(grouped(plan.ramBytes)) B of RAM in one block (arena \(grouped(plan.arenaBytes))"
-        + " + kernel scratch \(grouped(plan.scratchBytes)) + input \(grouped(plan.inputBytes)) + output \(grouped(plan.outputBytes))), "
-        + "the budget is \(grouped(budget)) B: \(grouped(plan.ramBytes - budget)) B short. "
-    if lowerBoundRAM > budget {
-        message += "Run layer by layer, no arena can go below the lower bound of \(grouped(plan.lowerBoundBytes)) B "
-            + "(RAM \(grouped(lowerBoundRAM)) B, \(grouped(lowerBoundRAM - budget)) B over); "
-            + "schedules below that bound (in-place depthwise, patch-based) are not available in this version. "
-    } else {
-        message += "The layer-by-layer lower bound (RAM \(grouped(lowerBoundRAM)) B) would fit, but the planner's placement does not reach it. "
+/// Why no schedule of `model` fits `budget` — by how much, and the schedule with the least RAM
+/// the planner found (the nearest feasible plan) — or nil when one does.
+public func sramProblem(_ model: QModel, budget: Int) -> String? {
+    let plain = planMemory(model)
+    guard plain.ramBytes > budget else { return nil }
+    let (scheduled, plan, fits) = planSchedule(model, ramBudget: budget)
+    return fits ? nil : sramMessage(plain, best: scheduled, bestPlan: plan, budget: budget)
+}
+
+/// The message of an SRAM budget no schedule meets.
+func sramMessage(_ plain: MemoryPlan, best: QModel, bestPlan: MemoryPlan, budget: Int) -> String {
+    "does not fit the SRAM budget: layer by layer it needs \(grouped(plain.ramBytes)) B of RAM in one block (arena "
+        + "\(grouped(plain.arenaBytes)) + kernel scratch \(grouped(plain.scratchBytes)) + input \(grouped(plain.inputBytes)) + output "
+        + "\(grouped(plain.outputBytes)); the arena's layer-by-layer lower bound is \(grouped(plain.lowerBoundBytes))), and the least the "
+        + "planner reaches (\(describeSchedule(best))) is \(grouped(bestPlan.ramBytes)) B: \(grouped(bestPlan.ramBytes - budget)) B over the "
+        + "\(grouped(budget)) B budget. Nearest feasible plan: that schedule, with --sram \(byteSize(roundUpK(bestPlan.ramBytes)))"
+}
+
+/// A schedule in words: `layer by layer`, `in-place depthwise`, `… + 2 patch stages (nodes 1–9 in 4 bands, …)`.
+public func describeSchedule(_ model: QModel) -> String {
+    let s = model.schedule
+    if s.isLayerByLayer { return "layer by layer" }
+    var parts: [String] = []
+    if s.inPlaceDepthwise { parts.append("in-place depthwise") }
+    if !s.stages.isEmpty {
+        let stages = s.stages.map { "\(model.nodes[$0.firstNode].name) … \(model.nodes[$0.lastNode].name) in \($0.bands) bands" }
+        parts.append("\(s.stages.count) patch stage\(s.stages.count == 1 ? "" : "s") (\(stages.joined(separator: "; ")))")
     }
-    return message + "Nearest feasible plan: this model as planned, with --sram \(byteSize(roundUpK(plan.ramBytes)))"
+    return parts.joined(separator: " + ")
 }

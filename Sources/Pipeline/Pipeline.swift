@@ -123,6 +123,7 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
 
     // The budget stage: int4 weights where the flash needs them, the RAM checked (before any output).
     let allInt8 = model
+    var layerByLayer = model  // the model written, before an SRAM schedule (same logits)
     var fit: FitSummary?
     if !config.budget.isEmpty {
         let b = config.budget
@@ -136,7 +137,14 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
             flash = r.fit
             log("converted again: int4 weights in \(r.fit.chosen.count) of \(r.fit.scores.count) layers")
         }
-        let sram = try b.sramBytes.map { try checkSRAM(planMemory(model), budget: $0, file: config.weights) }
+        var sram: SRAMFit?
+        if let s = b.sramBytes {  // after the int4 layers: their kernels' scratch counts too
+            let r = try fitSRAM(model, budget: s, file: config.weights)
+            if r.fit.schedule != "layer by layer" { log("SRAM: \(r.fit.schedule) to fit \(grouped(s)) B") }
+            layerByLayer = model
+            model = r.model
+            sram = r.fit
+        }
         fit = FitSummary(budget: b, flash: flash, blobBytes: flash?.bytes ?? blobSize(model), sram: sram)
     }
 
@@ -148,6 +156,11 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
         let line = ProgressLine("all-int8 eval", total: eval.count, enabled: config.progress)
         let base = try IntEngine(model: allInt8).logits(images: eval.pixels, count: eval.count, threads: config.threads) { _, _ in line.advance() }
         fit?.cost = fitCost(float: floatLogits, int8: base, written: intLogits, labels: eval.labels)
+    }
+    if let s = fit?.sram, s.schedule != "layer by layer" {  // the schedule's claim, checked: the same logits as layer by layer
+        let line = ProgressLine("layer-by-layer eval", total: eval.count, enabled: config.progress)
+        let plain = try IntEngine(model: layerByLayer).logits(images: eval.pixels, count: eval.count, threads: config.threads) { _, _ in line.advance() }
+        fit?.scheduleCheck = (eval.count, zip(plain, intLogits).filter { $0 != $1 }.count)
     }
 
     let blob = try writeBlob(model)

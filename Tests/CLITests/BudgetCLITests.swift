@@ -104,6 +104,29 @@ final class BudgetCLITests: XCTestCase {
         }
     }
 
+    /// An SRAM budget below the layer-by-layer RAM is met with the planner's schedule, which the
+    /// blob carries and which gives the layer-by-layer logits (checked by the command itself).
+    func testSRAMBudgetIsMetWithASchedule() throws {
+        let dir = try CLI.tempDir()
+        let plain = try CLI.run(smallModel(dir + "/plain", ["--sram", "1M"]))
+        XCTAssertEqual(plain.status, 0, plain.text)
+        XCTAssertTrue(plain.stdout.contains("(layer by layer)"), plain.stdout)
+        let plainMemory = try String(contentsOfFile: dir + "/plain/memory.md", encoding: .utf8)
+        let layerByLayer = try XCTUnwrap(figure(plainMemory, "RAM layer by layer"))
+        let budget = layerByLayer - 4096
+        let r = try CLI.run(smallModel(dir + "/fit", ["--sram", "\(budget)"]))
+        XCTAssertEqual(r.status, 0, r.text)
+        XCTAssertTrue(r.stdout.contains("schedule checked: the same logits as layer by layer on all 300 evaluation images"), r.stdout)
+        let memory = try String(contentsOfFile: dir + "/fit/memory.md", encoding: .utf8)
+        let ram = try XCTUnwrap(memory.split(separator: "\n").first { $0.hasPrefix("| **RAM needed** (") }
+            .flatMap { Int($0.split(separator: "|").last!.filter(\.isNumber)) })
+        XCTAssertLessThanOrEqual(ram, budget)
+        XCTAssertTrue(memory.contains("| **RAM needed** (in-place depthwise"), memory)
+        // The blob's own memory plan (what the C runtime allocates) is the scheduled one.
+        let inspect = try CLI.run(["inspect", dir + "/fit/model.q8"])
+        XCTAssertTrue(inspect.stdout.contains("| **RAM needed** | **\(ram)** |"), inspect.stdout)
+    }
+
     /// Budgets that cannot be met: an error naming the model file, by how much, the nearest
     /// feasible plan, and nothing written.
     func testImpossibleBudgetsSayByHowMuch() throws {
@@ -124,11 +147,15 @@ final class BudgetCLITests: XCTestCase {
 
         let sram = try CLI.run(smallModel(dir + "/sram", ["--sram", "8K"]))
         XCTAssertEqual(sram.status, 1, sram.text)
-        XCTAssertTrue(sram.stderr.hasPrefix("error: \(model): does not fit the SRAM budget: it needs "), sram.stderr)
-        for phrase in ["the budget is 8,192 B", "B short", "lower bound", "Nearest feasible plan: this model as planned, with --sram ", "Nothing was written"] {
+        XCTAssertTrue(sram.stderr.hasPrefix("error: \(model): does not fit the SRAM budget: layer by layer it needs "), sram.stderr)
+        for phrase in ["lower bound", "the least the planner reaches (in-place depthwise", "B over the 8,192 B budget",
+                       "Nearest feasible plan: that schedule, with --sram ", "Nothing was written"] {
             XCTAssertTrue(sram.stderr.contains(phrase), "\(phrase): \(sram.stderr)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/sram/model.q8"))
+        let proposedSRAM = try XCTUnwrap(sram.stderr.components(separatedBy: "with --sram ").last?.split(separator: ".").first)
+        let retrySRAM = try CLI.run(smallModel(dir + "/retry-sram", ["--sram", String(proposedSRAM)]))
+        XCTAssertEqual(retrySRAM.status, 0, retrySRAM.text)
 
         // Both at once: one error says both.
         let both = try CLI.run(smallModel(dir + "/both", ["--flash", "256K", "--sram", "8K"]))
