@@ -47,6 +47,9 @@ enum BlobOpType: UInt32 {
     case conv = 1, add, mul, hardSwish, requantize = 6, concat, split, shuffle, maxPool, avgPool, globalAvgPool
     /// Element-wise lookup table (since version 2).
     case lookup
+    /// A 1×1 depthwise CONV (stride 1, no padding) whose channels share one weight, bias, multiplier
+    /// and shift — the hard-sigmoid gates — as 8 words instead of per-channel tensors (since version 4).
+    case uniform1x1
 
     /// Number of parameter words that follow the input ids.
     var parameterWords: Int {
@@ -59,6 +62,7 @@ enum BlobOpType: UInt32 {
         case .split: return 2
         case .shuffle, .lookup: return 1
         case .maxPool, .avgPool: return 10
+        case .uniform1x1: return 8
         }
     }
 

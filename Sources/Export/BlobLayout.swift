@@ -69,7 +69,7 @@ struct BlobLayout {
 /// references. A CONV's weights are int8 or packed int4 (`weightBits`), its shifts int8, and its
 /// weight scales are left out (`NONE`) when `weightScalesRecoverable`.
 func encodeOp(_ node: QNode, index: Int, inputScale: Float, nextTensor: inout Int) -> EncodedOp {
-    let type = blobOpType(node.op)
+    var type = blobOpType(node.op)
     var params: [Int32] = []
     var tensors: [(kind: BlobTensorKind, bytes: [UInt8])] = []
     func tensor(_ kind: BlobTensorKind, _ bytes: [UInt8]) -> Int32 {
@@ -81,6 +81,9 @@ func encodeOp(_ node: QNode, index: Int, inputScale: Float, nextTensor: inout In
         [r.inputZeroPoint, r.multiplier, r.shift, r.outputZeroPoint, r.actMin, r.actMax]
     }
     switch node.op {
+    case .conv(let c) where isUniform1x1(c, inputScale: inputScale, outputScale: node.output.scale32):
+        type = .uniform1x1
+        params = [c.inputZeroPoint, Int32(c.weights[0]), c.bias[0], c.multiplier[0], c.shift[0], c.outputZeroPoint, c.actMin, c.actMax]
     case .conv(let c):
         params = [c.inChannels, c.outChannels, c.kernelH, c.kernelW, c.strideH, c.strideW, c.padTop, c.padLeft, c.groups]
             .map { Int32(truncatingIfNeeded: $0) }
@@ -129,4 +132,18 @@ func weightScalesRecoverable(_ c: QConv, inputScale: Float, outputScale: Float) 
             QConv.recoverWeightScale(multiplier: c.multiplier[k], shift: c.shift[k], inputScale: inputScale,
                                      outputScale: outputScale)?.bitPattern == c.weightScales[k].bitPattern
         }
+}
+
+/// Whether `c` is written as a `UNIFORM_1X1` op: a 1×1 depthwise convolution, stride 1, no padding,
+/// int8 weights without pad values, whose channels all have the same weight, bias, multiplier and
+/// shift, and whose weight scale the reader recovers exactly (`weightScalesRecoverable`) — the
+/// hard-sigmoid gates. The record's 8 words then replace five per-channel tensors.
+func isUniform1x1(_ c: QConv, inputScale: Float, outputScale: Float) -> Bool {
+    let n = c.outChannels
+    guard n >= 1, c.kernelH == 1, c.kernelW == 1, c.strideH == 1, c.strideW == 1, c.padTop == 0, c.padLeft == 0,
+          c.groups == c.inChannels, c.groups == n, c.weightBits == 8, c.padValue == nil,
+          c.weights.count == n, c.bias.count == n, c.multiplier.count == n, c.shift.count == n else { return false }
+    return c.weights.allSatisfy { $0 == c.weights[0] } && c.bias.allSatisfy { $0 == c.bias[0] }
+        && c.multiplier.allSatisfy { $0 == c.multiplier[0] } && c.shift.allSatisfy { $0 == c.shift[0] }
+        && weightScalesRecoverable(c, inputScale: inputScale, outputScale: outputScale)
 }

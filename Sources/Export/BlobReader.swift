@@ -335,6 +335,19 @@ private struct BlobReader {
             case .maxPool: op = .maxPool(QPool(kernel: Int(p[0]), stride: Int(p[1]), padTop: Int(p[2]), padLeft: Int(p[3]), requant: requant(4)))
             case .avgPool: op = .avgPool(QPool(kernel: Int(p[0]), stride: Int(p[1]), padTop: Int(p[2]), padLeft: Int(p[3]), requant: requant(4)))
             case .globalAvgPool: op = .globalAvgPool(requant(0))
+            case .uniform1x1:
+                // The 1×1 depthwise conv it stands for, every channel alike (its channels: the output's).
+                guard let weight = Int8(exactly: p[1]) else { throw fail(.parameter, "\(label): weight \(p[1]) is outside −128…127") }
+                let n = values[i + 1].info.shape.c
+                let sIn = values[inputs[0]].info.scale32, sOut = values[i + 1].info.scale32
+                guard let scale = QConv.recoverWeightScale(multiplier: p[3], shift: p[4], inputScale: sIn, outputScale: sOut) else {
+                    throw fail(.parameter, "\(label): the multiplier is not derived from any float32 weight scale (a uniform 1×1 conv stores none)")
+                }
+                op = .conv(QConv(inChannels: n, outChannels: n, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padTop: 0, padLeft: 0,
+                                 groups: n, weights: [Int8](repeating: weight, count: n), bias: [Int32](repeating: p[2], count: n),
+                                 multiplier: [Int32](repeating: p[3], count: n), shift: [Int32](repeating: p[4], count: n),
+                                 inputZeroPoint: p[0], outputZeroPoint: p[5], actMin: p[6], actMax: p[7],
+                                 weightScales: [Float](repeating: scale, count: n)))
             }
             nodes.append(QNode(name: names[i], op: op, inputs: inputs, output: values[i + 1].info))
             at += recordSize

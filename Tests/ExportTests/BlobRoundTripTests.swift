@@ -76,7 +76,9 @@ final class BlobRoundTripTests: XCTestCase {
         XCTAssertEqual(tensors, model.nodes.reduce(0) { n, node in
             // weights, bias, multipliers, shifts (+ pad values) (+ weight scales the multipliers do not determine)
             if case .conv(let c) = node.op {
-                let stored = weightScalesRecoverable(c, inputScale: model.info(node.inputs[0]).scale32, outputScale: node.output.scale32) ? 0 : 1
+                let sIn = model.info(node.inputs[0]).scale32, sOut = node.output.scale32
+                if isUniform1x1(c, inputScale: sIn, outputScale: sOut) { return n }  // 8 words, no tensors
+                let stored = weightScalesRecoverable(c, inputScale: sIn, outputScale: sOut) ? 0 : 1
                 return n + (c.padValue == nil ? 4 : 5) + stored
             }
             return n

@@ -26,7 +26,7 @@ int8_t *q8_output_data(const q8_model *m, const q8_buffers *b, const q8_op *op) 
 }
 
 /* Parameter words of each op type (index = type code). */
-static const uint32_t param_words[Q8_OP_TYPE_COUNT] = {0, 19, 12, 7, 6, 0, 6, 0, 2, 1, 10, 10, 6, 1};
+static const uint32_t param_words[Q8_OP_TYPE_COUNT] = {0, 19, 12, 7, 6, 0, 6, 0, 2, 1, 10, 10, 6, 1, 8};
 
 q8_status q8_op_read(const q8_model *m, uint32_t pos, uint32_t index, q8_op *op) {
     const uint8_t *r;

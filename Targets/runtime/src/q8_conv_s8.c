@@ -128,7 +128,12 @@ void q8_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *output) {
                     for (kx = kx_begin; kx < kx_end; ++kx) {
                         const int8_t *x = input + ((y0 + ky) * in_w + (x0 + kx)) * in_c + ic0;
                         const int32_t wk = w + (ky * p->kernel_w + kx) * ic_per_group;
-                        for (ic = 0; ic < ic_per_group; ++ic) acc += (x[ic] - zp) * q8_conv_weight(p, wk + ic);
+                        if (p->weight_bits == 4) {
+                            for (ic = 0; ic < ic_per_group; ++ic) acc += (x[ic] - zp) * q8_conv_weight(p, wk + ic);
+                        } else {
+                            const int8_t *wp = p->weights + wk;
+                            for (ic = 0; ic < ic_per_group; ++ic) acc += (x[ic] - zp) * wp[ic];
+                        }
                     }
                 }
                 if (p->pad_value != 0) {

@@ -27,7 +27,12 @@ void q8_depthwise_conv_s8(const q8_conv_params *p, const int8_t *input, int8_t *
                 int32_t acc = q8_i32(p->bias + 4 * c);
                 for (ky = ky_begin; ky < ky_end; ++ky) {
                     const int8_t *x = input + ((y0 + ky) * in_w + x0) * channels + c;
-                    for (kx = kx_begin; kx < kx_end; ++kx) acc += (x[kx * channels] - zp) * q8_conv_weight(p, w + ky * p->kernel_w + kx);
+                    if (p->weight_bits == 4) {
+                        for (kx = kx_begin; kx < kx_end; ++kx) acc += (x[kx * channels] - zp) * q8_conv_weight(p, w + ky * p->kernel_w + kx);
+                    } else {
+                        const int8_t *wp = p->weights + w + ky * p->kernel_w;
+                        for (kx = kx_begin; kx < kx_end; ++kx) acc += (x[kx * channels] - zp) * wp[kx];
+                    }
                 }
                 if (p->pad_value != 0 && !inside) {
                     const int32_t pad = p->pad_value[c] - zp;

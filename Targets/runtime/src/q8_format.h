@@ -31,7 +31,8 @@ enum {
     Q8_OP_AVG_POOL = 11,
     Q8_OP_GLOBAL_AVG_POOL = 12,
     Q8_OP_LOOKUP = 13,
-    Q8_OP_TYPE_COUNT = 14 /**< one past the last code */
+    Q8_OP_UNIFORM_1X1 = 14, /**< a 1×1 depthwise CONV whose channels share weight, bias, multiplier, shift (version 4) */
+    Q8_OP_TYPE_COUNT = 15 /**< one past the last code */
 };
 
 /** Tensor kinds. */

@@ -317,6 +317,17 @@ typedef struct q8_lookup_params {
 
 void q8_lookup_s8(const q8_lookup_params *p, const int8_t *input, int8_t *output);
 
+/* ---- UNIFORM_1X1 (q8_uniform_1x1_s8.c) ---- */
+
+/** A 1×1 depthwise convolution (stride 1, no padding) whose channels all share one weight, bias,
+ * multiplier and shift: out = clamp(output_zp + requantize(bias + (q − input_zp)·weight)) per element. */
+typedef struct q8_uniform_1x1_params {
+    int32_t count;
+    int32_t input_zp, weight, bias, multiplier, shift, output_zp, act_min, act_max;
+} q8_uniform_1x1_params;
+
+void q8_uniform_1x1_s8(const q8_uniform_1x1_params *p, const int8_t *input, int8_t *output);
+
 /* ---- REQUANTIZE (q8_requantize_s8.c) ---- */
 
 typedef struct q8_requantize_params {
@@ -384,6 +395,7 @@ typedef union q8_params {
     q8_mul_params mul;
     q8_hard_swish_params hard_swish; /**< HARD_SWISH */
     q8_lookup_params lookup;
+    q8_uniform_1x1_params uniform_1x1;
     q8_requantize_params requantize;
     q8_concat_params concat;
     q8_split_params split;
@@ -401,9 +413,9 @@ typedef void q8_get_fn(const q8_model *m, const q8_op *op, q8_params *p);
 typedef q8_status q8_check_fn(const q8_model *m, const q8_op *op, const q8_params *p, uint32_t *next_tensor);
 
 q8_get_fn q8_conv_get, q8_add_get, q8_mul_get, q8_hard_swish_get, q8_lookup_get, q8_requantize_get, q8_concat_get, q8_split_get,
-    q8_shuffle_get, q8_pool_get, q8_global_avg_pool_get;
+    q8_shuffle_get, q8_pool_get, q8_global_avg_pool_get, q8_uniform_1x1_get;
 q8_check_fn q8_conv_check, q8_add_check, q8_mul_check, q8_hard_swish_check, q8_lookup_check, q8_requantize_check, q8_concat_check,
-    q8_split_check, q8_shuffle_check, q8_max_pool_check, q8_avg_pool_check, q8_global_avg_pool_check;
+    q8_split_check, q8_shuffle_check, q8_max_pool_check, q8_avg_pool_check, q8_global_avg_pool_check, q8_uniform_1x1_check;
 
 /* ---- Depthwise CONV in place (q8_depthwise_conv_inplace_s8.c) ---- */
 

@@ -284,9 +284,15 @@ static int in_place_pair(const q8_model *m, uint32_t a, uint32_t b, uint32_t a_p
     q8_op op;
     q8_params p;
     if (a == 0u || a_plain_last != b - 1u) return 0;
-    if (q8_op_read(m, op_position(m, b - 1u), b - 1u, &op) != Q8_OK || op.type != Q8_OP_CONV || q8_op_input(&op, 0) != a) return 0;
-    q8_op_type_of(op.type)->get(m, &op, &p);
-    if (!q8_conv_in_place(m, &op, &p.conv)) return 0;
+    if (q8_op_read(m, op_position(m, b - 1u), b - 1u, &op) != Q8_OK || q8_op_input(&op, 0) != a) return 0;
+    if (op.type == Q8_OP_UNIFORM_1X1) {
+        /* A 1×1 depthwise conv whose channels are alike: element-wise, each byte read before it is written. */
+        if (q8_value_get(m, a).arena_offset != q8_value_get(m, b).arena_offset) return 0;
+    } else {
+        if (op.type != Q8_OP_CONV) return 0;
+        q8_op_type_of(op.type)->get(m, &op, &p);
+        if (!q8_conv_in_place(m, &op, &p.conv)) return 0;
+    }
     sa = q8_stage_of_op(m, a - 1u);
     sb = q8_stage_of_op(m, b - 1u);
     return sa == sb && (sb == m->stage_count || q8_stage_get(m, sb).last != b - 1u);

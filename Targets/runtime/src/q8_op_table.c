@@ -39,6 +39,10 @@ static void run_lookup(const q8_model *m, const q8_op *op, q8_params *p, const q
     q8_lookup_dispatch(&p->lookup, q8_value_data(m, b, q8_op_input(op, 0)), q8_output_data(m, b, op));
 }
 
+static void run_uniform_1x1(const q8_model *m, const q8_op *op, q8_params *p, const q8_buffers *b) {
+    q8_uniform_1x1_s8(&p->uniform_1x1, q8_value_data(m, b, q8_op_input(op, 0)), q8_output_data(m, b, op));
+}
+
 static void run_requantize(const q8_model *m, const q8_op *op, q8_params *p, const q8_buffers *b) {
     q8_requantize_s8(&p->requantize.requant, p->requantize.count, q8_value_data(m, b, q8_op_input(op, 0)),
                      q8_output_data(m, b, op));
@@ -106,6 +110,7 @@ static const q8_op_type table[Q8_OP_TYPE_COUNT] = {
     /* AVG_POOL */ {q8_pool_get, q8_avg_pool_check, run_avg_pool, scratch_none},
     /* GLOBAL_AVG_POOL */ {q8_global_avg_pool_get, q8_global_avg_pool_check, run_global_avg_pool, scratch_none},
     /* LOOKUP */ {q8_lookup_get, q8_lookup_check, run_lookup, scratch_none},
+    /* UNIFORM_1X1 */ {q8_uniform_1x1_get, q8_uniform_1x1_check, run_uniform_1x1, scratch_none},
 };
 
 const q8_op_type *q8_op_type_of(uint32_t type) { return &table[type]; }

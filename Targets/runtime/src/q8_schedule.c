@@ -104,7 +104,7 @@ uint32_t q8_value_bytes(const q8_model *m, uint32_t v) {
 /* Whether ops of this type run on bands of rows. */
 static int runs_on_bands(uint32_t type) {
     return type == Q8_OP_CONV || type == Q8_OP_MAX_POOL || type == Q8_OP_AVG_POOL || type == Q8_OP_ADD ||
-           type == Q8_OP_HARD_SWISH || type == Q8_OP_LOOKUP || type == Q8_OP_REQUANTIZE;
+           type == Q8_OP_HARD_SWISH || type == Q8_OP_LOOKUP || type == Q8_OP_REQUANTIZE || type == Q8_OP_UNIFORM_1X1;
 }
 
 /* Whether input j of op (at pos, index i) was already read by an earlier input of op or by an
@@ -216,6 +216,10 @@ void q8_stage_run(const q8_model *m, uint32_t k, const q8_buffers *b) {
             case Q8_OP_LOOKUP:
                 p.lookup.count = (hi[n] - lo[n]) * out.shape.w * out.shape.c;
                 q8_lookup_dispatch(&p.lookup, in[0], output);
+                break;
+            case Q8_OP_UNIFORM_1X1: /* element-wise, like LOOKUP (a 1×1 conv reads the rows it writes) */
+                p.uniform_1x1.count = (hi[n] - lo[n]) * out.shape.w * out.shape.c;
+                q8_uniform_1x1_s8(&p.uniform_1x1, in[0], output);
                 break;
             default: /* Q8_OP_REQUANTIZE: q8_stages_check allows nothing else */
                 p.requantize.count = (hi[n] - lo[n]) * out.shape.w * out.shape.c;
