@@ -33,6 +33,28 @@ final class ScheduleBlobTests: XCTestCase {
         return result
     }
 
+    /// The hard-sigmoid gate (a UNIFORM_1X1 record) planned in place over its input: the C loader
+    /// accepts the shared buffer (the op is element-wise) and runs the Swift engine's bytes.
+    func testUniformGateInPlace() throws {
+        var m = TestModels.everyOp(seed: 6, int4: true)
+        m.schedule = ExecutionSchedule(inPlaceDepthwise: true)
+        let blob = try writeBlob(m)
+        let gate = try XCTUnwrap(m.nodes.firstIndex { $0.name.hasSuffix("hsigmoid") })
+        let r = TestFields(bytes: blob)
+        let values = Int(r.u32(80))
+        func offset(_ v: Int) -> UInt32 { r.u32(values + 32 * v + 24) }
+        XCTAssertEqual(offset(m.nodes[gate].inputs[0]), offset(gate + 1), "the gate is planned in place")
+        let ops = Int(r.u32(84))
+        var at = ops
+        for _ in 0..<gate { at += Int(r.u32(at + 4)) }
+        XCTAssertEqual(r.u32(at), 14, "the gate is a UNIFORM_1X1 record")
+        let images = TestModels.images(for: m, count: 4, seed: 2)
+        let engine = try IntEngine(model: m, useReference: true)
+        let size = m.input.shape.count
+        let swift = (0..<4).map { i in engine.run(input: images[(i * size)..<((i + 1) * size)].map { Int8(truncatingIfNeeded: Int($0) - 128) }) }
+        XCTAssertEqual(try runC(blob: blob, images: images, count: 4), swift)
+    }
+
     /// The first node ≥ 4 that can end a stage from node 0, and the first ≥ 2 nodes after it that can
     /// end the next stage.
     static func stageEnds(_ model: QModel) -> (Int, Int) {
