@@ -40,8 +40,12 @@ public func tfliteModel(_ model: QModel) throws -> TFLiteModel {
     for (i, node) in model.nodes.enumerated() {
         let inputs = node.inputs.map { valueTensor[$0] }
         let isOutput = i == model.nodes.count - 1
+        // A 1×1×C output is written flat ([1, C], FULLY_CONNECTED's) unless a CONV_2D writes it: an
+        // int4 fully connected layer is a CONV_2D, whose output stays [1, 1, 1, C].
+        var int4Conv = false
+        if case .conv(let c) = node.op { int4Conv = c.weightBits == 4 }
         let out = b.activation(node.output, name: node.name.isEmpty ? "node\(i)" : node.name,
-                               flat: isOutput && node.output.shape.h == 1 && node.output.shape.w == 1)
+                               flat: isOutput && node.output.shape.h == 1 && node.output.shape.w == 1 && !int4Conv)
         do {
             try b.emit(node, inputs: inputs, inputInfos: node.inputs.map { model.info($0) }, output: out)
         } catch let e as ExportRefusal {

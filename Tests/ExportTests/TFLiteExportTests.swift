@@ -97,7 +97,13 @@ final class TFLiteExportTests: XCTestCase {
     /// [1, kh, kw, C] order; int8 layers stay INT8. Seed 1 (256 random images, Swift logits) goes to
     /// TFLM in Scripts/test.sh as `every-op-int4`.
     func testInt4WeightsExportAsINT4Tensors() throws {
-        let model = TestModels.everyOp(seed: 1, size: 13, int4: true)
+        var model = TestModels.everyOp(seed: 1, size: 13, int4: true)
+        // The classifier in int4 too (its values clamped to −8…7, same scales): the model's output
+        // is then written by a CONV_2D.
+        guard case .conv(var classifier) = model.nodes[model.nodes.count - 1].op else { return XCTFail("a classifier conv") }
+        classifier.weights = classifier.weights.map { max(-8, min(7, $0)) }
+        classifier.weightBits = 4
+        model.nodes[model.nodes.count - 1].op = .conv(classifier)
         let m = try parseTFLite(try writeTFLite(model), path: "every-op-int4.tflite")
         let g = m.subgraphs[0]
         var int4Tensors = 0
