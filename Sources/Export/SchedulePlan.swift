@@ -6,9 +6,9 @@ import QuantCore
 /// 1. layer by layer (the model as it is: nothing changes when it fits);
 /// 2. in-place depthwise (`ExecutionSchedule.inPlaceDepthwise`; no extra MACs);
 /// 3. in-place depthwise plus patch stages (`addStages`), placed for the budget and for tighter
-///    targets (90 % … 40 % of the arena the budget leaves: smaller stages in more bands can reach
-///    a lower peak than the greedy choice for the budget itself): of the schedules that fit, the
-///    one with the fewest extra MACs.
+///    targets (90 % … 40 % of the arena the budget leaves, and 80 % … 10 % of the in-place arena:
+///    smaller stages in more bands can reach a lower peak than the greedy choice for the budget
+///    itself): of the schedules that fit, the one with the fewest extra MACs.
 /// Returns the model with the schedule, its memory plan and whether it fits; when nothing fits,
 /// the plan with the least RAM found.
 public func planSchedule(_ model: QModel, ramBudget: Int) -> (model: QModel, plan: MemoryPlan, fits: Bool) {
@@ -17,10 +17,11 @@ public func planSchedule(_ model: QModel, ramBudget: Int) -> (model: QModel, pla
     if ramBytes(m) <= ramBudget { return (m, planMemory(m), true) }
     m.schedule.inPlaceDepthwise = true
     if ramBytes(m) <= ramBudget { return (m, planMemory(m), true) }
-    let fixed = ramBytes(m) - planArena(m).arenaBytes
-    var best = (model: m, ram: ramBytes(m), extra: 0, fits: false)
-    for percent in [100, 90, 80, 70, 60, 50, 40] {
-        let target = fixed + (ramBudget - fixed) * percent / 100
+    let fixed = ramBytes(m) - planArena(m).arenaBytes, inPlace = ramBytes(m)
+    var best = (model: m, ram: inPlace, extra: 0, fits: false)
+    let targets = stride(from: 100, through: 40, by: -10).map { fixed + (ramBudget - fixed) * $0 / 100 }
+        + [80, 60, 40, 30, 20, 10].map { fixed + (inPlace - fixed) * $0 / 100 }
+    for target in targets where target > fixed {
         let c = addStages(m, target: target)
         let ram = ramBytes(c), extra = extraMACs(c).extra, fits = ram <= ramBudget
         if (fits && (!best.fits || extra < best.extra)) || (!fits && !best.fits && ram < best.ram) { best = (c, ram, extra, fits) }
@@ -38,10 +39,12 @@ func addStages(_ model: QModel, target: Int, maxStages: Int = 6) -> QModel {
     var m = model
     for _ in 0..<maxStages {
         if ramBytes(m) <= target { break }
-        let limit = { (c: QModel) in target - (ramBytes(c) - planArena(c).arenaBytes) }
+        // What the target leaves for the arena (the scratch of `m`: stages change it little, and
+        // the result is checked with the real figure).
+        let limit = target - (ramBytes(m) - planArena(m).arenaBytes)
         let start = (m.schedule.stages.last?.lastNode ?? -1) + 1
         let alive = aliveBytes(m)
-        guard let over = alive.indices.first(where: { $0 >= start && alive[$0] > limit(m) }) else { break }
+        guard let over = alive.indices.first(where: { $0 >= start && alive[$0] > limit }) else { break }
         var chosen: (model: QModel, reach: Int, extra: Int, bands: Int)?
         var fallback: (model: QModel, peak: Int, extra: Int)?
         for first in start...over {
@@ -53,13 +56,16 @@ func addStages(_ model: QModel, target: Int, maxStages: Int = 6) -> QModel {
                 for bands in bandCounts(model.info(last + 1).shape.h) {
                     var c = m
                     c.schedule.stages.append(PatchStage(firstNode: first, lastNode: last, bands: bands))
-                    let peak = aliveBytes(c)[...last].max()!, extra = extraMACs(c).extra
-                    if peak <= limit(c) {
+                    let peak = aliveBytes(c)[...last].max()!
+                    if peak <= limit {
+                        if let chosen, last < chosen.reach { continue }
+                        let extra = extraMACs(c).extra
                         if chosen == nil || (-last, extra, bands) < (-chosen!.reach, chosen!.extra, chosen!.bands) {
                             chosen = (c, last, extra, bands)
                         }
-                    } else if fallback == nil || (peak, extra) < (fallback!.peak, fallback!.extra) {
-                        fallback = (c, peak, extra)
+                    } else if fallback == nil || peak <= fallback!.peak {
+                        let extra = extraMACs(c).extra
+                        if fallback == nil || (peak, extra) < (fallback!.peak, fallback!.extra) { fallback = (c, peak, extra) }
                     }
                 }
             }
