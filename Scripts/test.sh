@@ -57,6 +57,10 @@ if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/n
     # The lookup-table op on the M4: the shipped model with SiLU and sigmoid gates, written by
     # ExportTests/LookupModelTests.
     make -C Targets/cortex-m4 check BLOB="$PWD/.build/lookup-model/model.q8" IMAGES="$PWD/.build/lookup-model/images16.raw"
+    # Packed int4 weights (a depthwise, a 1x1, a general and a grouped conv) and a UNIFORM_1X1 gate on
+    # the M4: the C tests' golden blob against the Swift engine's logits.
+    make -C Targets/cortex-m4 check BLOB="$PWD/Targets/tests/data/every_op.q8" IMAGES="$PWD/Targets/tests/data/every_op_input.raw" \
+        EXPECTED="$PWD/Targets/tests/data/every_op_expected.raw"
     # A model imported from the TFLite converter's .tflite (ExportTests/TFLiteImportTests): its input is
     # the file's own int8 tensor, fed to the runner as bytes (pixel = int8 + 128).
     imported=.build/tflm-check/mobilenet_v3_small-fashion.tflite-import
