@@ -187,6 +187,33 @@ final class KernelParityTests: XCTestCase {
         }
     }
 
+    /// Int4 weights (`weightBits` 4, values −8…7, 16 times smaller: shifts 4 higher) on every
+    /// convolution kernel the dispatcher picks — pointwise, depthwise, general / stem and fully
+    /// connected — against the reference.
+    func testInt4WeightsOnEveryConvKernel() {
+        var rng = TestRandom(seed: 44)
+        var kinds = Set<String>(), count = 0
+        while count < 200 {
+            let kind = count % 4
+            let c = Int.random(in: 1...40, using: &rng)
+            let inShape = kind == 3 ? Shape3(1, 1, Int.random(in: 1...300, using: &rng))
+                                    : Shape3(Int.random(in: 1...10, using: &rng), Int.random(in: 1...10, using: &rng), kind == 2 ? Int.random(in: 1...6, using: &rng) : c)
+            let k = kind == 0 || kind == 3 ? 1 : [3, 5, 2].randomElement(using: &rng)!
+            let s = kind == 0 || kind == 3 ? 1 : Int.random(in: 1...2, using: &rng)
+            let groups = kind == 1 ? inShape.c : 1
+            let outC = kind == 1 ? inShape.c : Int.random(in: 1...40, using: &rng)
+            if kind == 0 && inShape.h == 1 && inShape.w == 1 { continue }
+            guard var (p, out) = Self.randomConv(&rng, inShape: inShape, outChannels: outC, kernel: (k, k), stride: (s, s), groups: groups,
+                                                 padding: kind == 0 || kind == 3 ? .symmetric : .tfSame, padValue: kind == 2) else { continue }
+            p.weights = p.weights.map { Int8(max(-8, min(7, Int($0) / 16))) }
+            p.weightBits = 4
+            p.shift = p.shift.map { min($0 + 4, 31) }
+            kinds.insert("\(type(of: checkConv(p, inShape, out, &rng)))")
+            count += 1
+        }
+        XCTAssertEqual(kinds.count, 4, "kernels: \(kinds.sorted())")
+    }
+
     func testLookupTablesMatchTheirReference() {
         var rng = TestRandom(seed: 5)
         let shape = Shape3(3, 5, 37)
