@@ -242,7 +242,13 @@ func runExport(_ argv: [String]) throws {
     // A .tflite from the TFLite converter is imported (it keeps its own input quantization).
     let model = isTFLite ? try importTFLite(try parseTFLite(fileBytes, path: path), path: path, name: tfliteModelName(path))
                          : try readBlob(fileBytes, path: path)
-    let bytes = isTFLite ? try writeBlob(model) : fileBytes
+    // The blob as this writer writes the model: the file's own bytes for a blob it wrote; a blob of an
+    // earlier version-4 writer (before UNIFORM_1X1 records) comes out re-encoded, so that
+    // model_data.c, its header's arena size and memory.md describe the same bytes.
+    let bytes = try writeBlob(model)
+    if !isTFLite && bytes != fileBytes {
+        print("note: \(path): re-encoded by this writer, \(fileBytes.count) → \(bytes.count) bytes (the same model and logits)")
+    }
     let out = args.values["out"] ?? URL(fileURLWithPath: path).deletingLastPathComponent().path
     try checkOutputFolder(out)
     let c = cHeaderSource(bytes, symbol: cSymbol(model.name), model: model)

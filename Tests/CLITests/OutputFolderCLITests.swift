@@ -45,6 +45,9 @@ final class OutputFolderCLITests: XCTestCase {
         let ok = try CLI.run(["export", dir + "/m/model.q8", "--out", dir + "/e"])
         XCTAssertEqual(ok.status, 0, ok.text)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/e").sorted(), ["memory.md", "model_data.c", "model_data.h"])
+        // A blob this writer wrote is embedded as it is (no re-encoding note, the main command's C source).
+        XCTAssertFalse(ok.text.contains("re-encoded"), ok.text)
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/e/model_data.c"), FileManager.default.contents(atPath: dir + "/m/model_data.c"))
         // --tflite: also model.tflite, the same bytes the main command wrote beside model.q8.
         let t = try CLI.run(["export", dir + "/m/model.q8", "--tflite", "--out", dir + "/t"])
         XCTAssertEqual(t.status, 0, t.text)
