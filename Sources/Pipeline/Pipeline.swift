@@ -121,31 +121,16 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     log("converted: \(model.nodes.count) integer ops")
     for s in graph.settings { model.metadata["model." + s.name.replacingOccurrences(of: " ", with: "_")] = "\(s.value) (\(s.source))" }
 
-    // The budget stage: int4 weights where the flash needs them, the RAM checked (before any output).
+    // The budget stage: int4 weights where the flash needs them, a schedule where the SRAM does
+    // (every budget that cannot be met is an error before any output).
     let allInt8 = model
-    var layerByLayer = model  // the model written, before an SRAM schedule (same logits)
+    var layerByLayer = model  // the model written, without its SRAM schedule (same logits)
     var fit: FitSummary?
     if !config.budget.isEmpty {
-        let b = config.budget
-        try checkBudget(b, base: model, folded: folded, file: config.weights)  // every budget that cannot be met, at once
-        var flash: FlashFit?
-        if let limit = b.blobLimit, let r = try fitFlash(graph: graph, folded: folded, base: model, calib: calib, limit: limit,
-                                                          reserve: b.flashReserve, file: config.weights, method: config.method,
-                                                          rangeSearch: config.rangeSearch, threads: config.threads,
-                                                          progress: config.progress, log: log) {
-            model = r.model
-            flash = r.fit
-            log("converted again: int4 weights in \(r.fit.chosen.count) of \(r.fit.scores.count) layers")
-        }
-        var sram: SRAMFit?
-        if let s = b.sramBytes {  // after the int4 layers: their kernels' scratch counts too
-            let r = try fitSRAM(model, budget: s, file: config.weights)
-            if r.fit.schedule != "layer by layer" { log("SRAM: \(r.fit.schedule) to fit \(grouped(s)) B") }
-            layerByLayer = model
-            model = r.model
-            sram = r.fit
-        }
-        fit = FitSummary(budget: b, flash: flash, blobBytes: flash?.bytes ?? blobSize(model), sram: sram)
+        let r = try fitBudget(config.budget, graph: graph, folded: folded, base: model, calib: calib, file: config.weights,
+                              method: config.method, rangeSearch: config.rangeSearch, threads: config.threads,
+                              progress: config.progress, log: log)
+        (model, layerByLayer, fit) = (r.model, r.layerByLayer, r.summary)
     }
 
     let layerSet = calib.subset(Array(0..<min(config.layerImages, calib.count)))

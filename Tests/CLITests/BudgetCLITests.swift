@@ -127,6 +127,22 @@ final class BudgetCLITests: XCTestCase {
         XCTAssertTrue(inspect.stdout.contains("| **RAM needed** | **\(ram)** |"), inspect.stdout)
     }
 
+    /// Both budgets at once, with a flash limit 8 bytes above the all-int8 blob: the SRAM
+    /// schedule's stage table puts the blob over, so a layer goes int4 to make room.
+    func testScheduleBytesCountAgainstTheFlashBudget() throws {
+        let dir = try CLI.tempDir()
+        let plain = try CLI.run(smallModel(dir + "/plain", []))
+        XCTAssertEqual(plain.status, 0, plain.text)
+        let int8 = try Data(contentsOf: URL(fileURLWithPath: dir + "/plain/model.q8")).count
+        let flash = int8 + 153_600 + 8
+        let r = try CLI.run(smallModel(dir + "/both", ["--flash", "\(flash)", "--sram", "20K"]))
+        XCTAssertEqual(r.status, 0, r.text)
+        XCTAssertTrue(r.stdout.contains("(in-place depthwise"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("int4 weights in "), r.stdout)
+        let blob = try Data(contentsOf: URL(fileURLWithPath: dir + "/both/model.q8")).count
+        XCTAssertLessThanOrEqual(blob, int8 + 8)
+    }
+
     /// Budgets that cannot be met: an error naming the model file, by how much, the nearest
     /// feasible plan, and nothing written.
     func testImpossibleBudgetsSayByHowMuch() throws {
