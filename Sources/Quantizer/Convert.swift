@@ -209,7 +209,7 @@ func convertConv(_ conv: Conv2D, name: String, input: (scale: Double, zeroPoint:
         let biasNeed = abs(Double(conv.bias?[o] ?? 0)) / (input.scale * Double(1 << 29))
         let step = levels < 127 ? clippedScale(conv.weight[(o * perOut)..<((o + 1) * perOut)], maxAbs: maxAbs, levels: levels)
                                 : maxAbs / levels
-        weightScales[o] = Float(max(step, biasNeed, 1e-12))   // a float32 scale, as a .tflite stores it
+        weightScales[o] = Float(shortScale(max(step, biasNeed, 1e-12)))   // a float32 scale, as a .tflite stores it
     }
     // 1×1 without groups: the weight index o·C + c is the PyTorch and the OHWI one alike.
     let fed: [Double]? = gram.flatMap { g in
