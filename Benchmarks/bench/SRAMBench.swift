@@ -11,10 +11,11 @@ import QuantCore
 /// (converted to the model's input size) through the Swift engine layer by layer and under the
 /// chosen schedule (optimized kernels; the reference kernels on the first 4 images) and through
 /// the C runtime on the scheduled blob, and counts the images whose logits are identical.
+/// `--without-in-place` writes the chosen stages without in-place depthwise (what in-place costs).
 /// `--out` writes the scheduled blob (for q8run and the Cortex-M4 port).
 /// With `arenaBudget` the budget is for q8_arena_size (arena + scratch): the RAM budget is that
 /// plus the input and output buffers.
-func benchSRAM(path: String, budget: Int, arenaBudget: Int?, data: String?, count: Int, out: String?) throws {
+func benchSRAM(path: String, budget: Int, arenaBudget: Int?, data: String?, count: Int, out: String?, withoutInPlace: Bool = false) throws {
     let model = try readBlob(Array(try Data(contentsOf: URL(fileURLWithPath: path))), path: path)
     let budget = arenaBudget.map { $0 + model.input.shape.count + model.numClasses } ?? budget
     func line(_ name: String, _ m: QModel) {
@@ -32,9 +33,14 @@ func benchSRAM(path: String, budget: Int, arenaBudget: Int?, data: String?, coun
     line("layer by layer", plain)
     line("in-place depthwise", inPlace)
     let start = Date()
-    let chosen = planSchedule(plain, ramBudget: budget)
+    var chosen = planSchedule(plain, ramBudget: budget)
     print(String(format: "planner: %.1f s, ", Date().timeIntervalSince(start)) + (chosen.fits ? "fits" : "does NOT fit"))
     line("chosen", chosen.model)
+    if withoutInPlace {
+        chosen.model.schedule.inPlaceDepthwise = false
+        chosen.model.schedule.notInPlace = []
+        line("chosen stages without in-place depthwise (written)", chosen.model)
+    }
     let blob = try writeBlob(chosen.model)
     let reread = try readBlob(blob, path: "scheduled blob")
     precondition(reread.schedule == chosen.model.schedule, "the blob does not carry the schedule")

@@ -1,7 +1,7 @@
 import Foundation
 import Calibration
 
-// `swift run -c release bench sram MODEL.q8 [--sram BYTES | --arena BYTES] [--data IMAGES] [--count N] [--out FILE.q8]`
+// `swift run -c release bench sram MODEL.q8 [--sram BYTES | --arena BYTES] [--without-in-place] [--data IMAGES] [--count N] [--out FILE.q8]`
 // `swift run -c release bench [accuracy|speed|float|int|int4|io|all] [--flash BYTES] [--out DIR] [--models a,b] [--method M] [--percentile P] [--no-bias-correction] [--no-range-search]
 //   [--calib-limit N] [--eval-limit N]`
 // Prints figures, with peers measured in the same run where the figure is a ratio.
@@ -9,7 +9,7 @@ let args = Array(CommandLine.arguments.dropFirst())
 var biasCorrection = true, rangeSearch = true, percentile = 99.99
 var flashBudget = 900_000
 var outDir: String? = nil
-var sramBudget = 320 << 10, arenaBudget: Int? = nil, dataPath: String? = nil, imageCount = 64, files: [String] = []
+var sramBudget = 320 << 10, arenaBudget: Int? = nil, withoutInPlace = false, dataPath: String? = nil, imageCount = 64, files: [String] = []
 var what = "all", models: [String] = [], method = CalibrationMethod.percentile, calibLimit: Int? = nil, evalLimit: Int? = nil
 var i = 0
 while i < args.count {
@@ -27,6 +27,7 @@ while i < args.count {
     case "--out": outDir = next()
     case "--sram": sramBudget = Int(next()) ?? sramBudget
     case "--arena": arenaBudget = Int(next())
+    case "--without-in-place": withoutInPlace = true
     case "--data": dataPath = next()
     case "--count": imageCount = Int(next()) ?? imageCount
     default: if what == "sram" { files.append(a) } else { what = a }
@@ -39,7 +40,7 @@ do {
     if what == "speed" || what == "all" { benchSpeed(models: models) }
     if what == "float" { benchFloat(models: models) }
     if what == "int" { benchIntKernels() }
-    if what == "sram" { for f in files { try benchSRAM(path: f, budget: sramBudget, arenaBudget: arenaBudget, data: dataPath, count: imageCount, out: outDir) } }
+    if what == "sram" { for f in files { try benchSRAM(path: f, budget: sramBudget, arenaBudget: arenaBudget, data: dataPath, count: imageCount, out: outDir, withoutInPlace: withoutInPlace) } }
     if what == "int4" { try benchInt4(models: models, flashBudget: flashBudget, method: method, percentile: percentile, outDir: outDir) }
 } catch {
     print("bench failed: \(error)")

@@ -203,6 +203,7 @@ private struct BlobReader {
             throw fail(.plan, "op \(out - 1) runs in place and needs \(model.info(u).shape.h * model.info(u).shape.w) bytes of scratch, the blob gives \(scratchBytes)")
         }
         model.schedule.inPlaceDepthwise = !pairs.isEmpty
+        if !pairs.isEmpty { model.schedule.notInPlace = Set(inPlaceCandidates(model)).subtracting(pairs.map { $0.1 - 1 }) }
     }
 
     func readValues(insideStages: Set<Int>) throws -> [Value] {

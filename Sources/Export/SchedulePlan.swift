@@ -5,10 +5,12 @@ import QuantCore
 /// Tried in order, the first that fits wins:
 /// 1. layer by layer (the model as it is: nothing changes when it fits);
 /// 2. in-place depthwise (`ExecutionSchedule.inPlaceDepthwise`; no extra MACs);
+///    (then in-place is kept only for the nodes the budget needs, `onlyNeededInPlace`);
 /// 3. in-place depthwise plus patch stages (`addStages`), placed for the budget and for tighter
 ///    targets (90 % … 40 % of the arena the budget leaves, and 80 % … 10 % of the in-place arena:
 ///    smaller stages in more bands can reach a lower peak than the greedy choice for the budget
-///    itself): of the schedules that fit, the one with the fewest extra MACs.
+///    itself): of the schedules that fit, the one with the fewest extra MACs, in-place kept only
+///    where needed.
 /// Returns the model with the schedule, its memory plan and whether it fits; when nothing fits,
 /// the plan with the least RAM found.
 public func planSchedule(_ model: QModel, ramBudget: Int) -> (model: QModel, plan: MemoryPlan, fits: Bool) {
@@ -16,7 +18,7 @@ public func planSchedule(_ model: QModel, ramBudget: Int) -> (model: QModel, pla
     m.schedule = ExecutionSchedule()
     if ramBytes(m) <= ramBudget { return (m, planMemory(m), true) }
     m.schedule.inPlaceDepthwise = true
-    if ramBytes(m) <= ramBudget { return (m, planMemory(m), true) }
+    if ramBytes(m) <= ramBudget { return (onlyNeededInPlace(m, ramBudget: ramBudget), planMemory(onlyNeededInPlace(m, ramBudget: ramBudget)), true) }
     let fixed = ramBytes(m) - planArena(m).arenaBytes, inPlace = ramBytes(m)
     var best = (model: m, ram: inPlace, extra: 0, fits: false)
     let targets = stride(from: 100, through: 40, by: -10).map { fixed + (ramBudget - fixed) * $0 / 100 }
@@ -26,7 +28,23 @@ public func planSchedule(_ model: QModel, ramBudget: Int) -> (model: QModel, pla
         let ram = ramBytes(c), extra = extraMACs(c).extra, fits = ram <= ramBudget
         if (fits && (!best.fits || extra < best.extra)) || (!fits && !best.fits && ram < best.ram) { best = (c, ram, extra, fits) }
     }
+    if best.fits { best.model = onlyNeededInPlace(best.model, ramBudget: ramBudget) }
     return (best.model, planMemory(best.model), best.fits)
+}
+
+/// `model` with in-place depthwise left out for every node that the budget does not need (one at
+/// a time, largest input first; kept out when the RAM still fits): the in-place kernel has no
+/// optimized variant, so each node left out runs faster on the microcontroller.
+func onlyNeededInPlace(_ model: QModel, ramBudget: Int) -> QModel {
+    var m = model
+    let candidates = inPlaceCandidates(model).sorted { (model.info(model.nodes[$0].inputs[0]).shape.count, $0) > (model.info(model.nodes[$1].inputs[0]).shape.count, $1) }
+    for i in candidates {
+        var c = m
+        c.schedule.notInPlace.insert(i)
+        if ramBytes(c) <= ramBudget { m = c }
+    }
+    if m.schedule.notInPlace.count == candidates.count { m.schedule.inPlaceDepthwise = false; m.schedule.notInPlace = [] }
+    return m
 }
 
 /// Adds patch stages to `model` one at a time until its RAM is at most `target` (at most
@@ -93,8 +111,9 @@ private func ramBytes(_ model: QModel) -> Int {
 /// depthwise + 2 patch stages: nodes 0…5 (_conv_stem … _blocks.1._project_conv) in 28 bands; …".
 public func scheduleSummary(_ model: QModel) -> String {
     let s = model.schedule
-    if s.stages.isEmpty { return s.inPlaceDepthwise ? "in-place depthwise" : "layer by layer" }
+    let inPlace = s.notInPlace.isEmpty ? "in-place depthwise" : "in-place depthwise (\(inPlaceCandidates(model).count - s.notInPlace.count) of \(inPlaceCandidates(model).count) candidates)"
+    if s.stages.isEmpty { return s.inPlaceDepthwise ? inPlace : "layer by layer" }
     let stages = s.stages.map { "nodes \($0.firstNode)…\($0.lastNode) (\(model.nodes[$0.firstNode].name) … \(model.nodes[$0.lastNode].name)) in \($0.bands) bands" }
-    return (s.inPlaceDepthwise ? "in-place depthwise + " : "") + "\(s.stages.count) patch stage\(s.stages.count == 1 ? "" : "s"): "
+    return (s.inPlaceDepthwise ? inPlace + " + " : "") + "\(s.stages.count) patch stage\(s.stages.count == 1 ? "" : "s"): "
         + stages.joined(separator: "; ")
 }

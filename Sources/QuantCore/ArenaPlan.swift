@@ -38,7 +38,7 @@ public func arenaGroups(_ model: QModel) -> (root: [Int], sizes: [Int], lifetime
     let sizes = scheduledSizes(model), lifetimes = scheduledLifetimes(model)
     var root = Array(0..<valueCount)
     if model.schedule.inPlaceDepthwise {
-        for i in inPlaceCandidates(model) { root[i + 1] = root[model.nodes[i].inputs[0]] }
+        for i in inPlaceCandidates(model) where !model.schedule.notInPlace.contains(i) { root[i + 1] = root[model.nodes[i].inputs[0]] }
     }
     var groupSizes = sizes, groupLifetimes = lifetimes
     for v in 1..<valueCount where root[v] != v {

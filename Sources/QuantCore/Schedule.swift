@@ -12,13 +12,17 @@
 ///   computed again by the next band); padding is applied only at the true top and bottom of the
 ///   image. Values inside a stage never exist whole: their arena buffer holds one band's rows.
 public struct ExecutionSchedule: Sendable, Equatable {
-    /// Whether every depthwise CONV that may run in place does (`inPlaceCandidates`).
+    /// Whether the depthwise CONVs that may run in place (`inPlaceCandidates`) do, except those in
+    /// `notInPlace`.
     public var inPlaceDepthwise: Bool
+    /// Candidates that run out of place all the same (the planner leaves out those the budget does
+    /// not need: the in-place kernel has no optimized variant). Empty unless `inPlaceDepthwise`.
+    public var notInPlace: Set<Int>
     /// The patch stages, in node order, not overlapping (`scheduleProblem` checks them).
     public var stages: [PatchStage]
 
-    public init(inPlaceDepthwise: Bool = false, stages: [PatchStage] = []) {
-        self.inPlaceDepthwise = inPlaceDepthwise; self.stages = stages
+    public init(inPlaceDepthwise: Bool = false, notInPlace: Set<Int> = [], stages: [PatchStage] = []) {
+        self.inPlaceDepthwise = inPlaceDepthwise; self.notInPlace = inPlaceDepthwise ? notInPlace : []; self.stages = stages
     }
 
     /// Plain layer by layer execution (the default).

@@ -166,7 +166,14 @@ final class ScheduleBlobTests: XCTestCase {
         XCTAssertLessThan(inPlaceRAM, plain)
         let tight = planSchedule(model, ramBudget: inPlaceRAM)
         XCTAssertTrue(tight.fits)
-        XCTAssertEqual(tight.model.schedule, ExecutionSchedule(inPlaceDepthwise: true))
+        XCTAssertTrue(tight.model.schedule.inPlaceDepthwise)
+        XCTAssertTrue(tight.model.schedule.stages.isEmpty)
+        XCTAssertLessThanOrEqual(tight.plan.ramBytes, inPlaceRAM)
+        // Only the in-place nodes the budget needs: at the in-place RAM plus a little, fewer than all.
+        let loose = planSchedule(model, ramBudget: (inPlaceRAM + plain) / 2)
+        XCTAssertTrue(loose.fits)
+        XCTAssertFalse(loose.model.schedule.notInPlace.isEmpty)
+        XCTAssertEqual(try readBlob(try writeBlob(loose.model), path: "p.q8").schedule, loose.model.schedule)
         for budget in [inPlaceRAM * 3 / 4, inPlaceRAM / 2] {
             let r = planSchedule(model, ramBudget: budget)
             XCTAssertTrue(r.fits, "budget \(budget)")
