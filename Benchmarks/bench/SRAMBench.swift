@@ -20,10 +20,8 @@ func benchSRAM(path: String, budget: Int, arenaBudget: Int?, data: String?, coun
     let budget = arenaBudget.map { $0 + model.input.shape.count + model.numClasses } ?? budget
     func line(_ name: String, _ m: QModel) {
         let plan = planMemory(m), macs = extraMACs(m)
-        let stages = m.schedule.stages.map { "nodes \($0.firstNode)…\($0.lastNode) (\(m.nodes[$0.firstNode].name) … \(m.nodes[$0.lastNode].name)) in \($0.bands) bands" }
         print("\(name): RAM \(plan.ramBytes) B = q8_arena_size \(plan.arenaBytes + plan.scratchBytes) + input \(plan.inputBytes) + output \(plan.outputBytes) (arena \(plan.arenaBytes), lower bound \(plan.lowerBoundBytes), scratch \(plan.scratchBytes)); "
-              + "MACs \(macs.layerByLayer) + \(macs.extra) extra (\(String(format: "%.1f", 100 * Double(macs.extra) / Double(max(macs.layerByLayer, 1)))) %)"
-              + (stages.isEmpty ? "" : "; stages: " + stages.joined(separator: "; ")))
+              + "MACs \(macs.layerByLayer) + \(macs.extra) extra (\(String(format: "%.1f", 100 * Double(macs.extra) / Double(max(macs.layerByLayer, 1)))) %); \(scheduleSummary(m))")
     }
     var plain = model
     plain.schedule = ExecutionSchedule()

@@ -7,10 +7,10 @@ import QuantCore
 /// 2. in-place depthwise (`ExecutionSchedule.inPlaceDepthwise`; no extra MACs);
 ///    (then in-place is kept only for the nodes the budget needs, `onlyNeededInPlace`);
 /// 3. in-place depthwise plus patch stages (`addStages`), placed for the budget and for tighter
-///    targets (90 % … 40 % of the arena the budget leaves, and 80 % … 10 % of the in-place arena:
+///    targets (95 % … 30 % of the arena the budget leaves, and 80 % … 5 % of the in-place arena:
 ///    smaller stages in more bands can reach a lower peak than the greedy choice for the budget
-///    itself): of the schedules that fit, the one with the fewest extra MACs, in-place kept only
-///    where needed.
+///    itself; when none fits, the same fractions of budgets 3–10 % larger): of the schedules that
+///    fit, the one with the fewest extra MACs, in-place kept only where needed.
 /// Returns the model with the schedule, its memory plan and whether it fits; when nothing fits,
 /// the plan with the least RAM found.
 public func planSchedule(_ model: QModel, ramBudget: Int) -> (model: QModel, plan: MemoryPlan, fits: Bool) {
@@ -21,19 +21,29 @@ public func planSchedule(_ model: QModel, ramBudget: Int) -> (model: QModel, pla
     if ramBytes(m) <= ramBudget { return (onlyNeededInPlace(m, ramBudget: ramBudget), planMemory(onlyNeededInPlace(m, ramBudget: ramBudget)), true) }
     let fixed = ramBytes(m) - planArena(m).arenaBytes, inPlace = ramBytes(m)
     var best = (model: m, ram: inPlace, extra: 0, fits: false)
-    let targets = stride(from: 100, through: 40, by: -10).map { fixed + (ramBudget - fixed) * $0 / 100 }
-        + [80, 60, 40, 30, 20, 10].map { fixed + (inPlace - fixed) * $0 / 100 }
-    for target in targets where target > fixed {
-        let c = addStages(m, target: target)
-        let ram = ramBytes(c), extra = extraMACs(c).extra, fits = ram <= ramBudget
-        if (fits && (!best.fits || extra < best.extra)) || (!fits && !best.fits && ram < best.ram) { best = (c, ram, extra, fits) }
+    let percents = Array(stride(from: 100, through: 30, by: -5))
+    var targets = percents.map { fixed + (ramBudget - fixed) * $0 / 100 } + [80, 60, 40, 30, 20, 15, 10, 5].map { fixed + (inPlace - fixed) * $0 / 100 }
+    // When none of those fits: the same fractions of slightly larger budgets (the greedy choice is
+    // not monotonic in the target; one made for more room can still land under the budget).
+    let retry = [103, 106, 110].flatMap { scale in percents.map { fixed + (ramBudget * scale / 100 - fixed) * $0 / 100 } }
+    var k = 0
+    while k < targets.count {
+        let target = targets[k]
+        k += 1
+        if target > fixed {
+            let c = addStages(m, target: target)
+            let ram = ramBytes(c), extra = extraMACs(c).extra, fits = ram <= ramBudget
+            if (fits && (!best.fits || extra < best.extra)) || (!fits && !best.fits && ram < best.ram) { best = (c, ram, extra, fits) }
+        }
+        if k == targets.count && !best.fits && targets.count < retry.count { targets += retry }
     }
-    if best.fits { best.model = onlyNeededInPlace(best.model, ramBudget: ramBudget) }
-    return (best.model, planMemory(best.model), best.fits)
+    best.model = onlyNeededInPlace(best.model, ramBudget: ramBudget)
+    return (best.model, planMemory(best.model), ramBytes(best.model) <= ramBudget)
 }
 
 /// `model` with in-place depthwise left out for every node that the budget does not need (one at
-/// a time, largest input first; kept out when the RAM still fits): the in-place kernel has no
+/// a time, largest input first; kept out when the RAM still fits, or does not grow — a node left
+/// out no longer needs its channel plane in the kernel scratch): the in-place kernel has no
 /// optimized variant, so each node left out runs faster on the microcontroller.
 func onlyNeededInPlace(_ model: QModel, ramBudget: Int) -> QModel {
     var m = model
@@ -41,7 +51,7 @@ func onlyNeededInPlace(_ model: QModel, ramBudget: Int) -> QModel {
     for i in candidates {
         var c = m
         c.schedule.notInPlace.insert(i)
-        if ramBytes(c) <= ramBudget { m = c }
+        if ramBytes(c) <= max(ramBudget, ramBytes(m)) { m = c }
     }
     if m.schedule.notInPlace.count == candidates.count { m.schedule.inPlaceDepthwise = false; m.schedule.notInPlace = [] }
     return m
