@@ -61,6 +61,10 @@ if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/n
     # the M4: the C tests' golden blob against the Swift engine's logits.
     make -C Targets/cortex-m4 check BLOB="$PWD/Targets/tests/data/every_op.q8" IMAGES="$PWD/Targets/tests/data/every_op_input.raw" \
         EXPECTED="$PWD/Targets/tests/data/every_op_expected.raw"
+    # Execution schedules on the M4 (in-place depthwise, two patch stages): the C tests' scheduled
+    # golden blob against the layer-by-layer Swift logits.
+    make -C Targets/cortex-m4 check BLOB="$PWD/Targets/tests/data/scheduled.q8" IMAGES="$PWD/Targets/tests/data/scheduled_input.raw" \
+        EXPECTED="$PWD/Targets/tests/data/scheduled_expected.raw"
     # A model imported from the TFLite converter's .tflite (ExportTests/TFLiteImportTests): its input is
     # the file's own int8 tensor, fed to the runner as bytes (pixel = int8 + 128).
     imported=.build/tflm-check/mobilenet_v3_small-fashion.tflite-import
