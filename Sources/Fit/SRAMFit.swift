@@ -46,15 +46,16 @@ func sramMessage(_ plain: MemoryPlan, best: QModel, bestPlan: MemoryPlan, budget
         + "\(grouped(budget)) B budget. Nearest feasible plan: that schedule, with --sram \(byteSize(roundUpK(bestPlan.ramBytes)))"
 }
 
-/// A schedule in words: `layer by layer`, `in-place depthwise`, `… + 2 patch stages (nodes 1–9 in 4 bands, …)`.
+/// A schedule in words: `layer by layer`, `3 depthwise in place`, `… + 2 patch stages (first … last in 4 bands; …)`.
 public func describeSchedule(_ model: QModel) -> String {
     let s = model.schedule
     if s.isLayerByLayer { return "layer by layer" }
     var parts: [String] = []
-    if s.inPlaceDepthwise { parts.append("in-place depthwise") }
+    let inPlace = s.inPlaceDepthwise ? inPlaceCandidates(model).filter { !s.notInPlace.contains($0) }.count : 0
+    if inPlace > 0 { parts.append("\(inPlace) depthwise in place") }
     if !s.stages.isEmpty {
         let stages = s.stages.map { "\(model.nodes[$0.firstNode].name) … \(model.nodes[$0.lastNode].name) in \($0.bands) bands" }
         parts.append("\(s.stages.count) patch stage\(s.stages.count == 1 ? "" : "s") (\(stages.joined(separator: "; ")))")
     }
-    return parts.joined(separator: " + ")
+    return parts.isEmpty ? "layer by layer" : parts.joined(separator: " + ")
 }
