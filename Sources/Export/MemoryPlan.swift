@@ -40,7 +40,7 @@ public struct MemoryPlan: Sendable, Equatable {
 
 /// The memory and compute of one execution schedule of a model.
 public struct ScheduleFigures: Sendable, Equatable {
-    /// "layer by layer", "in-place depthwise" or the schedule's `scheduleSummary`.
+    /// "layer by layer", "in-place depthwise" or "this model's schedule (above)" (`MemoryPlan.schedule` says it in words).
     public var name: String
     /// RAM needed (peak SRAM: arena + kernel scratch + input and output buffers).
     public var ramBytes: Int
@@ -95,7 +95,7 @@ public func planMemory(_ model: QModel) -> MemoryPlan {
     var schedules: [ScheduleFigures] = []
     if !model.schedule.isLayerByLayer {
         for (name, schedule) in [("layer by layer", ExecutionSchedule()), ("in-place depthwise", ExecutionSchedule(inPlaceDepthwise: true)),
-                                 (scheduleSummary(model), model.schedule)] {
+                                 ("this model's schedule (above)", model.schedule)] {
             var m = model
             m.schedule = schedule
             let a = planArena(m)

@@ -191,7 +191,8 @@ final class ScheduleBlobTests: XCTestCase {
     func testMemoryReportStatesTheSchedule() throws {
         let model = scheduled()[2]
         let plan = planMemory(model)
-        XCTAssertEqual(plan.schedules.map(\.name), ["layer by layer", "in-place depthwise", scheduleSummary(model)])
+        XCTAssertEqual(plan.schedules.map(\.name), ["layer by layer", "in-place depthwise", "this model's schedule (above)"])
+        XCTAssertEqual(plan.schedule, scheduleSummary(model))
         XCTAssertEqual(plan.schedules[2].ramBytes, plan.ramBytes)
         XCTAssertEqual(plan.schedules[2].extraMACs, extraMACs(model).extra)
         XCTAssertGreaterThan(plan.schedules[2].extraMACs, 0)
