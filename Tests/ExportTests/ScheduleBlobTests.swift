@@ -23,7 +23,7 @@ final class ScheduleBlobTests: XCTestCase {
             XCTAssertNil(scheduleProblem(v2))
             result.append(v2)
         }
-        var ops = bandOpsModel(seed: 5)
+        var ops = TestModels.bandOps(seed: 5, input: Shape3(21, 17, 3))
         for schedule in [ExecutionSchedule(inPlaceDepthwise: true, stages: [PatchStage(firstNode: 0, lastNode: 5, bands: 3)]),
                          ExecutionSchedule(stages: [PatchStage(firstNode: 0, lastNode: 2, bands: 4), PatchStage(firstNode: 3, lastNode: 8, bands: 2)])] {
             ops.schedule = schedule
@@ -64,24 +64,6 @@ final class ScheduleBlobTests: XCTestCase {
             valid([PatchStage(firstNode: 0, lastNode: l1, bands: 1), PatchStage(firstNode: l1 + 1, lastNode: $0, bands: 1)])
         }!
         return (l1, l2)
-    }
-
-    /// The model of IntEngineTests' ScheduleTests.bandOps (stem with pad values, hard-swish, pools,
-    /// depthwise 5×5 and a SAME stride-2 3×3, a residual add, requantize).
-    func bandOpsModel(seed: UInt64) -> QModel {
-        var b = ModelBuilder(seed: seed, input: Shape3(21, 17, 3))
-        let stem = b.conv(0, outC: 8, kernel: 3, stride: 2, tfSame: true, padValue: true, name: "stem")
-        let hs = b.hardSwish(stem)
-        let pooled = b.maxPool(hs, kernel: 3, stride: 1, pad: 1)
-        let dw = b.conv(pooled, outC: 8, kernel: 5, groups: 8, name: "dw5")
-        let pw = b.conv(dw, outC: 8, relu: false, name: "pw")
-        let sum = b.residual(pw, pooled)
-        let avg = b.avgPool(sum, kernel: 3, stride: 2, pad: 1)
-        let relu = b.requantize(avg)
-        let dw3 = b.conv(relu, outC: 8, kernel: 3, stride: 2, tfSame: true, groups: 8, name: "dw3s2")
-        let gap = b.globalAvgPool(dw3)
-        _ = b.conv(gap, outC: 10, relu: false, name: "classifier")
-        return b.model("band-ops-\(seed)")
     }
 
     func testRoundTripAndCParity() throws {

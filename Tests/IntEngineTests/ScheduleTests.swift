@@ -8,25 +8,8 @@ import TestSupport
 /// schedule's own arena plan, where a band computed from too few rows or a buffer placed over a
 /// live one changes the logits.
 final class ScheduleTests: XCTestCase {
-    /// A model of every op that runs on bands: a stem with pad values, stride-2 windows with
-    /// TensorFlow-SAME (bottom-heavy) padding, pools, hard-swish, requantize, a residual add over
-    /// a stage's values, depthwise 5×5 — then global pooling and a classifier.
-    static func bandOps(seed: UInt64, size: Int) -> QModel {
-        var b = ModelBuilder(seed: seed, input: Shape3(size, size + 3, 3))
-        let stem = b.conv(0, outC: 8, kernel: 3, stride: 2, tfSame: true, padValue: true, name: "stem")
-        let hs = b.hardSwish(stem)
-        let pooled = b.maxPool(hs, kernel: 3, stride: 1, pad: 1)
-        let dw = b.conv(pooled, outC: 8, kernel: 5, groups: 8, name: "dw5")
-        let pw = b.conv(dw, outC: 8, relu: false, name: "pw")
-        let sum = b.residual(pw, pooled)
-        let avg = b.avgPool(sum, kernel: 3, stride: 2, pad: 1)
-        let relu = b.requantize(avg)
-        let dw3 = b.conv(relu, outC: 8, kernel: 3, stride: 2, tfSame: true, groups: 8, name: "dw3s2")
-        let expand = b.conv(dw3, outC: 16, name: "expand")
-        let gap = b.globalAvgPool(expand)
-        _ = b.conv(gap, outC: 10, relu: false, name: "classifier")
-        return b.model("band-ops-\(seed)")
-    }
+    /// `TestModels.bandOps` with a `size` × `size + 3` input.
+    static func bandOps(seed: UInt64, size: Int) -> QModel { TestModels.bandOps(seed: seed, input: Shape3(size, size + 3, 3)) }
 
     /// Every valid single stage from node 0 (each last node, a few band counts) and two stages,
     /// each with and without in-place depthwise, plus in-place alone.

@@ -151,6 +151,26 @@ public struct ModelBuilder {
 }
 
 public enum TestModels {
+    /// A model of every op that runs on row bands (the schedule tests): a stem with pad values,
+    /// stride-2 windows with TensorFlow-SAME (bottom-heavy) padding, pools, hard-swish, requantize,
+    /// a residual add over a stage's values, depthwise 5×5 — then global pooling and a classifier.
+    public static func bandOps(seed: UInt64, input: Shape3) -> QModel {
+        var b = ModelBuilder(seed: seed, input: input)
+        let stem = b.conv(0, outC: 8, kernel: 3, stride: 2, tfSame: true, padValue: true, name: "stem")
+        let hs = b.hardSwish(stem)
+        let pooled = b.maxPool(hs, kernel: 3, stride: 1, pad: 1)
+        let dw = b.conv(pooled, outC: 8, kernel: 5, groups: 8, name: "dw5")
+        let pw = b.conv(dw, outC: 8, relu: false, name: "pw")
+        let sum = b.residual(pw, pooled)
+        let avg = b.avgPool(sum, kernel: 3, stride: 2, pad: 1)
+        let relu = b.requantize(avg)
+        let dw3 = b.conv(relu, outC: 8, kernel: 3, stride: 2, tfSame: true, groups: 8, name: "dw3s2")
+        let expand = b.conv(dw3, outC: 16, name: "expand")
+        let gap = b.globalAvgPool(expand)
+        _ = b.conv(gap, outC: 10, relu: false, name: "classifier")
+        return b.model("band-ops-\(seed)")
+    }
+
     /// A small model that uses every op and every variant the runtime distinguishes: stem conv
     /// with pad values, hard-swish, depthwise 3×3 s2 and 5×5, SE block (GAP → FC → hard-sigmoid →
     /// mul), grouped 1×1, residual add, shuffle, split, requantize, concat, max and average
