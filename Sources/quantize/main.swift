@@ -43,7 +43,9 @@ evaluates on Evaluation/fashion-mnist.
   --flash BYTES      flash the blob shares with the firmware (K = 1024, M = 1024²: 1M, 2M, 900000);
                      when the all-int8 blob is larger than the flash minus the firmware reserve, the
                      layers that cost the least accuracy per byte get int4 weights until it fits
-  --sram BYTES       contiguous SRAM for the model's RAM (arena + scratch + input + output), e.g. 256K
+  --sram BYTES       contiguous SRAM for the model's RAM (arena + scratch + input + output), e.g. 256K;
+                     when it does not fit layer by layer, depthwise layers in place and patch-based
+                     stages (same logits, more MACs) as the planner chooses
   --flash-reserve BYTES  flash kept for the firmware (default 150K): the blob may use --flash minus this
                      A budget that cannot be met is an error saying by how much and what would fit;
                      without --target/--flash/--sram nothing changes.
