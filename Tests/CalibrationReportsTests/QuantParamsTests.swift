@@ -6,18 +6,38 @@ import TestSupport
 final class QuantParamsTests: XCTestCase {
     func testKnownRanges() {
         let relu6 = activationQuantParams(min: 0, max: 6)
-        XCTAssertEqual(relu6.scale, 6.0 / 255, accuracy: 1e-12)
+        XCTAssertEqual(relu6.scale, shortScale(6.0 / 255))
         XCTAssertEqual(relu6.zeroPoint, -128)
         let negative = activationQuantParams(min: -6, max: 0)
         XCTAssertEqual(negative.zeroPoint, 127)
         let symmetric = activationQuantParams(min: -1, max: 1)
-        XCTAssertEqual(symmetric.scale, 2.0 / 255, accuracy: 1e-12)
+        XCTAssertEqual(symmetric.scale, shortScale(2.0 / 255))
         // −128 + 127.5 = −0.5 rounds away from zero.
         XCTAssertEqual(symmetric.zeroPoint, -1)
         // A range not containing zero is widened to contain it.
         let positive = activationQuantParams(min: 2, max: 5.1)
-        XCTAssertEqual(positive.scale, 5.1 / 255, accuracy: 1e-9)
+        XCTAssertEqual(positive.scale, shortScale(Double(Float(5.1)) / 255))
         XCTAssertEqual(positive.zeroPoint, -128)
+    }
+
+    /// Scales are rounded up to 8 significant bits: never smaller, less than 2⁻⁷ larger, already
+    /// short scales unchanged, and values a few ulps apart almost always give the same scale.
+    func testShortScale() {
+        XCTAssertEqual(shortScale(6.0 / 255), 0.0235595703125)  // 193 · 2⁻¹³
+        var r = TestRandom(seed: 4)
+        var moved = 0
+        for _ in 0..<10_000 {
+            let s = Double(Float(r.unit() * 10 + 1e-6) / 255)
+            let q = shortScale(s)
+            XCTAssertGreaterThanOrEqual(q, s)
+            XCTAssertLessThan(q, s * (1 + 1.0 / 128))
+            XCTAssertEqual(shortScale(q), q)
+            XCTAssertEqual(Double(Float(q)), q, "a float32 value")
+            let m = q.significandBitPattern >> (52 - (scaleSignificantBits - 1))
+            XCTAssertEqual(q.significandBitPattern, m << (52 - (scaleSignificantBits - 1)), "8 significant bits")
+            if shortScale(Double(Float(s).nextUp.nextUp)) != q { moved += 1 }
+        }
+        XCTAssertLessThan(moved, 10, "two ulps rarely cross an 8-bit step")
     }
 
     func testGridCoversTheRangeWithinHalfAStep() {
