@@ -285,9 +285,19 @@ private struct BlobReader {
                 let weights: [Int8]
                 if w.kind == .weightsInt4 {
                     // The element count the op's shape implies (validateModel checks the shape itself).
-                    let groups = max(1, Int(p[8])), perChannel = Int(p[2]) * Int(p[3]) * (Int(p[0]) / groups)
-                    let count = perChannel * Int(p[1])
-                    if count < 0 || w.bytes.count != packedInt4Bytes(count) {
+                    // Fields straight from the file: multiplied with overflow checks, bounded by the
+                    // largest blob.
+                    let groups = max(1, Int(p[8]))
+                    var count = 1
+                    for d in [Int(p[2]), Int(p[3]), Int(p[0]) / groups, Int(p[1])] {
+                        let (product, overflow) = count.multipliedReportingOverflow(by: d)
+                        count = d < 0 || overflow || product > Int(Int32.max) ? -1 : product
+                        if count < 0 { break }
+                    }
+                    if count < 0 {
+                        throw fail(.tensor, "\(label) has int4 weights for an impossible shape (\(p[1]) × \(p[2]) × \(p[3]) × \(p[0]) / \(groups))")
+                    }
+                    if w.bytes.count != packedInt4Bytes(count) {
                         throw fail(.tensor, "\(label) has \(w.bytes.count) bytes of int4 weights, expected \(packedInt4Bytes(max(0, count))) for \(count) weights")
                     }
                     if count % 2 == 1, let last = w.bytes.last, last >> 4 != 0 {

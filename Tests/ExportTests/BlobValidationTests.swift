@@ -118,6 +118,13 @@ final class BlobValidationTests: XCTestCase {
         p.set(p.tensors + 8, UInt32(1))
         p.fixCRC()
         assertRefused(p.bytes, "bad tensor", Q8_ERR_TENSOR, "int4 weights read as int8")
+        // Shape fields whose product overflows: a clean refusal, never a trap (a fuzz finding).
+        p = Patch(bytes: good)
+        let params = p.u32(84) + 16 + 4
+        for k in 0..<4 { p.set(params + 4 * k, Int32(1 << 30)) }
+        p.fixCRC()
+        XCTAssertThrowsError(try readBlob(p.bytes, path: path))
+        XCTAssertNotEqual(cLoadStatus(p.bytes), Q8_OK)
     }
 
     func testAccumulatorBound() throws {
