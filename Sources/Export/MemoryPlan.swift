@@ -32,6 +32,8 @@ public struct MemoryPlan: Sendable, Equatable {
     public var lowerBoundBytes: Int { arena.lowerBoundBytes }
     /// RAM the model needs: arena + scratch + input and output buffers (not counting the stack).
     public var ramBytes: Int { arenaBytes + scratchBytes + inputBytes + outputBytes }
+    /// `ramBytes` with the arena at its layer-by-layer lower bound.
+    public var lowerBoundRAMBytes: Int { lowerBoundBytes + scratchBytes + inputBytes + outputBytes }
     /// Blob overhead over the raw payload (`flashBytes / (weightBytes + parameterBytes)`).
     public var flashOverhead: Double { Double(flashBytes) / Double(max(1, weightBytes + parameterBytes)) }
     /// Arena over its lower bound (1.0 is optimal).

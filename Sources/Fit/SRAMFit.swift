@@ -24,7 +24,7 @@ public func fitSRAM(_ model: QModel, budget: Int, file: String) throws -> (model
     guard fits else { throw ToolkitError(file, sramMessage(plain, best: scheduled, bestPlan: plan, budget: budget) + ". Nothing was written") }
     let macs = extraMACs(scheduled)
     return (scheduled, SRAMFit(budget: budget, ramBytes: plan.ramBytes, layerByLayerRAM: plain.ramBytes,
-                               lowerBoundRAM: plain.lowerBoundBytes + plain.scratchBytes + plain.inputBytes + plain.outputBytes,
+                               lowerBoundRAM: plain.lowerBoundRAMBytes,
                                schedule: describeSchedule(scheduled), macs: macs.layerByLayer, extraMACs: macs.extra))
 }
 
