@@ -6,7 +6,8 @@ import QuantCore
 /// (CIFAR-10, 32×32, stem stride 1) and EfficientNet-Lite0 (224×224), with random weights (the
 /// kernels' speed does not depend on the values). Prints, per model: single-thread latency (best
 /// and median of many runs), throughput on both cores, the time per op kind and the slowest ops
-/// (per-op times are the best over the runs, measured between consecutive `visit` calls).
+/// and each depthwise layer (per-op times are the best over the runs, measured between consecutive
+/// `visit` calls).
 /// Build with `-c release` for meaningful numbers.
 public func benchIntKernels() {
     for (model, runs) in [(syntheticMobileNetV3Small(), 400), (syntheticMobileNetV2(), 300), (syntheticEfficientNetLite0(), 20)] {
@@ -56,6 +57,12 @@ public func benchIntKernels() {
             let node = model.nodes[i]
             print(String(format: "    %3d %@ %@ → %@ %8.1f µs", i, pad(opKind(node, model), 24), "\(model.info(node.inputs[0]).shape)",
                          "\(node.output.shape)", best[i + 1]))
+        }
+        print("  depthwise layers:")
+        for (i, node) in model.nodes.enumerated() where opKind(node, model).hasPrefix("depthwise") {
+            print(String(format: "    %3d %@ %@ → %@ %8.2f µs, %5.1f GMAC/s", i, pad(opKind(node, model), 24),
+                         "\(model.info(node.inputs[0]).shape)", "\(node.output.shape)", best[i + 1],
+                         Double(convMACs(node)) / best[i + 1] / 1e3))
         }
     }
 }

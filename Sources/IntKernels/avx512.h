@@ -19,7 +19,10 @@
 /// 32 bits of each 64-bit lane). Fused form: with p = acc·M, t = p + 2^30 (so t < 0 ⟺ p < −2^30),
 /// the result is (p + 2^30 + 2^(30+e) − [t < 0]·2^31) >> (31 + e) for e ≥ 1, (p + 2^30) >> 31 for
 /// e = 0 — TFLite's two roundings in one (Sources/IntEngine/Optimized/VectorRequantize.swift
-/// derives it). General form: saturating left shift, the rounding doubling high multiply, the
+/// derives it). When the clamp's lower bound is at or above the zero point (`rq->lo ≥ 0`: ReLU,
+/// ReLU6) the correction is skipped: it applies only where t < 0, and there the result is ≤ 0
+/// with or without it (the numerator stays below 2^(30+e)), so the clamp turns it into lo − zp
+/// either way. General form: saturating left shift, the rounding doubling high multiply, the
 /// rounding right shift, step by step.
 Q8H_INLINE __m512i q8h_scale16(__m512i acc, const int64_t *p, const q8h_requant *rq) {
     const __m512i odd = _mm512_srli_epi64(acc, 32);
@@ -27,12 +30,14 @@ Q8H_INLINE __m512i q8h_scale16(__m512i acc, const int64_t *p, const q8h_requant 
     if (!rq->general) {
         __m512i pe = _mm512_mul_epi32(acc, _mm512_load_si512(p));
         __m512i po = _mm512_mul_epi32(odd, _mm512_load_si512(p + 8));
-        const __m512i threshold = _mm512_set1_epi64(-(INT64_C(1) << 30));
-        const __mmask8 ne = _mm512_cmplt_epi64_mask(pe, threshold), no = _mm512_cmplt_epi64_mask(po, threshold);
+        if (rq->lo < 0) {  // lo ≥ zp: the correction cannot change the output (see above), skipped
+            const __m512i threshold = _mm512_set1_epi64(-(INT64_C(1) << 30));
+            const __mmask8 ne = _mm512_cmplt_epi64_mask(pe, threshold), no = _mm512_cmplt_epi64_mask(po, threshold);
+            pe = _mm512_mask_sub_epi64(pe, ne, pe, _mm512_load_si512(p + 32));
+            po = _mm512_mask_sub_epi64(po, no, po, _mm512_load_si512(p + 40));
+        }
         pe = _mm512_add_epi64(pe, _mm512_load_si512(p + 16));
         po = _mm512_add_epi64(po, _mm512_load_si512(p + 24));
-        pe = _mm512_mask_sub_epi64(pe, ne, pe, _mm512_load_si512(p + 32));
-        po = _mm512_mask_sub_epi64(po, no, po, _mm512_load_si512(p + 40));
         pe = _mm512_srav_epi64(pe, _mm512_load_si512(p + 48));
         po = _mm512_srav_epi64(po, _mm512_load_si512(p + 56));
         return _mm512_permutex2var_epi32(pe, interleave, po);

@@ -68,7 +68,7 @@ Q8H_INLINE void quad_column(const q8h_depthwise_t *d, const int8_t *const *px, i
 /// 16-channel block the 4 pixels x − padLeft … x − padLeft + 3 (the pad value where outside the
 /// input), one `vpermb` to interleave them, one XOR to make them unsigned. Only the columns an
 /// output reads are built (multiples of `step` = gcd(strideW, 4)).
-Q8H_INLINE void build_quads(const q8h_depthwise_t *d, const int8_t *input, int iy, uint8_t *q, int step) {
+Q8H_INLINE void build_qWidth(const q8h_depthwise_t *d, const int8_t *input, int iy, uint8_t *q, int step) {
     const int cp = d->paddedChannels, c = d->channels, blocks = cp / 16, inW = d->inW;
     const int8_t *in = input + (size_t)iy * inW * c;
     const __m512i flip = _mm512_set1_epi8((char)0x80), idx = _mm512_loadu_si512(quad_order);
@@ -86,6 +86,12 @@ Q8H_INLINE void build_quads(const q8h_depthwise_t *d, const int8_t *input, int i
         const int8_t *px[4];
         if (ix >= 0 && ix + 4 <= inW) {
             const int8_t *p = in + (size_t)ix * c;
+            if (c == 32) {  // the 4 pixels are 128 contiguous bytes: one two-source permutation per block
+                const __m512i lo = _mm512_loadu_si512(p), hi = _mm512_loadu_si512(p + 64);
+                _mm512_store_si512(t, _mm512_xor_si512(_mm512_permutex2var_epi8(lo, even, hi), flip));
+                _mm512_store_si512(t + 64, _mm512_xor_si512(_mm512_permutex2var_epi8(lo, odd, hi), flip));
+                continue;
+            }
             if (c < 64) {  // block by block, no transpose (measured faster for 17-63 channels)
                 for (int b = 0; b < blocks; b++) {
                     __m512i v = _mm512_castsi128_si512(load_channels(d, p, b));
@@ -164,20 +170,27 @@ Q8H_INLINE void output_row(const q8h_depthwise_t *d, int K, uint8_t *const *rows
 Q8H_INLINE void output_row2(const q8h_depthwise_t *d, int K, uint8_t *const *rows, int lo, int hi, int8_t *out) {
     const int cp = d->paddedChannels, c = d->channels, nq = (K + 3) / 4, sw = d->strideW;
     const ptrdiff_t col = (ptrdiff_t)cp * 4;
-    const __m512i zero = _mm512_setzero_si512();
     for (int ch = 0; ch < cp; ch += 32) {
-        const int two = ch + 16 < cp;
-        __m512i s[4] = {zero, zero, zero, zero};  // block 0 pixel 0, block 1 pixel 0, block 0 pixel 1, block 1 pixel 1
-        for (int j = 0; j <= two; j++) {
-            const int cb = ch + 16 * j;
-            const int8_t *w = d->weights + (size_t)cb * K * nq * 4;
-            __m512i a0 = row_bias(d, K, cb / 16, lo, hi), a1 = a0;
-            Q8H_TAPS(a0, cb * 4)
-            Q8H_TAPS(a1, cb * 4 + sw * col)
-            s[j] = q8h_scale16(a0, d->rq.params + 4 * cb, &d->rq);
-            s[2 + j] = q8h_scale16(a1, d->rq.params + 4 * cb, &d->rq);
+        // Blocks ch/16 and ch/16 + 1 (the second one a copy of the first past the channels: its
+        // results are not stored).
+        const int cb1 = ch + 16 < cp ? ch + 16 : ch;
+        const int8_t *w0 = d->weights + (size_t)ch * K * nq * 4, *w1 = d->weights + (size_t)cb1 * K * nq * 4;
+        __m512i a0 = row_bias(d, K, ch / 16, lo, hi), a1 = a0;  // block 0 pixels 0, 1
+        __m512i b0 = row_bias(d, K, cb1 / 16, lo, hi), b1 = b0;  // block 1 pixels 0, 1
+        for (int ky = lo; ky < hi; ky++) {
+            const uint8_t *row = rows[ky];
+            for (int m = 0; m < nq; m++) {
+                const __m512i wa = _mm512_load_si512(w0 + (ky * nq + m) * 64), wb = _mm512_load_si512(w1 + (ky * nq + m) * 64);
+                const uint8_t *p = row + 4 * m * col;
+                a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(p + ch * 4), wa);
+                a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(p + sw * col + ch * 4), wa);
+                b0 = _mm512_dpbusd_epi32(b0, _mm512_load_si512(p + cb1 * 4), wb);
+                b1 = _mm512_dpbusd_epi32(b1, _mm512_load_si512(p + sw * col + cb1 * 4), wb);
+            }
         }
-        const __m512i bytes = q8h_pack64(s[0], s[1], s[2], s[3], &d->rq);
+        const int64_t *pa = d->rq.params + 4 * ch, *pb = d->rq.params + 4 * cb1;
+        const __m512i bytes = q8h_pack64(q8h_scale16(a0, pa, &d->rq), q8h_scale16(b0, pb, &d->rq),
+                                         q8h_scale16(a1, pa, &d->rq), q8h_scale16(b1, pb, &d->rq), &d->rq);
         const int n = c - ch < 32 ? c - ch : 32;
         const __mmask32 m = n >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << n) - 1);
         _mm256_mask_storeu_epi8(out + ch, m, _mm512_castsi512_si256(bytes));
@@ -224,7 +237,7 @@ Q8H_TARGET void q8h_depthwise(const q8h_depthwise_t *d, const int8_t *input, int
         if (hi < lo) hi = lo;
         if (built < top + lo) built = top + lo;  // rows a stride or the padding skips are never read
         for (int ky = lo; ky < hi; ky++) rows[ky] = ring + (size_t)(slot + ky < k ? slot + ky : slot + ky - k) * qBytes;
-        for (; built < top + hi; built++) build_quads(d, input, built - d->padTop, rows[built - top], step);
+        for (; built < top + hi; built++) build_qWidth(d, input, built - d->padTop, rows[built - top], step);
         int8_t *out = output + (size_t)oy * d->outW * d->channels;
         // The tile width rule is also VNNIDepthwise's (its quad rows are as wide as the tiles need).
         if (d->outW == 1) {

@@ -159,6 +159,53 @@ final class KernelParityTests: XCTestCase {
         }
     }
 
+    /// The fused requantization (no channel shifts left) with the clamps around the zero point
+    /// that decide whether the AVX-512 kernels skip the negative-rounding correction (lo − zp
+    /// below, at and above 0: ReLU / ReLU6 have lo = zp): the MobileNetV2-CIFAR depthwise shapes
+    /// (32 channels: the two-register quad build; 2×2 outputs: two blocks × two pixels), 1×1 … 4×4
+    /// maps, channel counts off the vector width, strides 1 and 2, arbitrary padding on every side,
+    /// 3×3 and 5×5; and pointwise convolutions, whose GEMM shares the requantization.
+    func testFusedRequantizationAroundReLUClamps() {
+        var rng = TestRandom(seed: 31)
+        let v2: [(size: Int, c: Int, s: Int)] = [
+            (32, 32, 1), (32, 96, 2), (16, 144, 1), (16, 144, 2), (8, 192, 1), (8, 192, 2), (4, 384, 1), (4, 576, 1),
+            (4, 576, 2), (2, 960, 1)]
+        var cases: [(inShape: Shape3, k: Int, s: Int, padding: Padding)] = v2.map { (Shape3($0.size, $0.size, $0.c), 3, $0.s, .symmetric) }
+        for _ in 0..<60 {
+            let c = [32, 16, 48, 17, 33, 31, 100, 5].randomElement(using: &rng)!
+            cases.append((Shape3(Int.random(in: 1...6, using: &rng), Int.random(in: 1...6, using: &rng), c),
+                          [3, 3, 5].randomElement(using: &rng)!, [1, 2].randomElement(using: &rng)!, .arbitrary))
+        }
+        for (i, t) in cases.enumerated() {
+            guard var (p, out) = Self.randomConv(&rng, inShape: t.inShape, outChannels: t.inShape.c, kernel: (t.k, t.k),
+                                                 stride: (t.s, t.s), groups: t.inShape.c, padding: t.padding,
+                                                 padValue: i % 5 == 4) else { continue }
+            Self.fusedWithClamp(&p, i % 4, &rng)
+            XCTAssertTrue(checkConv(p, t.inShape, out, &rng) is DepthwiseConv)
+        }
+        for i in 0..<40 {
+            let inShape = Shape3(Int.random(in: 1...6, using: &rng), Int.random(in: 1...6, using: &rng), Int.random(in: 1...70, using: &rng))
+            guard var (p, out) = Self.randomConv(&rng, inShape: inShape, outChannels: Int.random(in: 1...90, using: &rng), kernel: (1, 1),
+                                                 stride: (1, 1), groups: 1, padding: .symmetric, padValue: false) else { continue }
+            Self.fusedWithClamp(&p, i % 4, &rng)
+            checkConv(p, inShape, out, &rng)
+        }
+    }
+
+    /// Makes `p`'s requantization the fused form (every shift ≤ 0, some 0) and its clamp, by
+    /// `kind`: 0 lo = zp (ReLU), 1 lo = zp + 1…3, 2 lo = zp − 1, 3 the full range.
+    static func fusedWithClamp(_ p: inout QConv, _ kind: Int, _ rng: inout TestRandom) {
+        p.shift = p.shift.map { s in Int.random(in: 0..<10, using: &rng) == 0 ? 0 : min(s, 0) }
+        p.outputZeroPoint = Int32.random(in: -128...100, using: &rng)
+        switch kind {
+        case 0: p.actMin = p.outputZeroPoint
+        case 1: p.actMin = p.outputZeroPoint + Int32.random(in: 1...3, using: &rng)
+        case 2: p.actMin = max(-128, p.outputZeroPoint - 1)
+        default: p.actMin = -128
+        }
+        p.actMax = Int32.random(in: (p.actMin + 1)...127, using: &rng)
+    }
+
     func testStemAndGeneralConvolutions() {
         var rng = TestRandom(seed: 3)
         var count = 0
