@@ -52,7 +52,20 @@ Q8H_INLINE void quad_column(const q8h_depthwise_t *d, const int8_t *const *px, i
         _mm512_store_si512(t + 64 * (b + 2), _mm512_xor_si512(_mm512_permutex2var_epi8(t1, even, t3), flip));
         _mm512_store_si512(t + 64 * (b + 3), _mm512_xor_si512(_mm512_permutex2var_epi8(t1, odd, t3), flip));
     }
-    // The last blocks (fewer than 64 channels left) one at a time.
+    // 32 channels of the 4 pixels: two 256-bit halves per register, one two-source byte
+    // permutation per block.
+    for (; 16 * b + 32 <= c; b += 2) {
+        __m256i v[4];
+        for (int j = 0; j < 4; j++) {
+            v[j] = inside || px[j] ? _mm256_loadu_si256((const __m256i *)(px[j] + 16 * b))
+                                   : _mm256_xor_si256(_mm256_load_si256((const __m256i *)(d->padValues + 16 * b)), _mm512_castsi512_si256(flip));
+        }
+        const __m512i v01 = _mm512_inserti64x4(_mm512_castsi256_si512(v[0]), v[1], 1);
+        const __m512i v23 = _mm512_inserti64x4(_mm512_castsi256_si512(v[2]), v[3], 1);
+        _mm512_store_si512(t + 64 * b, _mm512_xor_si512(_mm512_permutex2var_epi8(v01, even, v23), flip));
+        _mm512_store_si512(t + 64 * (b + 1), _mm512_xor_si512(_mm512_permutex2var_epi8(v01, odd, v23), flip));
+    }
+    // The last block (fewer than 32 channels left).
     for (; b < blocks; b++) {
         const __m128i pad = _mm_xor_si128(_mm_load_si128((const __m128i *)(d->padValues + 16 * b)), _mm512_castsi512_si128(flip));
         __m512i v = _mm512_castsi128_si512(inside || px[0] ? load_channels(d, px[0], b) : pad);
@@ -66,10 +79,12 @@ Q8H_INLINE void quad_column(const q8h_depthwise_t *d, const int8_t *const *px, i
 /// Builds the quad row of input row `iy` into `q`, straight from the input (no intermediate
 /// row, whose fresh narrow stores the wide quad loads could not forward from): per column x and
 /// 16-channel block the 4 pixels x − padLeft … x − padLeft + 3 (the pad value where outside the
-/// input), one `vpermb` to interleave them, one XOR to make them unsigned. Only the columns an
-/// output reads are built (multiples of `step` = gcd(strideW, 4)).
-Q8H_INLINE void build_qWidth(const q8h_depthwise_t *d, const int8_t *input, int iy, uint8_t *q, int step) {
-    const int cp = d->paddedChannels, c = d->channels, blocks = cp / 16, inW = d->inW;
+/// input), interleaved by byte permutations (one per block: of the 64 contiguous bytes when
+/// there are 16 channels, of two registers of 128 contiguous bytes for 32, of a 4×4 lane
+/// transpose per 64 channels and of two 256-bit halves per 32 more otherwise), one XOR to make
+/// them unsigned. Only the columns an output reads are built (multiples of `step` = gcd(strideW, 4)).
+Q8H_INLINE void build_quads(const q8h_depthwise_t *d, const int8_t *input, int iy, uint8_t *q, int step) {
+    const int cp = d->paddedChannels, c = d->channels, inW = d->inW;
     const int8_t *in = input + (size_t)iy * inW * c;
     const __m512i flip = _mm512_set1_epi8((char)0x80), idx = _mm512_loadu_si512(quad_order);
     // For the lane transpose: pixel t's 16 bytes start at byte 32t of (t0 | t2) for the even
@@ -90,16 +105,6 @@ Q8H_INLINE void build_qWidth(const q8h_depthwise_t *d, const int8_t *input, int 
                 const __m512i lo = _mm512_loadu_si512(p), hi = _mm512_loadu_si512(p + 64);
                 _mm512_store_si512(t, _mm512_xor_si512(_mm512_permutex2var_epi8(lo, even, hi), flip));
                 _mm512_store_si512(t + 64, _mm512_xor_si512(_mm512_permutex2var_epi8(lo, odd, hi), flip));
-                continue;
-            }
-            if (c < 64) {  // block by block, no transpose (measured faster for 17-63 channels)
-                for (int b = 0; b < blocks; b++) {
-                    __m512i v = _mm512_castsi128_si512(load_channels(d, p, b));
-                    v = _mm512_inserti32x4(v, load_channels(d, p + c, b), 1);
-                    v = _mm512_inserti32x4(v, load_channels(d, p + 2 * c, b), 2);
-                    v = _mm512_inserti32x4(v, load_channels(d, p + 3 * c, b), 3);
-                    _mm512_store_si512(t + 64 * b, _mm512_xor_si512(_mm512_permutexvar_epi8(idx, v), flip));
-                }
                 continue;
             }
             px[0] = p, px[1] = p + c, px[2] = p + 2 * c, px[3] = p + 3 * c;
@@ -237,7 +242,7 @@ Q8H_TARGET void q8h_depthwise(const q8h_depthwise_t *d, const int8_t *input, int
         if (hi < lo) hi = lo;
         if (built < top + lo) built = top + lo;  // rows a stride or the padding skips are never read
         for (int ky = lo; ky < hi; ky++) rows[ky] = ring + (size_t)(slot + ky < k ? slot + ky : slot + ky - k) * qBytes;
-        for (; built < top + hi; built++) build_qWidth(d, input, built - d->padTop, rows[built - top], step);
+        for (; built < top + hi; built++) build_quads(d, input, built - d->padTop, rows[built - top], step);
         int8_t *out = output + (size_t)oy * d->outW * d->channels;
         // The tile width rule is also VNNIDepthwise's (its quad rows are as wide as the tiles need).
         if (d->outW == 1) {
