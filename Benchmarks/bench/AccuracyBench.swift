@@ -92,8 +92,8 @@ func peerFigures(_ name: String) -> (top1: Double, agree: Double)? {
 }
 
 /// Float vs int8 on the full evaluation split of every shared model, against the best peer.
-func benchAccuracy(models: [String], method: CalibrationMethod, percentile: Double, biasCorrection: Bool, rangeSearch: Bool, calibLimit: Int?, evalLimit: Int?) throws {
-    say("accuracy: calibration method \(method.rawValue)\(method == .percentile ? " \(percentile)" : ""), bias correction \(biasCorrection ? "on" : "off"), range search \(rangeSearch ? "on" : "off"), calibration images \(calibLimit.map(String.init) ?? "all of the split"), evaluation images \(evalLimit.map(String.init) ?? "all of the split")")
+func benchAccuracy(models: [String], method: CalibrationMethod, percentile: Double, biasCorrection: Bool, rangeSearch: Bool, equalize: Bool, calibLimit: Int?, evalLimit: Int?) throws {
+    say("accuracy: calibration method \(method.rawValue)\(method == .percentile ? " \(percentile)" : ""), bias correction \(biasCorrection ? "on" : "off"), range search \(rangeSearch ? "on" : "off"), equalization \(equalize ? "on" : "off"), calibration images \(calibLimit.map(String.init) ?? "all of the split"), evaluation images \(evalLimit.map(String.init) ?? "all of the split")")
     say("| model | float top-1 | int8 top-1 | agreement | best peer int8 top-1 | best peer agreement | top-1 vs peer | agreement vs peer | seconds | blob bytes | blob ÷ (weights + params) | arena bytes |")
     say("|---|---|---|---|---|---|---|---|---|---|---|---|")
     var misses = 0
@@ -106,7 +106,7 @@ func benchAccuracy(models: [String], method: CalibrationMethod, percentile: Doub
         let start = Date()
         let graph = try benchGraph(m)
         let (calib, eval) = try benchData(m, graph, calibLimit: calibLimit, evalLimit: evalLimit)
-        let (_, model) = try convert(graph, calib: calib, method: method, percentile: percentile, biasCorrection: biasCorrection, rangeSearch: rangeSearch, threads: 2, progress: false)
+        let (_, model) = try convert(graph, calib: calib, method: method, percentile: percentile, biasCorrection: biasCorrection, rangeSearch: rangeSearch, equalize: equalize, threads: 2, progress: false)
         let (f, q) = try compareLogits(graph, model, images: eval, threads: 2, progress: false)
         let r = try AccuracyReport.make(floatLogits: f, int8Logits: q, labels: eval.labels, model: m.name, dataset: m.eval,
                                         calibrationMethod: method.rawValue, calibrationImages: calib.count)

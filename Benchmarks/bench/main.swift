@@ -2,11 +2,11 @@ import Foundation
 import Calibration
 
 // `swift run -c release bench sram MODEL.q8 [--sram BYTES | --arena BYTES] [--without-in-place] [--data IMAGES] [--count N] [--out FILE.q8]`
-// `swift run -c release bench [accuracy|speed|float|int|int4|io|all] [--flash BYTES] [--out DIR] [--models a,b] [--method M] [--percentile P] [--no-bias-correction] [--no-range-search]
+// `swift run -c release bench [accuracy|speed|float|int|int4|io|all] [--flash BYTES] [--out DIR] [--models a,b] [--method M] [--percentile P] [--no-bias-correction] [--no-range-search] [--no-equalization]
 //   [--calib-limit N] [--eval-limit N]`
 // Prints figures, with peers measured in the same run where the figure is a ratio.
 let args = Array(CommandLine.arguments.dropFirst())
-var biasCorrection = true, rangeSearch = true, percentile = 99.99
+var biasCorrection = true, rangeSearch = true, equalize = true, percentile = 99.99
 var flashBudget = 900_000
 var outDir: String? = nil
 var sramBudget = 320 << 10, arenaBudget: Int? = nil, withoutInPlace = false, dataPath: String? = nil, imageCount = 64, files: [String] = []
@@ -23,6 +23,7 @@ while i < args.count {
     case "--percentile": percentile = Double(next()) ?? percentile
     case "--no-bias-correction": biasCorrection = false
     case "--no-range-search": rangeSearch = false
+    case "--no-equalization": equalize = false
     case "--flash": flashBudget = Int(next()) ?? flashBudget
     case "--out": outDir = next()
     case "--sram": sramBudget = Int(next()) ?? sramBudget
@@ -36,7 +37,7 @@ while i < args.count {
 }
 do {
     if what == "io" || what == "all" { benchCheckpointLoad(); benchJPEGDecode() }
-    if what == "accuracy" || what == "all" { try benchAccuracy(models: models, method: method, percentile: percentile, biasCorrection: biasCorrection, rangeSearch: rangeSearch, calibLimit: calibLimit, evalLimit: evalLimit) }
+    if what == "accuracy" || what == "all" { try benchAccuracy(models: models, method: method, percentile: percentile, biasCorrection: biasCorrection, rangeSearch: rangeSearch, equalize: equalize, calibLimit: calibLimit, evalLimit: evalLimit) }
     if what == "speed" || what == "all" { benchSpeed(models: models) }
     if what == "float" { benchFloat(models: models) }
     if what == "int" { benchIntKernels() }

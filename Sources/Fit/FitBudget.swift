@@ -11,7 +11,7 @@ import Export
 /// write, the same model without its schedule (whose logits it must reproduce), and the summary
 /// (its `cost` is for the caller to measure).
 public func fitBudget(_ budget: Budget, graph: Graph, folded: Graph, base: QModel, calib: ImageSet, file: String,
-                      method: CalibrationMethod, rangeSearch: Bool, threads: Int, progress: Bool,
+                      method: CalibrationMethod, rangeSearch: Bool, equalize: Bool = true, threads: Int, progress: Bool,
                       log: (String) -> Void) throws -> (model: QModel, layerByLayer: QModel, summary: FitSummary) {
     try checkBudget(budget, base: base, folded: folded, file: file)
     var margin = 0  // blob bytes the schedule's stage table needs
@@ -20,7 +20,7 @@ public func fitBudget(_ budget: Budget, graph: Graph, folded: Graph, base: QMode
         var flash: FlashFit?
         if let limit = budget.blobLimit, let r = try fitFlash(graph: graph, folded: folded, base: base, calib: calib, limit: limit - margin,
                                                                reserve: budget.flashReserve + margin, file: file, method: method,
-                                                               rangeSearch: rangeSearch, threads: threads, progress: progress, log: log) {
+                                                               rangeSearch: rangeSearch, equalize: equalize, threads: threads, progress: progress, log: log) {
             model = r.model
             flash = r.fit
             log("converted again: int4 weights in \(r.fit.chosen.count) of \(r.fit.scores.count) layers")

@@ -113,7 +113,7 @@ public func chooseInt4Layers(_ scores: [LayerScore], int8Bytes: Int, limit: Int)
 /// when `base` fits already (nothing changes). Throws, naming `file`, when even every layer in
 /// int4 does not fit: by how much, and the flash that plan would need.
 public func fitFlash(graph: Graph, folded: Graph, base: QModel, calib: ImageSet, limit: Int, reserve: Int, file: String,
-                     method: CalibrationMethod, percentile: Double = 99.99, rangeSearch: Bool, threads: Int, progress: Bool,
+                     method: CalibrationMethod, percentile: Double = 99.99, rangeSearch: Bool, equalize: Bool = true, threads: Int, progress: Bool,
                      log: (String) -> Void) throws -> (model: QModel, fit: FlashFit)? {
     let (int8Bytes, int4Bytes) = try blobBounds(folded, base: base)
     guard int8Bytes > limit else { return nil }
@@ -127,8 +127,8 @@ public func fitFlash(graph: Graph, folded: Graph, base: QModel, calib: ImageSet,
     var chosen = chooseInt4Layers(scores, int8Bytes: int8Bytes, limit: limit)
     while true {
         let bits = Dictionary(uniqueKeysWithValues: chosen.map { ($0.node, 4) })
-        var (_, model) = try convert(graph, calib: calib, method: method, percentile: percentile, rangeSearch: rangeSearch, weightBits: bits,
-                                     threads: threads, progress: progress)
+        var (_, model) = try convert(graph, calib: calib, method: method, percentile: percentile, rangeSearch: rangeSearch, equalize: equalize,
+                                     weightBits: bits, threads: threads, progress: progress)
         model.metadata.merge(base.metadata) { _, kept in kept }  // the blob's size counts its metadata too
         let bytes = blobSize(model)
         // Each layer's saving was measured on its own blob; after the second conversion a layer's

@@ -29,6 +29,8 @@ public struct QuantizeConfig: Sendable {
     public var method: CalibrationMethod = .percentile
     /// Whether activation ranges are refined against the float logits after calibration.
     public var rangeSearch = true
+    /// Even out channel ranges before a depthwise convolution (`equalizeRanges`, Refine).
+    public var equalize = true
     public var outDir: String
     public var threads: Int = 2
     public var progress: Bool = true
@@ -116,7 +118,7 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     warn(dataWarnings(eval, graph: graph, role: "evaluation"))
 
     var session: CalibrationSession?
-    var (folded, model) = try convert(graph, calib: calib, method: config.method, rangeSearch: config.rangeSearch,
+    var (folded, model) = try convert(graph, calib: calib, method: config.method, rangeSearch: config.rangeSearch, equalize: config.equalize,
                                       threads: config.threads, progress: config.progress) { session = $0 }
     log("converted: \(model.nodes.count) integer ops")
     for s in graph.settings { model.metadata["model." + s.name.replacingOccurrences(of: " ", with: "_")] = "\(s.value) (\(s.source))" }
@@ -128,8 +130,8 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     var fit: FitSummary?
     if !config.budget.isEmpty {
         let r = try fitBudget(config.budget, graph: graph, folded: folded, base: model, calib: calib, file: config.weights,
-                              method: config.method, rangeSearch: config.rangeSearch, threads: config.threads,
-                              progress: config.progress, log: log)
+                              method: config.method, rangeSearch: config.rangeSearch, equalize: config.equalize,
+                              threads: config.threads, progress: config.progress, log: log)
         (model, layerByLayer, fit) = (r.model, r.layerByLayer, r.summary)
     }
 
@@ -166,7 +168,8 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     if let f = fit { report.extras["fit"] = f.markdown() }
     report.calibration = CalibrationSettings(
         method: config.method.rawValue, percentile: config.method == .percentile ? 99.99 : nil, images: calib.count,
-        source: config.calib, rangeSearchImages: model.metadata["range_search_images"].flatMap { Int($0) },
+        source: config.calib, equalizedPairs: config.equalize ? equalizablePairs(folded).count : nil,
+        rangeSearchImages: model.metadata["range_search_images"].flatMap { Int($0) },
         biasCorrection: true, layerErrorImages: layerSet.count)
     // Digests of the inputs, the report's charts and thumbnails, the files: seconds on big inputs.
     let finishing = ProgressLine("reports and files", total: 4, unit: "steps", enabled: config.progress)

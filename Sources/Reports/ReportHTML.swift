@@ -332,6 +332,7 @@ extension AccuracyReport {
         func row(_ k: String, _ v: String) { s += "<tr><th>\(esc(k))</th><td>\(v)</td></tr>\n" }
         if let c = calibration {
             row("calibration", esc("\(c.method)\(c.percentile.map { " (\(Fmt.num($0))th percentile)" } ?? ""), \(c.images) images from ") + "<code>\(esc(c.source))</code>")
+            row("activation equalization", (c.equalizedPairs.map { "on, \($0) convolution → depthwise pairs" } ?? "off"))
             row("range search", c.rangeSearchImages.map { "on, \($0) calibration images" } ?? "off")
             row("bias correction", c.biasCorrection ? "on, layer by layer" : "off")
             row("per-layer error measured on", "\(c.layerErrorImages) calibration images")

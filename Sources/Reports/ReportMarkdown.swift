@@ -145,6 +145,7 @@ extension AccuracyReport {
         var md = "## Settings and reproducibility\n\n"
         if let c = calibration {
             md += "- **calibration**: `\(c.method)`\(c.percentile.map { " (\(Fmt.num($0))th percentile)" } ?? ""), \(c.images) images from `\(c.source)`\n"
+            md += "- **activation equalization**: " + (c.equalizedPairs.map { "on, \($0) convolution → depthwise pairs" } ?? "off") + "\n"
             md += "- **range search**: " + (c.rangeSearchImages.map { "on, \($0) calibration images" } ?? "off") + "\n"
             md += "- **bias correction**: \(c.biasCorrection ? "on, layer by layer" : "off")\n"
             md += "- **per-layer error measured on**: \(c.layerErrorImages) calibration images\n"

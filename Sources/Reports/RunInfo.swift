@@ -13,10 +13,13 @@ public struct CalibrationSettings: Sendable, Codable, Equatable {
     public var biasCorrection: Bool
     /// Calibration images the per-layer error table was measured on.
     public var layerErrorImages: Int
+    /// Convolution → depthwise pairs that activation equalization found (nil: equalization off).
+    public var equalizedPairs: Int?
 
-    public init(method: String, percentile: Double?, images: Int, source: String, rangeSearchImages: Int?,
+    public init(method: String, percentile: Double?, images: Int, source: String, equalizedPairs: Int? = nil, rangeSearchImages: Int?,
                 biasCorrection: Bool, layerErrorImages: Int) {
         self.method = method; self.percentile = percentile; self.images = images; self.source = source
+        self.equalizedPairs = equalizedPairs
         self.rangeSearchImages = rangeSearchImages; self.biasCorrection = biasCorrection; self.layerErrorImages = layerErrorImages
     }
 }

@@ -38,6 +38,8 @@ evaluates on Evaluation/fashion-mnist.
                      go (default: out/NAME)
   --method M         calibration observer: minmax, percentile, mse, entropy (default: percentile, 99.99th; see README)
   --no-range-search  keep the observer's ranges (default: refine each against the float logits)
+  --no-equalization  keep each channel's scale (default: before a depthwise conv, scale channels by
+                     powers of two so each spans more than half of the activation's int8 range)
   --target PART      fit a microcontroller: nRF52840, STM32F412, RP2040, STM32F746, ESP32-S3, STM32H743
                      (its flash and largest contiguous SRAM; Docs/TARGETS.md gives the figures and sources)
   --flash BYTES      flash the blob shares with the firmware (K = 1024, M = 1024²: 1M, 2M, 900000);
@@ -109,7 +111,7 @@ func modelSpec(_ model: String, _ args: Arguments) throws -> (weights: String, o
 func runMain(_ argv: [String]) throws {
     let args = try Arguments(argv, valued: modelFlags.union(["calib", "eval", "out", "method", "calib-limit", "eval-limit", "threads",
                                                                        "target", "flash", "sram", "flash-reserve"]),
-                             switches: ["quiet", "no-range-search"])
+                             switches: ["quiet", "no-range-search", "no-equalization"])
     if args.flags.contains("help") || args.positionals.isEmpty { print(mainHelp); return }
     guard args.positionals.count == 1 else { throw ToolkitError(args.positionals.joined(separator: " "), "expected one MODEL (see --help)") }
     let budget = try Budget.parse(target: args.values["target"], flash: args.values["flash"], sram: args.values["sram"],
@@ -129,6 +131,7 @@ func runMain(_ argv: [String]) throws {
         config.method = method
     }
     config.rangeSearch = !args.flags.contains("no-range-search")
+    config.equalize = !args.flags.contains("no-equalization")
     config.calibLimit = try args.int("calib-limit")
     config.evalLimit = try args.int("eval-limit")
     config.threads = try args.int("threads") ?? 2
