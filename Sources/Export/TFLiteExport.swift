@@ -58,6 +58,11 @@ public func tfliteModel(_ model: QModel) throws -> TFLiteModel {
     b.graph.name = "main"
     b.model.subgraphs = [b.graph]
     b.model.description = "int8 toolkit: \(model.name)"
+    // The model's name and metadata, so that `importTFLite` gives back the model written here.
+    let toolkit = try JSONSerialization.data(withJSONObject: ["name": model.name, "metadata": model.metadata] as [String: Any],
+                                             options: [.sortedKeys])
+    b.model.metadata = [TFLiteMetadata(name: toolkitTFLiteMetadataName, buffer: UInt32(b.model.buffers.count))]
+    b.model.buffers.append([UInt8](toolkit)[...])
     return b.model
 }
 

@@ -4,6 +4,7 @@ import QuantCore
 import ModelIO
 import ImageIO
 import IntEngine
+import TestSupport
 @testable import Export
 
 /// `.tflite` import: the TFLite converter's four int8 files (`../shared/models/tflite/`) become
@@ -73,6 +74,67 @@ final class TFLiteImportTests: XCTestCase {
             let info: [String: Any] = ["name": c.file + " (imported)", "images": 256, "arena": plan.arenaBytes + plan.scratchBytes]
             try JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]).write(to: URL(fileURLWithPath: dir + "/info.json"))
         }
+    }
+
+    /// Every `.tflite` the exporter writes imports back as the same model: the every-op models
+    /// (int8 and int4, seeds 1…6; every op the exporter writes: PAD/PADV2/constant borders, SPLIT →
+    /// CONV_2D → CONCATENATION, SLICE, RESHAPE–TRANSPOSE–RESHAPE, MAX_POOL_2D, the depthwise
+    /// convolution of ones, QUANTIZE/RELU, MEAN, FULLY_CONNECTED, INT4 filters), a per-channel and a
+    /// one-value stem padding, and MobileNetV2- and ShuffleNetV2-shaped models. The imported model's
+    /// blob is byte for byte the original's and its logits are the same on 32 random images. (The
+    /// shared models are checked the same way where CI exports them: `writeTFLMCheck`.)
+    func testExportedModelsImportBack() throws {
+        var models: [QModel] = []
+        for seed in UInt64(1)...6 {
+            models.append(TestModels.everyOp(seed: seed, size: 12 + Int(seed % 7)))
+            models.append(TestModels.everyOp(seed: seed, size: 13, int4: true))
+        }
+        for values in [[Int8(-20), -13, -6], [-5, -5, -5]] {
+            var m = TestModels.everyOp(seed: 2, size: 12)
+            guard case .conv(var stem) = m.nodes[0].op else { return XCTFail("a stem conv") }
+            stem.padValue = values
+            m.nodes[0].op = .conv(stem)
+            models.append(m)
+        }
+        // A requantization without a clamp (QUANTIZE).
+        var requantized = TestModels.everyOp(seed: 3, size: 12)
+        for (i, node) in requantized.nodes.enumerated() {
+            guard case .requantize(var r) = node.op else { continue }
+            let m = QuantizedMultiplier(Double(requantized.info(node.inputs[0]).scale32) / Double(node.output.scale32))
+            (r.multiplier, r.shift, r.actMin, r.actMax) = (m.multiplier, m.shift, -128, 127)
+            requantized.nodes[i].op = .requantize(r)
+        }
+        models.append(requantized)
+        models.append(TestModels.mobileNetV2Like(seed: 3, width: 0.25, size: 16))
+        models.append(TestModels.shuffleNetV2Like(seed: 4, width: 0.25, size: 16))
+        var ops = Set<String>()
+        for model in models {
+            let file = try parseTFLite(try writeTFLite(model), path: "m.tflite")
+            ops.formUnion(file.subgraphs[0].operators.map { file.opName($0) })
+            let back = try importTFLite(file, path: "m.tflite", name: "other")
+            XCTAssertEqual(back.name, model.name)
+            XCTAssertEqual(back.nodes.count, model.nodes.count, model.name)
+            XCTAssertTrue(try writeBlob(back) == writeBlob(model), "\(model.name): the imported blob differs")
+            let images = TestModels.images(for: model, count: 32, seed: 5)
+            XCTAssertEqual(try IntEngine(model: back).logits(images: images, count: 32),
+                           try IntEngine(model: model).logits(images: images, count: 32), model.name)
+        }
+        XCTAssertEqual(ops, ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "HARD_SWISH", "MEAN", "MAX_POOL_2D",
+                             "CONCATENATION", "PAD", "PADV2", "SPLIT", "SLICE", "RESHAPE", "TRANSPOSE", "RELU", "QUANTIZE"])
+    }
+
+    /// A file from elsewhere whose toolkit metadata claims a pixel input keeps the file's own input
+    /// quantization when its input grid is not the pixel grid.
+    func testForeignInputGridStaysQuantized() throws {
+        var model = TestModels.everyOp(seed: 1, size: 12)
+        guard case .conv(var stem) = model.nodes[0].op else { return XCTFail("a stem conv") }
+        stem.inputZeroPoint = -3
+        stem.padValue = nil
+        model.nodes[0].op = .conv(stem)
+        model.input.zeroPoint = -3
+        let back = try importTFLite(try parseTFLite(try writeTFLite(model), path: "m.tflite"), path: "m.tflite", name: "m")
+        XCTAssertEqual(back.metadata["input"], importedInputMetadata)
+        XCTAssertEqual(back.input.zeroPoint, -3)
     }
 
     /// Unsupported content is refused with the operator's name.
