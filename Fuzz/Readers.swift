@@ -6,6 +6,7 @@ import ImageIO
 import ModelIO
 import Models
 import QuantCore
+import TestSupport
 
 /// One reader under test.
 struct FuzzReader {
@@ -48,6 +49,10 @@ func allReaders() throws -> [FuzzReader] {
 
     let tfliteImport = tfliteImportSeed()   // must import (so mutations start from the importer's paths)
     _ = try importTFLite(try parseTFLite(tfliteImport, path: "seed.tflite"), path: "seed.tflite", name: "seed")
+    // The every-op model as our exporter writes it (int8, and with INT4 filters): every op the
+    // exporter writes, which must import back too.
+    let tfliteExported = try [false, true].map { try writeTFLite(TestModels.everyOp(seed: 1, size: 10, int4: $0)) }
+    for seed in tfliteExported { _ = try importTFLite(try parseTFLite(seed, path: "seed.tflite"), path: "seed.tflite", name: "seed") }
 
     let onnx = onnxSeeds()
     for seed in onnx {  // every ONNX seed must import (so mutations start from the importer's paths)
@@ -91,7 +96,7 @@ func allReaders() throws -> [FuzzReader] {
                        _ = try importONNX(model, name: "fuzz")
                    }),
         // The FlatBuffers / TFLite reader, then the importer on whatever still parses.
-        FuzzReader(name: "tflite", seeds: tfliteSeeds() + [tfliteImport],
+        FuzzReader(name: "tflite", seeds: tfliteSeeds() + [tfliteImport] + tfliteExported,
                    bigSeeds: ["mobilenet_v3_small-fashion", "mobilenet_v2-cifar10"].compactMap { seedFile(shared + "/models/tflite/\($0).int8.tflite") },
                    read: { bytes in
                        let file = try parseTFLite(bytes, path: "fuzz.tflite")

@@ -66,9 +66,9 @@ if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/n
     make -C Targets/cortex-m4 check BLOB="$PWD/Targets/tests/data/scheduled.q8" IMAGES="$PWD/Targets/tests/data/scheduled_input.raw" \
         EXPECTED="$PWD/Targets/tests/data/scheduled_expected.raw"
     # A model imported from the TFLite converter's .tflite (ExportTests/TFLiteImportTests): its input is
-    # the file's own int8 tensor, fed to the runner as bytes (pixel = int8 + 128).
+    # the file's own int8 tensor (q8_input_from_pixels refuses it), which the runner reads as it is.
     imported=.build/tflm-check/mobilenet_v3_small-fashion.tflite-import
-    python3 -c "import sys; d=open('$imported/inputs.raw','rb').read(16*784); sys.stdout.buffer.write(bytes(b ^ 0x80 for b in d))" > "$imported/images16.raw"
+    head -c $((16 * 784)) "$imported/inputs.raw" > "$imported/images16.raw"
     make -C Targets/cortex-m4 check BLOB="$PWD/$imported/model.q8" IMAGES="$PWD/$imported/images16.raw"
     # The plain (debug-build) main command writes the same bytes as the release build.
     swift run quantize v3small --calib Calibration/ --eval-limit 1000 --out .build/ci-debug-model --quiet

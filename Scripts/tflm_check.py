@@ -8,8 +8,10 @@ Each DIR holds one model's check, written by the Swift tests (ExportTests/TFLite
   inputs.raw     N int8 input tensors, exactly what the model's input tensor receives
   logits.raw     N x classes int8 logits of the Swift engine (IntEngine) on those inputs
   model.q8       (optional) the blob; with --q8run the C runtime's host runner runs it too, on
-                 the inputs as uint8 pixels (int8 + 128: the blob's input is pixel - 128)
-  info.json      name, images, our arena bytes (the memory plan of the blob)
+                 the inputs as uint8 pixels (int8 + 128: the blob's input is pixel - 128), or as
+                 they are when info.json says "input_is_pixels": false (a model imported from a
+                 .tflite: q8run reads its file as the int8 input tensors)
+  info.json      name, images, our arena bytes (the memory plan of the blob), input_is_pixels
 
 For every DIR the script runs the .tflite in TFLM's reference interpreter (the `tflite-micro`
 Python package: numpy + tflite_micro.python.tflite_micro.runtime) on every input and compares
@@ -108,7 +110,10 @@ def check(folder, q8run=None, limit=None):
     if q8run and os.path.exists(blob):
         with tempfile.TemporaryDirectory() as tmp:
             pixels = os.path.join(tmp, "pixels.raw")
-            (inputs.view(np.uint8) ^ 0x80).tofile(pixels)
+            if info.get("input_is_pixels", True):
+                (inputs.view(np.uint8) ^ 0x80).tofile(pixels)
+            else:
+                inputs.tofile(pixels)
             out = os.path.join(tmp, "out.raw")
             subprocess.run([q8run, blob, pixels, out], check=True, stderr=subprocess.DEVNULL)
             c = np.fromfile(out, dtype=np.int8)

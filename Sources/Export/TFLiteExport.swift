@@ -18,6 +18,9 @@
 /// | max pool | MAX_POOL_2D (PADV2 with −128 for padding TFLite's SAME does not place) |
 /// | concat / split / channel shuffle | CONCATENATION / SLICE / RESHAPE + TRANSPOSE + RESHAPE |
 /// | lookup table | refused (TFLM has no table op) |
+///
+/// The model's name and metadata are stored in the metadata entry `int8_toolkit` (JSON), which
+/// TFLM ignores and `importTFLite` reads: an exported file imports back as the same model.
 import Foundation
 import ModelIO
 import QuantCore

@@ -78,9 +78,11 @@ public final class IntEngine: @unchecked Sendable {
     }
 
     /// Raw uint8 HWC pixels → int8 input (q = pixel − 128) → int8 logits.
-    /// `pixels.count` must equal the model's input size.
+    /// `pixels.count` must equal the model's input size, and the model must not be one imported
+    /// from a `.tflite` (its input is not pixels: `QModel.input(fromPixels:)` says so as an error).
     public func logits(pixels: UnsafeBufferPointer<UInt8>) -> [Int8] {
-        withSingleWorkspace { ws in
+        precondition(model.metadata["input"] != importedInputMetadata, "\(model.name): an imported model's input is not pixel − 128")
+        return withSingleWorkspace { ws in
             setInput(ws) { dst, n in
                 precondition(pixels.count == n, "expected \(n) input pixels, got \(pixels.count)")
                 for i in 0..<n { dst[i] = Int8(truncatingIfNeeded: Int(pixels[i]) - 128) }
@@ -210,7 +212,9 @@ public final class IntEngine: @unchecked Sendable {
     /// node by node as one batch (`NodeKernel.runBatch`: pointwise and fully connected layers
     /// make one GEMM of the whole batch). `progress` is called with (images done, count) after
     /// each image, one call at a time.
+    /// Like `logits(pixels:)`, the model must not be one imported from a `.tflite`.
     public func logits(images: [UInt8], count: Int, threads: Int = 2, progress: ((Int, Int) -> Void)? = nil) -> [[Int8]] {
+        precondition(model.metadata["input"] != importedInputMetadata, "\(model.name): an imported model's input is not pixel − 128")
         let size = model.input.shape.count
         precondition(count >= 0 && images.count >= count * size, "expected \(count) images of \(size) bytes, got \(images.count)")
         let spaces: [Workspace] = lock.withLock {

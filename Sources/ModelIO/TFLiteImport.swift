@@ -28,15 +28,9 @@
 import Foundation
 import QuantCore
 
-/// `metadata["input"]` of an imported model: its input is the file's int8 tensor, not pixel − 128.
-public let importedInputMetadata = "tflite-quantized"
-
 /// Name of the `.tflite` metadata entry in which the Export module stores the model's name and
 /// metadata (a JSON object `{"name": …, "metadata": {key: value}}`).
 public let toolkitTFLiteMetadataName = "int8_toolkit"
-
-/// The input grid of the toolkit's own models: raw pixels − 128 (scale `float32(1/255)`, zero point −128).
-public let pixelInputGrid = (scale: Double(Float(1.0 / 255.0)), zeroPoint: Int32(-128))
 
 /// Reads `path` and imports it (see `importTFLite(_:path:name:)`).
 public func loadTFLiteModel(_ path: String) throws -> QModel {

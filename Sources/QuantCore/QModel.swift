@@ -30,6 +30,34 @@ public struct QModel: Sendable {
     public var outputValue: Int { nodes.count }
 }
 
+/// `metadata["input"]` of a model imported from a `.tflite`: its input is the file's int8 tensor
+/// (the normalized image quantized with the file's scale and zero point), not pixel − 128.
+public let importedInputMetadata = "tflite-quantized"
+
+/// The input grid of the toolkit's own models: raw pixels − 128 (scale `float32(1/255)`, zero point −128).
+public let pixelInputGrid = (scale: Double(Float(1.0 / 255.0)), zeroPoint: Int32(-128))
+
+extension QModel {
+    /// Whether the input is the raw pixel − 128 (the toolkit's own models): the pixel grid and no
+    /// `metadata["input"] = "tflite-quantized"`. The C runtime's `q8_input_is_pixels` is the same
+    /// rule on a blob; the C header says it as `<SYM>_INPUT_IS_PIXELS`.
+    public var inputIsPixels: Bool {
+        input.scale == pixelInputGrid.scale && input.zeroPoint == pixelInputGrid.zeroPoint && metadata["input"] != importedInputMetadata
+    }
+
+    /// Raw uint8 HWC pixels → the int8 input, `pixel − 128` (the Swift twin of the C runtime's
+    /// `q8_input_from_pixels`). Throws `ToolkitError(name, …)` when the input is not pixels
+    /// (`inputIsPixels` is false: a model imported from a `.tflite`, whose input is the normalized
+    /// image quantized with `input.scale` and `input.zeroPoint`) or `pixels` is not one input.
+    public func input(fromPixels pixels: [UInt8]) throws -> [Int8] {
+        guard inputIsPixels else {
+            throw ToolkitError(name, "the input is not pixel − 128: quantize the normalized image x as round(x / \(Float(input.scale))) + \(input.zeroPoint), clamped to int8")
+        }
+        guard pixels.count == input.shape.count else { throw ToolkitError(name, "\(pixels.count) pixels, not the input's \(input.shape.count)") }
+        return pixels.map { Int8(truncatingIfNeeded: Int($0) - 128) }
+    }
+}
+
 /// Shape and quantization of one activation tensor.
 public struct QTensorInfo: Sendable, Equatable {
     public var shape: Shape3

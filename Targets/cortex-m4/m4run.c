@@ -172,7 +172,12 @@ int main(void) {
         if (sh_read_all(images, pixels, input_size) != 0) {
             return fail("short read from ", images_path, EXIT_IO);
         }
-        q8_input_from_pixels(pixels, input_size, (int8_t *)pixels);
+        /* pixels → pixel − 128; a model whose input is not pixels (imported from a .tflite) reads
+         * the file as its int8 input tensors, left as they are */
+        const q8_status converted = q8_input_from_pixels(&model, pixels, input_size, (int8_t *)pixels);
+        if (converted != Q8_OK && converted != Q8_ERR_NOT_PIXELS) {
+            return fail("q8_input_from_pixels failed: ", q8_status_name(converted), EXIT_RUN);
+        }
         const insn_stamp before = insn_counter_now();
         const q8_status ran = q8_run(&model, (const int8_t *)pixels, logits, arena, arena_size);
         const uint64_t instructions = insn_counter_elapsed(before, insn_counter_now());

@@ -3,12 +3,14 @@
  *
  *     q8run model.q8 input.raw output.raw
  *
- * input.raw holds N images of raw uint8 pixels, HWC, each the model's input size; output.raw
- * receives N × classes int8 logits. A one-line summary goes to stderr. Exit status: 0 success,
+ * input.raw holds N images of raw uint8 pixels, HWC, each the model's input size — or, for a model
+ * whose input is not pixel − 128 (q8_input_is_pixels() is 0: imported from a .tflite), N int8
+ * input tensors as they are; output.raw receives N × classes int8 logits. A one-line summary goes to stderr. Exit status: 0 success,
  * 1 usage, 2 unreadable/invalid file (the runtime's status name is printed).
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "q8.h"
 
@@ -86,7 +88,9 @@ int main(int argc, char **argv) {
         result = 2;
     }
     for (i = 0; result == 0 && i < images; ++i) {
-        q8_input_from_pixels(pixels + i * input_size, input_size, input);
+        if (q8_input_from_pixels(&model, pixels + i * input_size, input_size, input) == Q8_ERR_NOT_PIXELS) {
+            memcpy(input, pixels + i * input_size, input_size); /* the file holds the int8 inputs */
+        }
         status = q8_run(&model, input, logits, arena, q8_arena_size(&model));
         if (status != Q8_OK) {
             fprintf(stderr, "image %lu: %s\n", (unsigned long)i, q8_status_name(status));

@@ -60,7 +60,7 @@ static void mutate(uint8_t *b, size_t size, const uint8_t *golden) {
 int main(int argc, char **argv) {
     size_t golden_size;
     uint8_t *golden;
-    long count, trial, accepted = 0, by_status[Q8_ERR_ARENA_TOO_SMALL + 1] = {0};
+    long count, trial, accepted = 0, by_status[Q8_ERR_NOT_PIXELS + 1] = {0};
     int s;
     if (argc < 2 || argc > 3) {
         fprintf(stderr, "usage: %s DATA_DIR [COUNT]\n", argv[0]);
@@ -102,7 +102,7 @@ int main(int argc, char **argv) {
         free(b);
     }
     printf("test_fuzz: %ld corrupted blobs, %ld loaded and ran safely, rejected:", count, accepted);
-    for (s = 1; s <= Q8_ERR_ARENA_TOO_SMALL; ++s) {
+    for (s = 1; s <= Q8_ERR_NOT_PIXELS; ++s) {
         if (by_status[s] > 0) printf(" %s %ld", q8_status_name((q8_status)s) + 7, by_status[s]);
     }
     printf("\n");

@@ -135,7 +135,7 @@ static void test_golden_run(const char *dir) {
     arena = (uint8_t *)malloc(q8_arena_size(&m));
     input = (int8_t *)malloc(q8_input_size(&m));
     for (i = 0; i < n; ++i) {
-        q8_input_from_pixels(pixels + i * q8_input_size(&m), q8_input_size(&m), input);
+        CHECK(q8_input_from_pixels(&m, pixels + i * q8_input_size(&m), q8_input_size(&m), input) == Q8_OK, "pixels to input");
         CHECK(q8_run(&m, input, logits, arena, q8_arena_size(&m)) == Q8_OK, "run image %lu", (unsigned long)i);
         CHECK(memcmp(logits, expected + i * q8_num_classes(&m), q8_num_classes(&m)) == 0,
               "image %lu: C logits differ from the Swift IntEngine's", (unsigned long)i);
@@ -169,8 +169,10 @@ static void test_golden_run(const char *dir) {
     {
         const uint8_t px[3] = {0, 128, 255};
         int8_t q[3];
-        q8_input_from_pixels(px, 3, q);
+        CHECK(q8_input_is_pixels(&unaligned), "the golden model's input is pixel - 128");
+        CHECK(q8_input_from_pixels(&unaligned, px, 3, q) == Q8_OK, "pixels to input");
         CHECK(q[0] == -128 && q[1] == 0 && q[2] == 127, "pixels - 128");
+        CHECK(q8_input_from_pixels(NULL, px, 3, q) == Q8_ERR_NULL && !q8_input_is_pixels(NULL), "null model");
     }
     free(input);
     free(arena);

@@ -18,10 +18,12 @@ public func runC(blob: [UInt8], images: [UInt8], count: Int) throws -> [[Int8]] 
         var arena = [UInt8](repeating: 0, count: max(1, q8_arena_size(&model)))
         var input = [Int8](repeating: 0, count: inputSize)
         var results: [[Int8]] = []
+        var converted = Q8_OK
         for i in 0..<count {
             images.withUnsafeBufferPointer { px in
-                input.withUnsafeMutableBufferPointer { q8_input_from_pixels(px.baseAddress.map { $0 + i * inputSize }, inputSize, $0.baseAddress) }
+                input.withUnsafeMutableBufferPointer { converted = q8_input_from_pixels(&model, px.baseAddress.map { $0 + i * inputSize }, inputSize, $0.baseAddress) }
             }
+            guard converted == Q8_OK else { throw ToolkitError("blob", "q8_input_from_pixels: \(statusName(converted))") }
             var logits = [Int8](repeating: 0, count: classes)
             let s = arena.withUnsafeMutableBufferPointer { a in
                 q8_run(&model, input, &logits, a.baseAddress, q8_arena_size(&model))
@@ -39,6 +41,18 @@ func cScratchRule(_ blob: [UInt8]) -> Int? {
     blob.withUnsafeBufferPointer { b in
         var model = q8_model()
         return q8_model_init(&model, b.baseAddress, b.count) == Q8_OK ? Int(model.scratch_need) : nil
+    }
+}
+
+/// What `q8_input_from_pixels` returns for `blob` (its loader's status when it refuses the blob).
+func cPixelStatus(_ blob: [UInt8]) -> q8_status {
+    blob.withUnsafeBufferPointer { b in
+        var model = q8_model()
+        let status = q8_model_init(&model, b.baseAddress, b.count)
+        guard status == Q8_OK else { return status }
+        let pixels = [UInt8](repeating: 7, count: q8_input_size(&model))
+        var input = [Int8](repeating: 0, count: pixels.count)
+        return q8_input_from_pixels(&model, pixels, pixels.count, &input)
     }
 }
 

@@ -33,7 +33,7 @@ func writeTFLMCheck(_ model: QModel, blob: [UInt8], pixels: [UInt8], logits: [[I
     try Data(pixels.map { $0 ^ 0x80 }).write(to: URL(fileURLWithPath: dir + "/inputs.raw"))
     try Data(logits.flatMap { $0.map { UInt8(bitPattern: $0) } }).write(to: URL(fileURLWithPath: dir + "/logits.raw"))
     let plan = planMemory(model)
-    let info: [String: Any] = ["name": name, "images": logits.count, "arena": plan.arenaBytes + plan.scratchBytes,
+    let info: [String: Any] = ["name": name, "images": logits.count, "arena": plan.arenaBytes + plan.scratchBytes, "input_is_pixels": model.inputIsPixels,
                                "tflite_bytes": tflite.count, "blob_bytes": blob.count]
     try JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]).write(to: URL(fileURLWithPath: dir + "/info.json"))
 }

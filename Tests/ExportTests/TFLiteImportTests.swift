@@ -71,7 +71,8 @@ final class TFLiteImportTests: XCTestCase {
             try Data(inputs.map { UInt8(bitPattern: $0) }).write(to: URL(fileURLWithPath: dir + "/inputs.raw"))
             try Data(swift.flatMap { $0.map { UInt8(bitPattern: $0) } }).write(to: URL(fileURLWithPath: dir + "/logits.raw"))
             let plan = planMemory(model)
-            let info: [String: Any] = ["name": c.file + " (imported)", "images": 256, "arena": plan.arenaBytes + plan.scratchBytes]
+            let info: [String: Any] = ["name": c.file + " (imported)", "images": 256, "arena": plan.arenaBytes + plan.scratchBytes,
+                                       "input_is_pixels": false]
             try JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]).write(to: URL(fileURLWithPath: dir + "/info.json"))
         }
     }
@@ -121,6 +122,39 @@ final class TFLiteImportTests: XCTestCase {
         }
         XCTAssertEqual(ops, ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "HARD_SWISH", "MEAN", "MAX_POOL_2D",
                              "CONCATENATION", "PAD", "PADV2", "SPLIT", "SLICE", "RESHAPE", "TRANSPOSE", "RELU", "QUANTIZE"])
+    }
+
+    /// An imported converter model's input is not pixel − 128: `inputIsPixels` is false, the Swift
+    /// API (`QModel.input(fromPixels:)`) throws, the C runtime's `q8_input_from_pixels` returns
+    /// `Q8_ERR_NOT_PIXELS` and the C header says `_INPUT_IS_PIXELS 0`; the same for our own model
+    /// with another input grid, or marked `input = tflite-quantized`. Our own model, and its
+    /// `.tflite` imported back, take pixels.
+    func testImportedInputIsNotPixels() throws {
+        let converted = try loadTFLiteModel(SharedData.path("models/tflite/mobilenet_v3_small-fashion.int8.tflite"))
+        let own = TestModels.everyOp(seed: 1, size: 12)
+        var marked = own
+        marked.metadata["input"] = importedInputMetadata
+        var otherGrid = own
+        guard case .conv(var stem) = otherGrid.nodes[0].op else { return XCTFail("a stem conv") }
+        stem.inputZeroPoint = -3
+        stem.padValue = nil
+        otherGrid.nodes[0].op = .conv(stem)
+        otherGrid.input.zeroPoint = -3
+        let back = try importTFLite(try parseTFLite(try writeTFLite(own), path: "own.tflite"), path: "own.tflite", name: "own")
+        for (model, pixels) in [(converted, false), (marked, false), (otherGrid, false), (own, true), (back, true)] {
+            XCTAssertEqual(model.inputIsPixels, pixels, model.name)
+            let image = [UInt8](repeating: 7, count: model.input.shape.count)
+            if pixels {
+                XCTAssertEqual(try model.input(fromPixels: image), [Int8](repeating: -121, count: image.count))
+            } else {
+                XCTAssertThrowsError(try model.input(fromPixels: image)) { e in
+                    XCTAssertTrue("\(e)".contains("not pixel − 128"), "\(e)")
+                }
+            }
+            let blob = try writeBlob(model)
+            XCTAssertEqual(statusName(cPixelStatus(blob)), pixels ? "Q8_OK" : "Q8_ERR_NOT_PIXELS", model.name)
+            XCTAssertTrue(cHeaderSource(blob, symbol: "m", model: model).header.contains("M_INPUT_IS_PIXELS \(pixels ? 1 : 0)"), model.name)
+        }
     }
 
     /// A file from elsewhere whose toolkit metadata claims a pixel input keeps the file's own input

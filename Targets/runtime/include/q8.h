@@ -9,7 +9,7 @@
  *     q8_model m;
  *     if (q8_model_init(&m, model_data, model_data_size) != Q8_OK) { ... }
  *     static uint8_t arena[ARENA_BYTES];             (at least q8_arena_size(&m))
- *     q8_input_from_pixels(pixels, q8_input_size(&m), input);
+ *     if (q8_input_from_pixels(&m, pixels, q8_input_size(&m), input) != Q8_OK) { ... }   (see q8_input_is_pixels)
  *     q8_run(&m, input, logits, arena, sizeof arena);
  */
 #ifndef Q8_H
@@ -46,7 +46,8 @@ typedef enum q8_status {
     Q8_ERR_SHAPE,           /**< shapes that do not agree with each other or with the op parameters */
     Q8_ERR_PARAM,           /**< a parameter out of range (zero point, clamp, shift, multiplier, overflow bound) */
     Q8_ERR_PLAN,            /**< two activations alive at the same time share arena bytes */
-    Q8_ERR_ARENA_TOO_SMALL  /**< q8_run was given an arena smaller than q8_arena_size() */
+    Q8_ERR_ARENA_TOO_SMALL, /**< q8_run was given an arena smaller than q8_arena_size() */
+    Q8_ERR_NOT_PIXELS       /**< q8_input_from_pixels on a model whose input is not pixel − 128 (q8_input_is_pixels) */
 } q8_status;
 
 /**
@@ -108,12 +109,19 @@ size_t q8_num_classes(const q8_model *model);
 
 /**
  * Zero point of the model's int8 input. −128 for the toolkit's own models, whose input is the raw
- * pixel − 128 (q8_input_from_pixels). A model imported from a .tflite (the generated header's
- * <SYM>_INPUT_IS_PIXELS is 0) takes the normalized image x quantized with the file's own scale and
- * zero point, q = round(x / <SYM>_INPUT_SCALE) + <SYM>_INPUT_ZERO_POINT, clamped to int8: fill its
- * input that way, not with q8_input_from_pixels.
+ * pixel − 128 (q8_input_from_pixels). A model imported from a .tflite (q8_input_is_pixels() is 0,
+ * the generated header's <SYM>_INPUT_IS_PIXELS is 0) takes the normalized image x quantized with
+ * the file's own scale and zero point, q = round(x / <SYM>_INPUT_SCALE) + <SYM>_INPUT_ZERO_POINT,
+ * clamped to int8: fill its input that way; q8_input_from_pixels refuses it.
  */
 int32_t q8_input_zero_point(const q8_model *model);
+
+/**
+ * 1 when the model's input is the raw pixel − 128 (the toolkit's own models: input scale
+ * float32(1/255), zero point −128, and no metadata pair `input = tflite-quantized`), else 0 (a
+ * model imported from a .tflite, which keeps the file's input quantization; also 0 for NULL).
+ */
+int q8_input_is_pixels(const q8_model *model);
 
 /**
  * Runs the model on one input.
@@ -133,8 +141,11 @@ q8_status q8_run(const q8_model *model, const int8_t *input, int8_t *output, uin
  * Converts raw 8-bit pixels (HWC order, as stored in the image) to the model's int8 input:
  * input[i] = pixels[i] − 128 (scale 1/255, zero point −128; the normalization is folded into the
  * model's first layer). pixels and input may be the same buffer.
+ * Returns Q8_OK, Q8_ERR_NULL (a NULL pointer), or Q8_ERR_NOT_PIXELS, writing nothing, when the
+ * model's input is not pixel − 128 (q8_input_is_pixels() is 0: a model imported from a .tflite,
+ * whose input the caller quantizes with the file's scale and zero point, see q8_input_zero_point).
  */
-void q8_input_from_pixels(const uint8_t *pixels, size_t count, int8_t *input);
+q8_status q8_input_from_pixels(const q8_model *model, const uint8_t *pixels, size_t count, int8_t *input);
 
 /**
  * THE requantization of the runtime (twin of Swift's `requantize` in QuantCore/FixedPoint.swift):

@@ -375,6 +375,7 @@ const char *q8_status_name(q8_status status) {
     case Q8_ERR_PARAM: return "Q8_ERR_PARAM";
     case Q8_ERR_PLAN: return "Q8_ERR_PLAN";
     case Q8_ERR_ARENA_TOO_SMALL: return "Q8_ERR_ARENA_TOO_SMALL";
+    case Q8_ERR_NOT_PIXELS: return "Q8_ERR_NOT_PIXELS";
     }
     return "Q8_ERR_UNKNOWN";
 }
