@@ -21,8 +21,16 @@ struct BlobLayout {
     /// Absolute offset of every tensor, in table order.
     var tensorOffsets: [Int] = []
     /// Bytes of weights (int8, and int4 packed two per byte), and of every other tensor (bias,
-    /// multipliers, shifts, pad values, weight scales, lookup tables).
+    /// multipliers, shifts, pad values, weight scales, lookup tables), each stored once.
     var weightBytes = 0, parameterBytes = 0
+    /// Weight bytes not stored again because an earlier op's weight tensor holds the same bytes.
+    var sharedWeightBytes = 0
+
+    /// A weight tensor at least this large is stored once when several ops hold the same bytes
+    /// (e.g. a `.tflite` whose two FULLY_CONNECTED ops share one 1024×576 weight tensor); the table
+    /// entries of the later ops repeat the first one's (Docs/BLOB_FORMAT.md). Smaller tensors (the
+    /// hard-sigmoid convolutions' weight vectors of a few hundred bytes) keep one copy per op.
+    static let minSharedWeightBytes = 4096
 
     init(_ model: QModel) {
         var nextTensor = 0
@@ -47,11 +55,20 @@ struct BlobLayout {
         stringsOffset = alignUp(tensorsOffset + tensorCount * BlobFormat.tensorEntrySize)
         dataOffset = alignUp(stringsOffset + strings.count)
         var at = dataOffset
+        var stored: [[UInt8]: Int] = [:]   // kind + bytes of a weight tensor → its offset
         for op in ops {
             for t in op.tensors {
+                let isWeights = t.kind == .weights || t.kind == .weightsInt4
+                let key = isWeights && t.bytes.count >= Self.minSharedWeightBytes ? [UInt8(t.kind.rawValue)] + t.bytes : nil
+                if let key, let earlier = stored[key] {
+                    tensorOffsets.append(earlier)
+                    sharedWeightBytes += t.bytes.count
+                    continue
+                }
+                if let key { stored[key] = at }
                 tensorOffsets.append(at)
                 at = alignUp(at + t.bytes.count)
-                if t.kind == .weights || t.kind == .weightsInt4 { weightBytes += t.bytes.count } else { parameterBytes += t.bytes.count }
+                if isWeights { weightBytes += t.bytes.count } else { parameterBytes += t.bytes.count }
             }
         }
         dataSize = at - dataOffset

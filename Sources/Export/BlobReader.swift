@@ -126,6 +126,7 @@ private struct BlobReader {
     func readTensorTable() throws -> [(kind: BlobTensorKind, bytes: ArraySlice<UInt8>)] {
         let dataStart = Int((try b.u32(104, "blob field"))), dataEnd = dataStart + Int((try b.u32(108, "blob field")))
         var end = dataStart
+        var placed: [Int: (size: Int, kind: UInt32)] = [:]   // offset → the entry that placed data there
         var result: [(kind: BlobTensorKind, bytes: ArraySlice<UInt8>)] = []
         for t in 0..<tensorCount {
             let e = Int((try b.u32(92, "blob field"))) + t * BlobFormat.tensorEntrySize
@@ -134,8 +135,15 @@ private struct BlobReader {
                 throw fail(.bounds, "tensor \(t) (\(size) bytes at \(offset)) runs past the end of the data region [\(dataStart), \(dataEnd))")
             }
             if offset % BlobFormat.alignment != 0 { throw fail(.align, "tensor \(t) starts at \(offset)") }
-            if offset < end { throw fail(.bounds, "tensor \(t) at \(offset) overlaps the previous tensor (ends at \(end))") }
-            end = offset + size
+            let kindWord = try b.u32(e + 8, "blob field")
+            if offset < end {  // only an exact repeat of an earlier entry (shared data)
+                guard let p = placed[offset], p.size == size, p.kind == kindWord else {
+                    throw fail(.bounds, "tensor \(t) at \(offset) overlaps the previous tensor (ends at \(end))")
+                }
+            } else {
+                end = offset + size
+                placed[offset] = (size, kindWord)
+            }
             guard let kind = BlobTensorKind(rawValue: (try b.u32(e + 8, "blob field"))) else { throw fail(.tensor, "tensor \(t) has unknown kind \((try b.u32(e + 8, "blob field")))") }
             if (try b.u32(e + 12, "blob field")) != 0 { throw fail(.tensor, "tensor \(t) has a nonzero reserved word") }
             if size % kind.elementSize != 0 { throw fail(.tensor, "tensor \(t) (\(kind.name)) has \(size) bytes, not whole elements") }

@@ -72,8 +72,10 @@ func encodeBlob(_ model: QModel, file: String) throws -> [UInt8] {
     k = 0
     for op in layout.ops {
         for t in op.tensors {
-            w.pad(to: layout.tensorOffsets[k])
-            w.append(t.bytes)
+            if layout.tensorOffsets[k] >= w.bytes.count {  // else: an earlier tensor's bytes, shared
+                w.pad(to: layout.tensorOffsets[k])
+                w.append(t.bytes)
+            }
             k += 1
         }
     }

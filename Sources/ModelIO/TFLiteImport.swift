@@ -280,7 +280,9 @@ struct TFLiteImporter {
         let opName = file.opName(op)
         let where_ = "operator \(k) (\(opName))"
         let code = Int(op.opcodeIndex) < file.operatorCodes.count ? file.operatorCodes[Int(op.opcodeIndex)].builtin : -1
-        guard code == TFLiteOp.split || op.outputs.count == 1 else { throw fail("\(where_): \(op.outputs.count) outputs; one is supported") }
+        guard !op.outputs.isEmpty, code == TFLiteOp.split || op.outputs.count == 1 else {
+            throw fail("\(where_): \(op.outputs.count) outputs; one is supported (SPLIT: one per part)")
+        }
         for o in op.outputs {
             _ = try tensor(o, where_)
             guard bindings[o] == nil else { throw fail("\(where_): writes tensor \(o) a second time") }

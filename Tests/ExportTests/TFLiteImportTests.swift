@@ -157,6 +157,39 @@ final class TFLiteImportTests: XCTestCase {
         }
     }
 
+    /// The converter's MobileNetV3 files use one 1024×576 weight tensor for two FULLY_CONNECTED ops
+    /// (the classifier's hard-swish as `FC(x) · relu6(FC(x) + 3)/6`): the blob stores it once, both
+    /// readers accept the repeated table entry (and refuse it when its size differs), and the C
+    /// runtime gives the Swift engine's logits. The toolkit's own models share nothing.
+    func testSharedWeightTensorIsStoredOnce() throws {
+        let model = try loadTFLiteModel(SharedData.path("models/tflite/mobilenet_v3_small-fashion.int8.tflite"))
+        let layout = BlobLayout(model)
+        XCTAssertEqual(layout.sharedWeightBytes, 1024 * 576)
+        var blob = try writeBlob(model)
+        XCTAssertEqual(blob.count, layout.totalSize)
+        let back = try readBlob(blob, path: "shared.q8")
+        let fcs = back.nodes.compactMap { n -> [Int8]? in
+            if case .conv(let c) = n.op, c.weights.count == 1024 * 576 { return c.weights }
+            return nil
+        }
+        XCTAssertEqual(fcs.count, 2)
+        XCTAssertTrue(fcs.count == 2 && fcs[0] == fcs[1])
+        XCTAssertEqual(statusName(cLoadStatus(blob)), "Q8_OK")
+        let input = (0..<model.input.shape.count).map { Int8(truncatingIfNeeded: ($0 * 37) % 251 - 120) }
+        XCTAssertEqual(runCInt8(blob: blob, input: input).1, try IntEngine(model: model).run(input: input))
+        XCTAssertEqual(BlobLayout(TestModels.mobileNetV2Like(seed: 3, width: 0.5, size: 16)).sharedWeightBytes, 0)
+        // The repeated entry with another size: refused by both readers.
+        let table = Int(UInt32(blob[92]) | UInt32(blob[93]) << 8 | UInt32(blob[94]) << 16 | UInt32(blob[95]) << 24)
+        let offsets = layout.tensorOffsets
+        guard let repeated = offsets.indices.first(where: { k in offsets[..<k].contains(offsets[k]) }) else { return XCTFail("a repeated entry") }
+        let smaller = UInt32(1024 * 576 - 16)
+        for k in 0..<4 { blob[table + 16 * repeated + 4 + k] = UInt8(truncatingIfNeeded: smaller >> (8 * UInt32(k))) }
+        let crc = crc32(blob[20...])
+        for k in 0..<4 { blob[16 + k] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(k))) }
+        XCTAssertEqual(statusName(cLoadStatus(blob)), "Q8_ERR_BOUNDS")
+        XCTAssertThrowsError(try readBlob(blob, path: "bad.q8")) { e in XCTAssertTrue("\(e)".contains("overlaps"), "\(e)") }
+    }
+
     /// A file from elsewhere whose toolkit metadata claims a pixel input keeps the file's own input
     /// quantization when its input grid is not the pixel grid.
     func testForeignInputGridStaysQuantized() throws {
@@ -196,6 +229,15 @@ final class TFLiteImportTests: XCTestCase {
         f = file
         f.operatorCodes[Int(f.subgraphs[0].operators[1].opcodeIndex)].builtin = TFLiteOp.softmax
         expect(f, "operator 1 (SOFTMAX): operator not supported")
+        // A SPLIT without outputs (found by the fuzz harness: it trapped before), and one with
+        // more parts than its options say.
+        var exported = try parseTFLite(try writeTFLite(TestModels.everyOp(seed: 1, size: 12)), path: "x.tflite")
+        guard let split = exported.subgraphs[0].operators.firstIndex(where: { exported.opName($0) == "SPLIT" }) else { return XCTFail("a SPLIT") }
+        let outputs = exported.subgraphs[0].operators[split].outputs
+        exported.subgraphs[0].operators[split].outputs = []
+        expect(exported, "operator \(split) (SPLIT): 0 outputs")
+        exported.subgraphs[0].operators[split].outputs = outputs + [outputs[0]]
+        expect(exported, "operator \(split) (SPLIT): missing SplitOptions or wrong output count")
         // A float model.
         f = file
         f.subgraphs[0].tensors[Int(f.subgraphs[0].inputs[0])].type = .float32

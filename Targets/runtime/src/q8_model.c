@@ -74,7 +74,19 @@ static q8_status check_regions(const q8_model *m) {
     return Q8_OK;
 }
 
-/* Every tensor inside the data region, aligned, in order, of a known kind and whole elements. */
+/* Whether entry t repeats an earlier entry exactly: same offset, size and kind (shared data). */
+static int repeats_earlier(const q8_model *m, uint32_t t) {
+    const uint8_t *e = m->blob + m->tensors_offset + (uint64_t)t * Q8_TENSOR_ENTRY_SIZE;
+    uint32_t k;
+    for (k = 0; k < t; ++k) {
+        const uint8_t *p = m->blob + m->tensors_offset + (uint64_t)k * Q8_TENSOR_ENTRY_SIZE;
+        if (q8_u32(p) == q8_u32(e) && q8_u32(p + 4) == q8_u32(e + 4) && q8_u32(p + 8) == q8_u32(e + 8)) return 1;
+    }
+    return 0;
+}
+
+/* Every tensor inside the data region, aligned, in order (or an exact repeat of an earlier entry,
+ * whose data it shares), of a known kind and whole elements. */
 static q8_status check_tensor_table(const q8_model *m) {
     const uint64_t data_end = (uint64_t)m->data_offset + m->data_size;
     uint64_t end = m->data_offset;
@@ -85,8 +97,11 @@ static q8_status check_tensor_table(const q8_model *m) {
         const uint32_t kind = q8_u32(e + 8);
         if (offset < m->data_offset || offset + size > data_end) return Q8_ERR_BOUNDS;
         if (offset % Q8_ALIGNMENT != 0u) return Q8_ERR_ALIGN;
-        if (offset < end) return Q8_ERR_BOUNDS;
-        end = offset + size;
+        if (offset < end) {
+            if (!repeats_earlier(m, t)) return Q8_ERR_BOUNDS;
+        } else {
+            end = offset + size;
+        }
         if (kind < Q8_TENSOR_WEIGHTS || kind > Q8_TENSOR_WEIGHTS_INT4) return Q8_ERR_TENSOR;
         if (q8_u32(e + 12) != 0u) return Q8_ERR_TENSOR;
         if ((kind == Q8_TENSOR_BIAS || kind == Q8_TENSOR_MULTIPLIER || kind == Q8_TENSOR_WEIGHT_SCALES) &&
