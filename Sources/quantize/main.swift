@@ -18,8 +18,8 @@ usage: quantize MODEL [--calib PATH] [--weights FILE] [--eval PATH] [--out DIR] 
 
 Quantizes a float CNN to an integer-only int8 model, reports what it lost against float, and
 writes a flat blob + C header for the C runtime in Targets/, and the same model as model.tflite
-for TensorFlow Lite Micro (same logits). `export MODEL.tflite` imports an int8 .tflite from the
-TFLite converter (blob, C header, memory.md).
+for TensorFlow Lite Micro (same logits). `export MODEL.tflite` imports an int8 .tflite (the TFLite
+converter's, or one written here) as blob, C header and memory.md.
 
 MODEL is an architecture (v1, v2, v3small, v3large, shufflenet1, shufflenet2, effnet-lite0 … effnet-lite4, or the
 full names mobilenet_v3_small, ...), a checkpoint file (.safetensors, .pth) or an ONNX file (.onnx:
@@ -238,13 +238,13 @@ func runEvalFloat(_ argv: [String]) throws {
 func runExport(_ argv: [String]) throws {
     let args = try Arguments(argv, valued: ["out"], switches: ["tflite"])
     guard !args.flags.contains("help"), args.positionals.count == 1 else {
-        print("usage: quantize export MODEL.q8 [--tflite] [--out DIR]\n       quantize export MODEL.tflite [--out DIR]\n\nWrites model_data.h / model_data.c (the blob as an aligned const array) and memory.md for a quantized model;\nwith --tflite also model.tflite, the same model for TensorFlow Lite Micro (an error when an op has no exact TFLite form).\nAn int8 .tflite from the TFLite converter is imported: model.q8, model_data.h/.c and memory.md (its input stays the file's int8 tensor).")
+        print("usage: quantize export MODEL.q8 [--tflite] [--out DIR]\n       quantize export MODEL.tflite [--out DIR]\n\nWrites model_data.h / model_data.c (the blob as an aligned const array) and memory.md for a quantized model;\nwith --tflite also model.tflite, the same model for TensorFlow Lite Micro (an error when an op has no exact TFLite form).\nAn int8 .tflite (the TFLite converter's, or one this tool wrote) is imported: model.q8, model_data.h/.c and memory.md\n(a converter's file keeps its own int8 input quantization; a file this tool wrote imports back as the same model).")
         return
     }
     let path = args.positionals[0]
     let fileBytes = try readFile(path)
     let isTFLite = path.hasSuffix(".tflite") || looksLikeTFLite(Array(fileBytes.prefix(8)))
-    // A .tflite from the TFLite converter is imported (it keeps its own input quantization).
+    // A .tflite is imported (a converter's keeps its own input quantization; ours is the model it was written from).
     let model = isTFLite ? try importTFLite(try parseTFLite(fileBytes, path: path), path: path, name: tfliteModelName(path))
                          : try readBlob(fileBytes, path: path)
     // The blob as this writer writes the model: the file's own bytes for a blob it wrote; a blob of an
