@@ -21,7 +21,7 @@ private let speedRounds = 9
 private let speedPassSeconds = 1.0
 /// Calibration images used before timing (the speed does not depend on calibration quality).
 private let speedCalibImages = 50
-/// Images the per-op breakdown runs.
+/// Images the per-op breakdown runs in each round.
 private let speedBreakdownImages = 100
 /// Raw images the Cortex-M4 run counts instructions on.
 private let speedM4Images = 4
@@ -49,7 +49,7 @@ public func benchSpeed(models: [String]) {
         + "| Swift int8 / ORT int8 | Swift int8 / Swift float | Swift int8 / ORT float | Swift float / ORT float |")
     speedSay("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     var latencyRows: [String] = []
-    var breakdowns: [(String, [SpeedOpTime])] = []
+    var breakdowns: [(String, [[SpeedOpTime]])] = []
     var m4Rows: [String] = []
     var notes: [String] = []
     for name in names {
@@ -87,18 +87,29 @@ public func benchSpeed(models: [String]) {
         speedSay("")
     }
 
-    for (name, ops) in breakdowns {
-        let total = ops.reduce(0) { $0 + $1.microseconds }
-        speedSay("### Int8 engine, one thread, time per op type: \(name) (per node the median over \(speedBreakdownImages) images; "
+    for (name, rounds) in breakdowns {
+        // Per op type: its µs/image and GMAC/s in each round, then the median [q1–q3] over the rounds.
+        let kinds = rounds.first?.indices.filter { rounds[0][$0].nodes > 0 } ?? []
+        let perRound = kinds.map { k in rounds.map { $0[k].microseconds } }
+        let medians = perRound.map { speedQuantile($0, 0.5) }
+        let total = medians.reduce(0, +)
+        speedSay("### Int8 engine, one thread, time per op type: \(name) (per node the median over \(speedBreakdownImages) images "
+            + "in each of \(rounds.count) rounds, interleaved with the rounds above; median [q1–q3] over the rounds; "
             + String(format: "%.0f", total) + " µs/image in all)")
         speedSay("")
         speedSay("| op type | nodes | share of time | µs/image | MMACs/image | GMAC/s |")
         speedSay("|---|---:|---:|---:|---:|---:|")
-        for op in ops where op.nodes > 0 {
-            let rate = op.macs > 0 ? String(format: "%.2f", Double(op.macs) / op.microseconds / 1e3) : "—"
-            let macs = op.macs > 0 ? String(format: "%.3f", Double(op.macs) / 1e6) : "—"
-            speedSay("| \(op.kind.rawValue) | \(op.nodes) | " + String(format: "%.1f%% | %.1f", 100 * op.microseconds / max(total, 1e-9), op.microseconds)
-                + " | \(macs) | \(rate) |")
+        for (j, k) in kinds.enumerated() {
+            let op = rounds[0][k], us = perRound[j]
+            let quartiles = String(format: "%.1f [%.1f–%.1f]", medians[j], speedQuantile(us, 0.25), speedQuantile(us, 0.75))
+            var rate = "—", macs = "—"
+            if op.macs > 0 {
+                let r = us.map { Double(op.macs) / max($0, 1e-9) / 1e3 }
+                rate = String(format: "%.2f [%.2f–%.2f]", speedQuantile(r, 0.5), speedQuantile(r, 0.25), speedQuantile(r, 0.75))
+                macs = String(format: "%.3f", Double(op.macs) / 1e6)
+            }
+            speedSay("| \(op.kind.rawValue) | \(op.nodes) | " + String(format: "%.1f%%", 100 * medians[j] / max(total, 1e-9))
+                + " | \(quartiles) | \(macs) | \(rate) |")
         }
         speedSay("")
     }
@@ -119,7 +130,7 @@ public func benchSpeed(models: [String]) {
 private struct SpeedResult {
     var row: String
     var latencyRow: String
-    var breakdown: [SpeedOpTime]
+    var breakdown: [[SpeedOpTime]]
     var m4: String?
     var notes: [String]
 }
@@ -166,6 +177,7 @@ private func speedMeasure(_ bench: BenchModel) throws -> SpeedResult {
     var rates: [String: [Double]] = [:]
     // Per round, 1 / the median seconds of the single images of a one-thread pass (ORT's statistic).
     var latencies: [String: [Double]] = [:]
+    var breakdown: [[SpeedOpTime]] = []  // the int8 time per op type, once per round
     for round in 1...speedRounds {
         speedProgress("\(name): round \(round) of \(speedRounds)")
         rates["float1", default: []].append(Double(floatPass) / speedSeconds {
@@ -182,6 +194,7 @@ private func speedMeasure(_ bench: BenchModel) throws -> SpeedResult {
         rates["int2", default: []].append(Double(intPass) / speedSeconds {
             _ = intEngine.logits(images: intPixels, count: intPass, threads: 2)
         })
+        breakdown.append(speedBreakdown(intEngine, eval))
         for file in ortFiles {
             switch speedORT(file.path, runs: file.runs) {
             case .success(let figure): rates["ort-" + file.label, default: []].append(figure.imagesPerSecond)
@@ -221,9 +234,6 @@ private func speedMeasure(_ bench: BenchModel) throws -> SpeedResult {
     let row = "| \(name) | " + String(format: "%.2f", Double(macs) / 1e6)
         + " | \(figure("float1")) | \(figure("float2")) | \(figure("int1")) | \(figure("int2")) | \(figure("ort-float")) | \(figure("ort-int8"))"
         + " | \(ratio("int1", "ort-int8")) | \(ratio("int1", "float1")) | \(ratio("int1", "ort-float")) | \(ratio("float1", "ort-float")) |"
-
-    speedProgress("\(name): per-op breakdown on \(speedBreakdownImages) images")
-    let breakdown = speedBreakdown(intEngine, eval)
 
     var m4: String?
     if speedM4Models.contains(name) {
