@@ -144,7 +144,7 @@ private struct BlobReader {
                 end = offset + size
                 placed[offset] = (size, kindWord)
             }
-            guard let kind = BlobTensorKind(rawValue: (try b.u32(e + 8, "blob field"))) else { throw fail(.tensor, "tensor \(t) has unknown kind \((try b.u32(e + 8, "blob field")))") }
+            guard let kind = BlobTensorKind(rawValue: kindWord) else { throw fail(.tensor, "tensor \(t) has unknown kind \(kindWord)") }
             if (try b.u32(e + 12, "blob field")) != 0 { throw fail(.tensor, "tensor \(t) has a nonzero reserved word") }
             if size % kind.elementSize != 0 { throw fail(.tensor, "tensor \(t) (\(kind.name)) has \(size) bytes, not whole elements") }
             result.append((kind, bytes[offset..<(offset + size)]))
