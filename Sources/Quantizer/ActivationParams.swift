@@ -18,7 +18,7 @@ func activationParams(_ graph: Graph, ranges: [Int: (min: Float, max: Float)]) t
         lo[root[v]] = min(lo[root[v]], r.min)
         hi[root[v]] = max(hi[root[v]], r.max)
     }
-    for v in reluOnlyValues(graph) where root[v] == v { lo[v] = max(lo[v], 0) }
+    for v in reluOnlyValues(graph, root: root) where root[v] == v { lo[v] = max(lo[v], 0) }
     var result: [(scale: Double, zeroPoint: Int32)] = []
     for v in 0..<n {
         if v == 0 { result.append(inputQuantization); continue }
@@ -53,9 +53,11 @@ func gridGroups(_ graph: Graph) -> [Int] {
 /// ReLU or ReLU6 (e.g. ShuffleNetV1's `ReLU(concat[pool, branch])`: the branch's negatives would
 /// be zeroed anyway, so its grid need not represent them). Their int8 values equal the float
 /// values after that ReLU, which is what the per-layer errors compare them with.
-public func reluOnlyValues(_ graph: Graph) -> Set<Int> {
+public func reluOnlyValues(_ graph: Graph) -> Set<Int> { reluOnlyValues(graph, root: gridGroups(graph)) }
+
+/// `reluOnlyValues` with the grid groups already known (`root`: `gridGroups(graph)`).
+func reluOnlyValues(_ graph: Graph, root: [Int]) -> Set<Int> {
     let n = graph.nodes.count + 1
-    let root = gridGroups(graph)
     var consumers = [[Int]](repeating: [], count: n)
     for (i, node) in graph.nodes.enumerated() { for v in node.inputs { consumers[v].append(i) } }
     var onlyReLU = [Bool](repeating: true, count: n)
