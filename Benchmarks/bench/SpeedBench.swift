@@ -25,6 +25,8 @@ private let speedCalibImages = 50
 private let speedBreakdownImages = 100
 /// Raw images the Cortex-M4 run counts instructions on.
 private let speedM4Images = 4
+/// Iterations of the host speed probe's loop (`speedProbe`): about 5 ms at this host's full speed.
+private let speedProbeIterations = 3_000_000
 
 /// Speed of the float and int8 engines beside ONNX Runtime, measured in one run, printed as
 /// markdown tables: images/s on one and two threads, the ratios to ORT, the int8 time per op
@@ -50,6 +52,7 @@ public func benchSpeed(models: [String]) {
     speedSay("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     var latencyRows: [String] = []
     var breakdowns: [(String, [[SpeedOpTime]])] = []
+    var probeRows: [String] = []
     var m4Rows: [String] = []
     var notes: [String] = []
     for name in names {
@@ -62,6 +65,7 @@ public func benchSpeed(models: [String]) {
             speedSay(result.row)
             latencyRows.append(result.latencyRow)
             breakdowns.append((name, result.breakdown))
+            probeRows.append(speedProbeRow(name, result.probe))
             if let m4 = result.m4 { m4Rows.append(m4) }
             notes += result.notes
         } catch {
@@ -71,6 +75,20 @@ public func benchSpeed(models: [String]) {
     speedSay("")
     for note in notes { speedSay("- \(note)") }
     if !notes.isEmpty { speedSay("") }
+
+    if !probeRows.isEmpty {
+        speedSay("### Host speed probe: ms of a fixed scalar integer loop (\(speedProbeIterations / 1_000_000) M dependent "
+            + "multiply-xor-shift steps), timed at the start of each round")
+        speedSay("")
+        speedSay("The same work every time, so its time shows how fast this host ran during each round (a virtual host's speed "
+            + "can vary several-fold over minutes). A diagnostic only: no figure above or below is rescaled by it. Median "
+            + "[q1–q3] and full range over the rounds, then each round's time in order.")
+        speedSay("")
+        speedSay("| model | probe ms | range | per round (ms) |")
+        speedSay("|---|---:|---:|---|")
+        for row in probeRows { speedSay(row) }
+        speedSay("")
+    }
 
     if !latencyRows.isEmpty {
         speedSay("### One thread, ORT's statistic: 1 / median single-image latency (images/s)")
@@ -133,6 +151,8 @@ private struct SpeedResult {
     var breakdown: [[SpeedOpTime]]
     var m4: String?
     var notes: [String]
+    /// Seconds of the host speed probe, once per round.
+    var probe: [Double]
 }
 
 /// Loads, calibrates and converts one model, then times everything for it.
@@ -178,8 +198,10 @@ private func speedMeasure(_ bench: BenchModel) throws -> SpeedResult {
     // Per round, 1 / the median seconds of the single images of a one-thread pass (ORT's statistic).
     var latencies: [String: [Double]] = [:]
     var breakdown: [[SpeedOpTime]] = []  // the int8 time per op type, once per round
+    var probe: [Double] = []  // the host speed probe's seconds, once per round
     for round in 1...speedRounds {
         speedProgress("\(name): round \(round) of \(speedRounds)")
+        probe.append(speedProbe(seed: UInt64(round)))
         rates["float1", default: []].append(Double(floatPass) / speedSeconds {
             let times = speedFloatSingle(floatEngine, floatPixels, floatPass, size)
             latencies["float1", default: []].append(1 / max(speedMedian(times), 1e-12))
@@ -245,7 +267,7 @@ private func speedMeasure(_ bench: BenchModel) throws -> SpeedResult {
             notes.append("\(name): no Cortex-M4 figure: \(problem.message)")
         }
     }
-    return SpeedResult(row: row, latencyRow: latencyRow, breakdown: breakdown, m4: m4, notes: notes)
+    return SpeedResult(row: row, latencyRow: latencyRow, breakdown: breakdown, m4: m4, notes: notes, probe: probe)
 }
 
 // MARK: - Timing
@@ -255,6 +277,32 @@ private func speedSeconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     body()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// The last result of `speedProbe`'s loop, kept so the optimizer cannot drop the loop.
+nonisolated(unsafe) private var speedProbeSink: UInt64 = 0
+
+/// Seconds of the host speed probe: `speedProbeIterations` steps of a scalar integer chain
+/// (multiply, add, xor-shift; each step needs the previous one, so it neither vectorizes nor
+/// folds), the same instructions every time. Its time moves only with the host's own speed.
+private func speedProbe(seed: UInt64) -> Double {
+    var x = seed | 1
+    let seconds = speedSeconds {
+        for _ in 0..<speedProbeIterations {
+            x = x &* 6364136223846793005 &+ 1442695040888963407
+            x ^= x >> 29
+        }
+    }
+    speedProbeSink = x
+    return seconds
+}
+
+/// A row of the probe table: median [q1–q3], full range and each round's time, in ms.
+private func speedProbeRow(_ name: String, _ seconds: [Double]) -> String {
+    let ms = seconds.map { $0 * 1e3 }
+    return "| \(name) | " + String(format: "%.2f [%.2f–%.2f]", speedQuantile(ms, 0.5), speedQuantile(ms, 0.25), speedQuantile(ms, 0.75))
+        + " | " + String(format: "%.2f–%.2f", ms.min() ?? 0, ms.max() ?? 0) + " | "
+        + ms.map { String(format: "%.2f", $0) }.joined(separator: ", ") + " |"
 }
 
 /// Images per timed pass for an engine taking `seconds` per image: about speedPassSeconds, even
