@@ -7,6 +7,10 @@
 // Σ (x − zp)·w = Σ u·w − (zp + 128)·Σ w, the second term folded into the bias.
 #include "avx512.h"
 
+int q8h_depthwise_shifts(int k, int strideW, int outW) {
+    return strideW == 1 && k % 4 != 0 && outW >= 2 ? 2 : 1;
+}
+
 size_t q8h_depthwise_scratch(const q8h_depthwise_t *d) {
     return (size_t)d->k * (size_t)d->qWidth * (size_t)d->paddedChannels * 4;
 }
@@ -136,14 +140,16 @@ Q8H_INLINE __m512i row_bias(const q8h_depthwise_t *d, int K, int block, int lo, 
             acc = _mm512_dpbusd_epi32(acc, _mm512_load_si512(row + 4 * m * col), _mm512_load_si512(w + (ky * nq + m) * 64)); \
     }
 
-/// One output row, 16 channels at a time, 4 output pixels per step; `K` is k (a literal for 3
-/// and 5, so the tap loops unroll and the weights stay in registers); only kernel rows [lo, hi)
-/// are read.
-Q8H_INLINE void output_row(const q8h_depthwise_t *d, int K, uint8_t *const *rows, int lo, int hi, int8_t *out) {
-    const int cp = d->paddedChannels, c = d->channels, nq = (K + 3) / 4, sw = d->strideW, width = d->outW;
+/// One output row, 16 channels at a time, 4 output pixels per step; `K` is k and `S` the weight
+/// shifts (literals, so the tap loops unroll and the weights stay in registers); only kernel
+/// rows [lo, hi) are read. S = 2 (stride 1): quads exist at even columns only, pixels ox and
+/// ox + 1 both read the quads of column ox, pixel ox + 1 with the weights shifted by one tap.
+Q8H_INLINE void output_row(const q8h_depthwise_t *d, int K, int S, uint8_t *const *rows, int lo, int hi, int8_t *out) {
+    const int cp = d->paddedChannels, c = d->channels, nq = (K + S - 1 + 3) / 4, sw = d->strideW, width = d->outW;
     const ptrdiff_t col = (ptrdiff_t)cp * 4;
     for (int ch = 0; ch < cp; ch += 16) {
-        const int8_t *w = d->weights + (size_t)ch * K * nq * 4;
+        const int8_t *w = d->weights + (size_t)ch * S * K * nq * 4;
+        const int8_t *w1 = w + (S - 1) * K * nq * 64;  // the shifted weights (S = 2)
         const __m512i bias = row_bias(d, K, ch / 16, lo, hi);
         const int64_t *params = d->rq.params + 4 * ch;
         for (int ox = 0; ox < width; ox += 4) {
@@ -153,10 +159,19 @@ Q8H_INLINE void output_row(const q8h_depthwise_t *d, int K, uint8_t *const *rows
                 for (int m = 0; m < nq; m++) {
                     const __m512i wk = _mm512_load_si512(w + (ky * nq + m) * 64);
                     const uint8_t *p = row + 4 * m * col;
-                    a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(p), wk);
-                    a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(p + sw * col), wk);
-                    a2 = _mm512_dpbusd_epi32(a2, _mm512_load_si512(p + 2 * sw * col), wk);
-                    a3 = _mm512_dpbusd_epi32(a3, _mm512_load_si512(p + 3 * sw * col), wk);
+                    if (S == 2) {
+                        const __m512i wk1 = _mm512_load_si512(w1 + (ky * nq + m) * 64);
+                        const __m512i q0 = _mm512_load_si512(p), q2 = _mm512_load_si512(p + 2 * col);
+                        a0 = _mm512_dpbusd_epi32(a0, q0, wk);
+                        a1 = _mm512_dpbusd_epi32(a1, q0, wk1);
+                        a2 = _mm512_dpbusd_epi32(a2, q2, wk);
+                        a3 = _mm512_dpbusd_epi32(a3, q2, wk1);
+                    } else {
+                        a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(p), wk);
+                        a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(p + sw * col), wk);
+                        a2 = _mm512_dpbusd_epi32(a2, _mm512_load_si512(p + 2 * sw * col), wk);
+                        a3 = _mm512_dpbusd_epi32(a3, _mm512_load_si512(p + 3 * sw * col), wk);
+                    }
                 }
             }
             const int valid = c - ch;
@@ -171,26 +186,37 @@ Q8H_INLINE void output_row(const q8h_depthwise_t *d, int K, uint8_t *const *rows
     }
 }
 
-/// An output row 2 pixels wide: two 16-channel blocks × 2 pixels per requantization.
-Q8H_INLINE void output_row2(const q8h_depthwise_t *d, int K, uint8_t *const *rows, int lo, int hi, int8_t *out) {
-    const int cp = d->paddedChannels, c = d->channels, nq = (K + 3) / 4, sw = d->strideW;
+/// An output row 2 pixels wide: two 16-channel blocks × 2 pixels per requantization; S = 2
+/// (stride 1): both pixels read the quads of column 0, the second with the shifted weights.
+Q8H_INLINE void output_row2(const q8h_depthwise_t *d, int K, int S, uint8_t *const *rows, int lo, int hi, int8_t *out) {
+    const int cp = d->paddedChannels, c = d->channels, nq = (K + S - 1 + 3) / 4, sw = d->strideW;
     const ptrdiff_t col = (ptrdiff_t)cp * 4;
     for (int ch = 0; ch < cp; ch += 32) {
         // Blocks ch/16 and ch/16 + 1 (the second one a copy of the first past the channels: its
         // results are not stored).
         const int cb1 = ch + 16 < cp ? ch + 16 : ch;
-        const int8_t *w0 = d->weights + (size_t)ch * K * nq * 4, *w1 = d->weights + (size_t)cb1 * K * nq * 4;
+        const int8_t *w0 = d->weights + (size_t)ch * S * K * nq * 4, *w1 = d->weights + (size_t)cb1 * S * K * nq * 4;
+        const int shifted = (S - 1) * K * nq * 64;  // from a block's weights to its shifted ones
         __m512i a0 = row_bias(d, K, ch / 16, lo, hi), a1 = a0;  // block 0 pixels 0, 1
         __m512i b0 = row_bias(d, K, cb1 / 16, lo, hi), b1 = b0;  // block 1 pixels 0, 1
         for (int ky = lo; ky < hi; ky++) {
             const uint8_t *row = rows[ky];
             for (int m = 0; m < nq; m++) {
-                const __m512i wa = _mm512_load_si512(w0 + (ky * nq + m) * 64), wb = _mm512_load_si512(w1 + (ky * nq + m) * 64);
+                const int at = (ky * nq + m) * 64;
+                const __m512i wa = _mm512_load_si512(w0 + at), wb = _mm512_load_si512(w1 + at);
                 const uint8_t *p = row + 4 * m * col;
-                a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(p + ch * 4), wa);
-                a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(p + sw * col + ch * 4), wa);
-                b0 = _mm512_dpbusd_epi32(b0, _mm512_load_si512(p + cb1 * 4), wb);
-                b1 = _mm512_dpbusd_epi32(b1, _mm512_load_si512(p + sw * col + cb1 * 4), wb);
+                if (S == 2) {
+                    const __m512i qa = _mm512_load_si512(p + ch * 4), qb = _mm512_load_si512(p + cb1 * 4);
+                    a0 = _mm512_dpbusd_epi32(a0, qa, wa);
+                    a1 = _mm512_dpbusd_epi32(a1, qa, _mm512_load_si512(w0 + shifted + at));
+                    b0 = _mm512_dpbusd_epi32(b0, qb, wb);
+                    b1 = _mm512_dpbusd_epi32(b1, qb, _mm512_load_si512(w1 + shifted + at));
+                } else {
+                    a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(p + ch * 4), wa);
+                    a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(p + sw * col + ch * 4), wa);
+                    b0 = _mm512_dpbusd_epi32(b0, _mm512_load_si512(p + cb1 * 4), wb);
+                    b1 = _mm512_dpbusd_epi32(b1, _mm512_load_si512(p + sw * col + cb1 * 4), wb);
+                }
             }
         }
         const int64_t *pa = d->rq.params + 4 * ch, *pb = d->rq.params + 4 * cb1;
@@ -205,14 +231,14 @@ Q8H_INLINE void output_row2(const q8h_depthwise_t *d, int K, uint8_t *const *row
 
 /// An output row 1 pixel wide: four 16-channel blocks per requantization.
 Q8H_INLINE void output_row1(const q8h_depthwise_t *d, int K, uint8_t *const *rows, int lo, int hi, int8_t *out) {
-    const int cp = d->paddedChannels, c = d->channels, nq = (K + 3) / 4;
+    const int cp = d->paddedChannels, c = d->channels, nq = (K + d->shifts - 1 + 3) / 4;
     const ptrdiff_t col = (ptrdiff_t)cp * 4;
     const __m512i zero = _mm512_setzero_si512();
     for (int ch = 0; ch < cp; ch += 64) {
         __m512i s[4] = {zero, zero, zero, zero};
         for (int j = 0; j < 4 && ch + 16 * j < cp; j++) {
             const int cb = ch + 16 * j;
-            const int8_t *w = d->weights + (size_t)cb * K * nq * 4;
+            const int8_t *w = d->weights + (size_t)cb * d->shifts * K * nq * 4;  // shift-0 weights
             __m512i a = row_bias(d, K, cb / 16, lo, hi);
             Q8H_TAPS(a, cb * 4)
             s[j] = q8h_scale16(a, d->rq.params + 4 * cb, &d->rq);
@@ -228,8 +254,9 @@ Q8H_TARGET void q8h_depthwise(const q8h_depthwise_t *d, const int8_t *input, int
     uint8_t *ring = (uint8_t *)scratch;
     const size_t qBytes = (size_t)d->qWidth * (size_t)d->paddedChannels * 4;
     uint8_t *rows[64];
-    // The columns a quad row needs: multiples of gcd(strideW, 4) (no division per row).
-    const int step = d->strideW % 4 == 0 ? 4 : d->strideW % 2 == 0 ? 2 : 1;
+    // The columns a quad row needs: multiples of gcd(strideW, 4) (no division per row), of 2
+    // with shifted weights (stride 1).
+    const int step = d->shifts == 2 ? 2 : d->strideW % 4 == 0 ? 4 : d->strideW % 2 == 0 ? 2 : 1;
     int built = 0;  // padded rows below this are built (or never needed)
     int slot = 0;   // the ring slot of padded row `top`: top mod k, kept without a division
     for (int oy = 0; oy < d->outH; oy++, slot += d->strideH) {
@@ -253,16 +280,20 @@ Q8H_TARGET void q8h_depthwise(const q8h_depthwise_t *d, const int8_t *input, int
             default: output_row1(d, k, rows, lo, hi, out); break;
             }
         } else if (d->outW == 2) {
-            switch (k) {
-            case 3: output_row2(d, 3, rows, lo, hi, out); break;
-            case 5: output_row2(d, 5, rows, lo, hi, out); break;
-            default: output_row2(d, k, rows, lo, hi, out); break;
+            switch (k * 2 + (d->shifts - 1)) {
+            case 6: output_row2(d, 3, 1, rows, lo, hi, out); break;
+            case 7: output_row2(d, 3, 2, rows, lo, hi, out); break;
+            case 10: output_row2(d, 5, 1, rows, lo, hi, out); break;
+            case 11: output_row2(d, 5, 2, rows, lo, hi, out); break;
+            default: output_row2(d, k, d->shifts, rows, lo, hi, out); break;
             }
         } else {
-            switch (k) {
-            case 3: output_row(d, 3, rows, lo, hi, out); break;
-            case 5: output_row(d, 5, rows, lo, hi, out); break;
-            default: output_row(d, k, rows, lo, hi, out); break;
+            switch (k * 2 + (d->shifts - 1)) {
+            case 6: output_row(d, 3, 1, rows, lo, hi, out); break;
+            case 7: output_row(d, 3, 2, rows, lo, hi, out); break;
+            case 10: output_row(d, 5, 1, rows, lo, hi, out); break;
+            case 11: output_row(d, 5, 2, rows, lo, hi, out); break;
+            default: output_row(d, k, d->shifts, rows, lo, hi, out); break;
             }
         }
     }

@@ -66,12 +66,20 @@ typedef struct {
     /// `[block][ky][16]` int32: Σ_kx (pad + 128)·w, what kernel row ky adds where it lies wholly
     /// in the top or bottom padding (such rows are not multiplied).
     const int32_t *padRowSums;
-    /// `[block][ky][⌈k/4⌉][16][4]` int8 weights (zero beyond k).
+    /// 1, or 2 (`q8h_depthwise_shifts`): the weights also shifted by one tap, so a quad at even
+    /// column x serves output pixels x (shift 0) and x + 1 (shift 1) of a stride-1 row.
+    int shifts;
+    /// `[block][shift][ky][nq][16][4]` int8 weights, nq = ⌈(k + shifts − 1)/4⌉: shift s holds
+    /// w[ky][kx] at tap kx + s (zero elsewhere).
     const int8_t *weights;
     /// paddedChannels int32: bias − (zp_in + 128)·Σw.
     const int32_t *bias;
     q8h_requant rq;
 } q8h_depthwise_t;
+
+/// The weight shifts (`q8h_depthwise_t.shifts`) for kernel size k, horizontal stride and output
+/// width: 2 for stride 1 with k not a multiple of 4 and outputs at least 2 wide, else 1.
+int q8h_depthwise_shifts(int k, int strideW, int outW);
 
 /// Scratch bytes `q8h_depthwise` needs for `d`.
 size_t q8h_depthwise_scratch(const q8h_depthwise_t *d);
