@@ -78,10 +78,11 @@ public final class IntEngine: @unchecked Sendable {
     }
 
     /// Raw uint8 HWC pixels → int8 input (q = pixel − 128) → int8 logits.
-    /// `pixels.count` must equal the model's input size, and the model must not be one imported
-    /// from a `.tflite` (its input is not pixels: `QModel.input(fromPixels:)` says so as an error).
+    /// `pixels.count` must equal the model's input size, and the model's input must be pixels
+    /// (`QModel.inputIsPixels`; not so for one imported from a `.tflite`: quantize its normalized
+    /// image as `QModel.notPixelsAdvice` says and call `run(input:)`).
     public func logits(pixels: UnsafeBufferPointer<UInt8>) -> [Int8] {
-        precondition(model.metadata["input"] != importedInputMetadata, "\(model.name): an imported model's input is not pixel − 128")
+        precondition(model.inputIsPixels, "\(model.name): \(model.notPixelsAdvice) with run(input:)")
         return withSingleWorkspace { ws in
             setInput(ws) { dst, n in
                 precondition(pixels.count == n, "expected \(n) input pixels, got \(pixels.count)")
@@ -212,9 +213,9 @@ public final class IntEngine: @unchecked Sendable {
     /// node by node as one batch (`NodeKernel.runBatch`: pointwise and fully connected layers
     /// make one GEMM of the whole batch). `progress` is called with (images done, count) after
     /// each image, one call at a time.
-    /// Like `logits(pixels:)`, the model must not be one imported from a `.tflite`.
+    /// Like `logits(pixels:)`, the model's input must be pixels (`QModel.inputIsPixels`).
     public func logits(images: [UInt8], count: Int, threads: Int = 2, progress: ((Int, Int) -> Void)? = nil) -> [[Int8]] {
-        precondition(model.metadata["input"] != importedInputMetadata, "\(model.name): an imported model's input is not pixel − 128")
+        precondition(model.inputIsPixels, "\(model.name): \(model.notPixelsAdvice) with run(input:)")
         let size = model.input.shape.count
         precondition(count >= 0 && images.count >= count * size, "expected \(count) images of \(size) bytes, got \(images.count)")
         let spaces: [Workspace] = lock.withLock {

@@ -45,14 +45,18 @@ extension QModel {
         input.scale == pixelInputGrid.scale && input.zeroPoint == pixelInputGrid.zeroPoint && metadata["input"] != importedInputMetadata
     }
 
+    /// Why pixels cannot be given to this model and what to do instead (`inputIsPixels` false): the
+    /// words of `input(fromPixels:)`'s error and of `IntEngine`'s pixel entry points' precondition.
+    public var notPixelsAdvice: String {
+        "the input is not pixel − 128: quantize the normalized image x as round(x / \(Float(input.scale))) + \(input.zeroPoint), clamped to int8, and run that input"
+    }
+
     /// Raw uint8 HWC pixels → the int8 input, `pixel − 128` (the Swift twin of the C runtime's
     /// `q8_input_from_pixels`). Throws `ToolkitError(name, …)` when the input is not pixels
     /// (`inputIsPixels` is false: a model imported from a `.tflite`, whose input is the normalized
     /// image quantized with `input.scale` and `input.zeroPoint`) or `pixels` is not one input.
     public func input(fromPixels pixels: [UInt8]) throws -> [Int8] {
-        guard inputIsPixels else {
-            throw ToolkitError(name, "the input is not pixel − 128: quantize the normalized image x as round(x / \(Float(input.scale))) + \(input.zeroPoint), clamped to int8")
-        }
+        guard inputIsPixels else { throw ToolkitError(name, notPixelsAdvice) }
         guard pixels.count == input.shape.count else { throw ToolkitError(name, "\(pixels.count) pixels, not the input's \(input.shape.count)") }
         return pixels.map { Int8(truncatingIfNeeded: Int($0) - 128) }
     }
