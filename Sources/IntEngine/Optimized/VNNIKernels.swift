@@ -155,8 +155,8 @@ final class VNNIDepthwise: @unchecked Sendable {
         plan.initialize(to: q8h_depthwise_t(
             inH: Int32(inShape.h), inW: Int32(inShape.w), channels: Int32(c), outH: Int32(outShape.h), outW: Int32(outShape.w),
             k: Int32(k), strideH: Int32(p.strideH), strideW: Int32(p.strideW), padTop: Int32(p.padTop), padLeft: Int32(p.padLeft),
-            paddedChannels: Int32(cp), qWidth: Int32(qWidth), shifts: Int32(shifts),
-            padValues: UnsafePointer(padValues.pointer), padRowSums: UnsafePointer(padRowSums.pointer),
+            paddedChannels: Int32(cp), qWidth: Int32(qWidth),
+            padValues: UnsafePointer(padValues.pointer), padRowSums: UnsafePointer(padRowSums.pointer), shifts: Int32(shifts),
             weights: UnsafePointer(weights.pointer), bias: UnsafePointer(bias.pointer), rq: requant.c()))
         scratchBytes = q8h_depthwise_scratch(plan)
     }
