@@ -159,6 +159,38 @@ final class KernelParityTests: XCTestCase {
         }
     }
 
+    /// Every layout `q8h_depthwise_plan` picks, on every map from 1×1 to 4×4 (and odd ones up to
+    /// 9×7): quad rows (strides 1×2 and 2×1), shifted quads at even columns (stride 1: pixels x and
+    /// x + 1 from one quad) and 2×2 block rows (stride 2: the window's last block row and column
+    /// half outside the kernel, half or wholly in the padding), 3×3 and 5×5, channel counts off the
+    /// 16-lane width (17, 40, 72: a 64-channel gather plus a tail; 16 and 32: the contiguous
+    /// gathers), symmetric and arbitrary padding on each side, with ReLU-like and full clamps.
+    func testDepthwiseLayoutsOnSmallMaps() {
+        var rng = TestRandom(seed: 41)
+        var maps: [(Int, Int)] = []
+        for h in 1...4 { for w in 1...4 { maps.append((h, w)) } }
+        maps += [(5, 5), (6, 7), (9, 7), (7, 9)]
+        let channels = [17, 40, 72, 16, 32, 5]
+        var i = 0, checked = 0
+        for (h, w) in maps {
+            for k in [3, 5] {
+                for stride in [(1, 1), (2, 2), (1, 2), (2, 1)] {
+                    for padding in [Padding.symmetric, .arbitrary] {
+                        let c = channels[i % channels.count]
+                        i += 1
+                        guard var (p, out) = Self.randomConv(&rng, inShape: Shape3(h, w, c), outChannels: c, kernel: (k, k),
+                                                             stride: stride, groups: c, padding: padding,
+                                                             padValue: i % 5 == 0) else { continue }
+                        if i % 2 == 0 { Self.fusedWithClamp(&p, i / 2 % 4, &rng) }
+                        XCTAssertTrue(checkConv(p, Shape3(h, w, c), out, &rng) is DepthwiseConv)
+                        checked += 1
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 250)  // of 320: only windows larger than the padded map drop out
+    }
+
     /// The fused requantization (no channel shifts left) with the clamps around the zero point
     /// that decide whether the AVX-512 kernels skip the negative-rounding correction (lo − zp
     /// below, at and above 0: ReLU / ReLU6 have lo = zp): the MobileNetV2-CIFAR depthwise shapes

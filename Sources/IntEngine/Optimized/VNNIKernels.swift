@@ -102,9 +102,10 @@ final class VNNIGemmWeights: @unchecked Sendable {
     }
 }
 
-/// A depthwise convolution prepared for `q8h_depthwise` (IntKernels/depthwise.c): weights as
-/// `[block][shift][ky][nq][16][4]` (`q8h_depthwise_t.weights`), the unsigned pad values, each kernel row's sum over a padding row,
-/// the bias with the offset folded in.
+/// A depthwise convolution prepared for `q8h_depthwise` (IntKernels/depthwise.c): the layout
+/// (`q8h_depthwise_plan`: quad rows, shifted quads for stride 1, 2×2 block rows for stride 2), the
+/// weights packed by `q8h_depthwise_pack_weights`, the unsigned pad values, each kernel row's sum
+/// over a padding row, the bias with the offset folded in.
 final class VNNIDepthwise: @unchecked Sendable {
     let weights: AlignedBuffer<Int8>
     let bias: AlignedBuffer<Int32>
@@ -119,13 +120,7 @@ final class VNNIDepthwise: @unchecked Sendable {
     init?(_ p: QConv, inShape: Shape3, outShape: Shape3) {
         let k = p.kernelH
         guard k <= 64, p.kernelW == k else { return nil }
-        // Stride 1: the weights also shifted by one tap (quads at even columns serve two pixels).
-        let shifts = Int(q8h_depthwise_shifts(Int32(k), Int32(p.strideW), Int32(outShape.w)))
-        let c = p.outChannels, cp = (c + 15) / 16 * 16, nq = (k + shifts - 1 + 3) / 4
-        // Output pixels go 4 at a time, 2 or 1 when the output is that wide (q8h_depthwise's rule).
-        let tile = outShape.w <= 2 ? outShape.w : 4
-        let qWidth = ((outShape.w + tile - 1) / tile * tile - 1) * p.strideW + 4 * (nq - 1) + 1
-        weights = AlignedBuffer(count: cp * shifts * k * nq * 4)
+        let c = p.outChannels, cp = (c + 15) / 16 * 16
         bias = AlignedBuffer(count: cp)
         padValues = AlignedBuffer(count: cp)
         padRowSums = AlignedBuffer(count: cp * k)
@@ -136,14 +131,7 @@ final class VNNIDepthwise: @unchecked Sendable {
             var sum: Int32 = 0
             for ky in 0..<k {
                 var rowSum: Int32 = 0
-                for kx in 0..<k {
-                    let w = p.weights[(ch * k + ky) * k + kx]
-                    for shift in 0..<shifts {
-                        let x = kx + shift
-                        weights.pointer[((((ch / 16) * shifts + shift) * k + ky) * nq + x / 4) * 64 + (ch % 16) * 4 + x % 4] = w
-                    }
-                    rowSum = rowSum &+ Int32(w)
-                }
+                for kx in 0..<k { rowSum = rowSum &+ Int32(p.weights[(ch * k + ky) * k + kx]) }
                 padRowSums.pointer[((ch / 16) * k + ky) * 16 + ch % 16] = Int32(u) &* rowSum
                 sum = sum &+ rowSum
             }
@@ -151,13 +139,19 @@ final class VNNIDepthwise: @unchecked Sendable {
         }
         requant = VNNIRequant(multiplier: p.multiplier, shift: p.shift, paddedCount: cp,
                               zeroPoint: p.outputZeroPoint, lo: p.actMin, hi: p.actMax)
-        plan = .allocate(capacity: 1)
+        let plan = UnsafeMutablePointer<q8h_depthwise_t>.allocate(capacity: 1)
         plan.initialize(to: q8h_depthwise_t(
             inH: Int32(inShape.h), inW: Int32(inShape.w), channels: Int32(c), outH: Int32(outShape.h), outW: Int32(outShape.w),
             k: Int32(k), strideH: Int32(p.strideH), strideW: Int32(p.strideW), padTop: Int32(p.padTop), padLeft: Int32(p.padLeft),
-            paddedChannels: Int32(cp), qWidth: Int32(qWidth),
-            padValues: UnsafePointer(padValues.pointer), padRowSums: UnsafePointer(padRowSums.pointer), shifts: Int32(shifts),
-            weights: UnsafePointer(weights.pointer), bias: UnsafePointer(bias.pointer), rq: requant.c()))
+            paddedChannels: Int32(cp), blocks: 0, shifts: 1, qWidth: 0,
+            padValues: UnsafePointer(padValues.pointer), padRowSums: UnsafePointer(padRowSums.pointer),
+            weights: nil, bias: UnsafePointer(bias.pointer), rq: requant.c()))
+        q8h_depthwise_plan(plan)
+        let packed = AlignedBuffer<Int8>(count: q8h_depthwise_weight_bytes(plan))
+        p.weights.withUnsafeBufferPointer { q8h_depthwise_pack_weights(plan, $0.baseAddress!, packed.pointer) }
+        plan.pointee.weights = UnsafePointer(packed.pointer)
+        weights = packed
+        self.plan = plan
         scratchBytes = q8h_depthwise_scratch(plan)
     }
 

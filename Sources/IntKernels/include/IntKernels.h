@@ -58,28 +58,37 @@ typedef struct {
     int k, strideH, strideW, padTop, padLeft;
     /// Channels rounded up to 16.
     int paddedChannels;
-    /// Columns of a quad row (each column: paddedChannels × 4 bytes, the 4 horizontal taps
-    /// x, x+1, x+2, x+3 of each channel; x counts from the left padding).
+    /// Layout (`q8h_depthwise_plan`): `blocks` 1 for stride 2 both ways (ring rows are block
+    /// rows: per column i the 2×2 pixels of padded rows 2j, 2j + 1 and columns 2i, 2i + 1 in one
+    /// lane), else quad rows (per column x the 4 horizontal taps x … x + 3 of each channel, x
+    /// counting from the left padding); `shifts` 2 (stride 1, k not a multiple of 4, output at least
+    /// 2 wide: quads at even columns serve pixels x and x + 1, the weights also shifted by one
+    /// tap) or 1.
+    int blocks, shifts;
+    /// Columns of a ring row (each column: paddedChannels × 4 bytes).
     int qWidth;
     /// Each channel's pad value + 128 (paddedChannels bytes, 16-byte aligned).
     const uint8_t *padValues;
     /// `[block][ky][16]` int32: Σ_kx (pad + 128)·w, what kernel row ky adds where it lies wholly
     /// in the top or bottom padding (such rows are not multiplied).
     const int32_t *padRowSums;
-    /// 1, or 2 (`q8h_depthwise_shifts`): the weights also shifted by one tap, so a quad at even
-    /// column x serves output pixels x (shift 0) and x + 1 (shift 1) of a stride-1 row.
-    int shifts;
-    /// `[block][shift][ky][nq][16][4]` int8 weights, nq = ⌈(k + shifts − 1)/4⌉: shift s holds
-    /// w[ky][kx] at tap kx + s (zero elsewhere).
+    /// Packed by `q8h_depthwise_pack_weights`: `[block][shift][ring row][column][16][4]` int8 (quad
+    /// rows: w[ky][kx] in row ky at tap kx + shift; block rows: in row ky/2, column kx/2, byte
+    /// 2·(ky mod 2) + kx mod 2; zero elsewhere).
     const int8_t *weights;
     /// paddedChannels int32: bias − (zp_in + 128)·Σw.
     const int32_t *bias;
     q8h_requant rq;
 } q8h_depthwise_t;
 
-/// The weight shifts (`q8h_depthwise_t.shifts`) for kernel size k, horizontal stride and output
-/// width: 2 for stride 1 with k not a multiple of 4 and outputs at least 2 wide, else 1.
-int q8h_depthwise_shifts(int k, int strideW, int outW);
+/// Sets `blocks`, `shifts` and `qWidth` of `d` from its shape fields (inH … padLeft).
+void q8h_depthwise_plan(q8h_depthwise_t *d);
+
+/// Bytes of `d`'s packed weights (after `q8h_depthwise_plan`).
+size_t q8h_depthwise_weight_bytes(const q8h_depthwise_t *d);
+
+/// Packs `w` (`[channel][ky][kx]`, channels × k × k int8) into `dst` (`q8h_depthwise_weight_bytes`).
+void q8h_depthwise_pack_weights(const q8h_depthwise_t *d, const int8_t *w, int8_t *dst);
 
 /// Scratch bytes `q8h_depthwise` needs for `d`.
 size_t q8h_depthwise_scratch(const q8h_depthwise_t *d);
