@@ -118,8 +118,9 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     warn(dataWarnings(eval, graph: graph, role: "evaluation"))
 
     var session: CalibrationSession?
+    var equalizedPairs: Int?  // stays nil with equalization off
     var (folded, model) = try convert(graph, calib: calib, method: config.method, rangeSearch: config.rangeSearch, equalize: config.equalize,
-                                      threads: config.threads, progress: config.progress) { session = $0 }
+                                      threads: config.threads, progress: config.progress, onEqualized: { equalizedPairs = $0 }) { session = $0 }
     log("converted: \(model.nodes.count) integer ops")
     for s in graph.settings { model.metadata["model." + s.name.replacingOccurrences(of: " ", with: "_")] = "\(s.value) (\(s.source))" }
 
@@ -168,7 +169,7 @@ public func runQuantize(_ config: QuantizeConfig, log: (String) -> Void) throws 
     if let f = fit { report.extras["fit"] = f.markdown() }
     report.calibration = CalibrationSettings(
         method: config.method.rawValue, percentile: config.method == .percentile ? 99.99 : nil, images: calib.count,
-        source: config.calib, equalizedPairs: config.equalize ? equalizablePairs(folded).count : nil,
+        source: config.calib, equalizedPairs: equalizedPairs,
         rangeSearchImages: model.metadata["range_search_images"].flatMap { Int($0) },
         biasCorrection: true, layerErrorImages: layerSet.count)
     // Digests of the inputs, the report's charts and thumbnails, the files: seconds on big inputs.

@@ -13,12 +13,17 @@ import ImageIO
 /// (`QuantizerOptions.weightBits`); the range search and bias correction then see those weights.
 /// With `equalize`, activations between a convolution and the depthwise convolution reading it
 /// first get their channels' ranges evened out by exact power-of-two scales (`equalizeRanges`);
-/// the returned float graph carries those scales (same outputs).
+/// the returned float graph carries those scales (same outputs), and `onEqualized` gets how many
+/// convolution → depthwise pairs there were (for the report).
 public func convert(_ graph: Graph, calib: ImageSet, method: CalibrationMethod, percentile: Double = 99.99,
                     biasCorrection: Bool = true, rangeSearch: Bool = true, equalize: Bool = true, weightBits: [Int: Int] = [:], threads: Int, progress: Bool,
-                    onCalibrated: ((CalibrationSession) -> Void)? = nil) throws -> (folded: Graph, model: QModel) {
+                    onEqualized: ((Int) -> Void)? = nil, onCalibrated: ((CalibrationSession) -> Void)? = nil) throws -> (folded: Graph, model: QModel) {
     var folded = try foldGraph(graph)
-    if equalize { folded = equalizeRanges(folded, images: calib.subset(Array(0..<min(calib.count, 256))), threads: threads).graph }
+    if equalize {
+        let equalized = equalizeRanges(folded, images: calib.subset(Array(0..<min(calib.count, 256))), threads: threads)
+        folded = equalized.graph
+        onEqualized?(equalized.pairs)
+    }
     var (ranges, means, session) = try calibrate(folded, images: calib, method: method, percentile: percentile, threads: threads, progress: progress)
     onCalibrated?(session)
     var meta = ["calibration": method.rawValue, "calibration_images": "\(calib.count)", "calibration_data": calib.source,

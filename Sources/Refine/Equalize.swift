@@ -46,10 +46,11 @@ public func equalizablePairs(_ graph: Graph) -> [EqualizablePair] {
 /// consumer's channel is divided by it. Powers of two keep the float graph's every output
 /// bit-identical (barring underflow), and per-channel weight scales follow the weights exactly,
 /// so only the grid between the two layers changes: every channel then spans more than half of
-/// it. Channels that never leave 0 keep factor 1. Returns the graph and how many pairs changed.
-public func equalizeRanges(_ folded: Graph, images: ImageSet, threads: Int) -> (graph: Graph, pairs: Int) {
+/// it. Channels that never leave 0 keep factor 1. Returns the graph, how many pairs there are
+/// (`equalizablePairs`) and how many of them changed.
+public func equalizeRanges(_ folded: Graph, images: ImageSet, threads: Int) -> (graph: Graph, pairs: Int, changed: Int) {
     let pairs = equalizablePairs(folded)
-    guard !pairs.isEmpty, images.count > 0 else { return (folded, 0) }
+    guard !pairs.isEmpty, images.count > 0 else { return (folded, pairs.count, 0) }
     let watched = Dictionary(uniqueKeysWithValues: pairs.map { ($0.producer + 1, folded.shape($0.producer + 1).c) })
     let engine = FloatEngine(graph: folded)
     let perWorker = parallelSlices(count: images.count, threads: threads) { _, range -> [Int: [Float]] in
@@ -90,5 +91,5 @@ public func equalizeRanges(_ folded: Graph, images: ImageSet, threads: Int) -> (
         g.nodes[pair.consumer].op = .conv(consumer)
         changed += 1
     }
-    return (g, changed)
+    return (g, pairs.count, changed)
 }

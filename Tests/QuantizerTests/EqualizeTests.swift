@@ -17,7 +17,8 @@ final class EqualizeTests: XCTestCase {
             let folded = try foldGraph(graph)
             let pairs = equalizablePairs(folded)
             XCTAssertEqual(pairs.count, expectedPairs, name)
-            let (equalized, changed) = equalizeRanges(folded, images: calib, threads: 2)
+            let (equalized, found, changed) = equalizeRanges(folded, images: calib, threads: 2)
+            XCTAssertEqual(found, expectedPairs, name)
             XCTAssertGreaterThan(changed, expectedPairs / 2, name)
 
             // Same outputs, bit for bit, for every value the two graphs share unscaled.
