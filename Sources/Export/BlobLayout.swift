@@ -55,17 +55,21 @@ struct BlobLayout {
         stringsOffset = alignUp(tensorsOffset + tensorCount * BlobFormat.tensorEntrySize)
         dataOffset = alignUp(stringsOffset + strings.count)
         var at = dataOffset
-        var stored: [[UInt8]: Int] = [:]   // kind + bytes of a weight tensor → its offset
-        for op in ops {
-            for t in op.tensors {
+        // Large weight tensors stored so far, by kind, size and CRC-32 (not by their bytes: no
+        // second copy of the weights); a match is confirmed byte by byte against the stored tensor.
+        var stored: [SharedWeightKey: [(op: Int, tensor: Int, offset: Int)]] = [:]
+        for (o, op) in ops.enumerated() {
+            tensorLoop: for (k, t) in op.tensors.enumerated() {
                 let isWeights = t.kind == .weights || t.kind == .weightsInt4
-                let key = isWeights && t.bytes.count >= Self.minSharedWeightBytes ? [UInt8(t.kind.rawValue)] + t.bytes : nil
-                if let key, let earlier = stored[key] {
-                    tensorOffsets.append(earlier)
-                    sharedWeightBytes += t.bytes.count
-                    continue
+                let key = isWeights && t.bytes.count >= Self.minSharedWeightBytes ? SharedWeightKey(t.kind, t.bytes) : nil
+                if let key {
+                    for earlier in stored[key, default: []] where ops[earlier.op].tensors[earlier.tensor].bytes == t.bytes {
+                        tensorOffsets.append(earlier.offset)
+                        sharedWeightBytes += t.bytes.count
+                        continue tensorLoop
+                    }
+                    stored[key, default: []].append((o, k, at))
                 }
-                if let key { stored[key] = at }
                 tensorOffsets.append(at)
                 at = alignUp(at + t.bytes.count)
                 if isWeights { weightBytes += t.bytes.count } else { parameterBytes += t.bytes.count }
@@ -79,6 +83,12 @@ struct BlobLayout {
         }
         totalSize = at
     }
+}
+
+/// A weight tensor's kind, size and CRC-32: which earlier tensors may hold the same bytes.
+private struct SharedWeightKey: Hashable {
+    var kind: BlobTensorKind, count: Int, crc: UInt32
+    init(_ kind: BlobTensorKind, _ bytes: [UInt8]) { (self.kind, count, crc) = (kind, bytes.count, crc32(bytes)) }
 }
 
 /// Encodes node `index` (whose first input has scale `inputScale`) as an op record; `nextTensor`

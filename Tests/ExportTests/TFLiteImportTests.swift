@@ -190,6 +190,30 @@ final class TFLiteImportTests: XCTestCase {
         XCTAssertThrowsError(try readBlob(blob, path: "bad.q8")) { e in XCTAssertTrue("\(e)".contains("overlaps"), "\(e)") }
     }
 
+    /// The blob writer finds shared weight tensors by kind, size and CRC-32 and confirms the bytes:
+    /// the converter's two FULLY_CONNECTED weight tensors, made different but with the same CRC-32
+    /// (the CRC polynomial's 33 bits XORed in, `41 06 71 db 01` as bytes), are stored twice and read
+    /// back as they were.
+    func testSameCRCOtherWeightsAreStoredTwice() throws {
+        var model = try loadTFLiteModel(SharedData.path("models/tflite/mobilenet_v3_small-fashion.int8.tflite"))
+        let fcs = model.nodes.indices.filter { i in
+            if case .conv(let c) = model.nodes[i].op { return c.weights.count == 1024 * 576 }
+            return false
+        }
+        guard fcs.count == 2, case .conv(var second) = model.nodes[fcs[1]].op else { return XCTFail("two 1024×576 FCs") }
+        for (k, d) in [0x41, 0x06, 0x71, 0xdb, 0x01].enumerated() { second.weights[1000 + k] ^= Int8(bitPattern: UInt8(d)) }
+        model.nodes[fcs[1]].op = .conv(second)
+        guard case .conv(let first) = model.nodes[fcs[0]].op else { return XCTFail("a conv") }
+        XCTAssertTrue(first.weights != second.weights)
+        XCTAssertEqual(crc32(first.weights.map { UInt8(bitPattern: $0) }), crc32(second.weights.map { UInt8(bitPattern: $0) }))
+        XCTAssertEqual(BlobLayout(model).sharedWeightBytes, 0)
+        let back = try readBlob(try writeBlob(model), path: "collision.q8")
+        for i in fcs {
+            guard case .conv(let a) = back.nodes[i].op, case .conv(let b) = model.nodes[i].op else { return XCTFail("a conv") }
+            XCTAssertTrue(a.weights == b.weights, "\(model.nodes[i].name): the weights read back differ")
+        }
+    }
+
     /// A file from elsewhere whose toolkit metadata claims a pixel input keeps the file's own input
     /// quantization when its input grid is not the pixel grid.
     func testForeignInputGridStaysQuantized() throws {
