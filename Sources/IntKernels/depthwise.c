@@ -48,7 +48,8 @@ void q8h_depthwise_pack_weights(const q8h_depthwise_t *d, const int8_t *w, int8_
 }
 
 size_t q8h_depthwise_scratch(const q8h_depthwise_t *d) {
-    return (size_t)ring_rows(d) * (size_t)d->qWidth * (size_t)d->paddedChannels * 4;
+    // The ring, then the pad pixel.
+    return (size_t)ring_rows(d) * (size_t)d->qWidth * (size_t)d->paddedChannels * 4 + (size_t)d->paddedChannels;
 }
 
 #if defined(__x86_64__)
@@ -71,9 +72,9 @@ Q8H_INLINE __m128i load_channels(const q8h_depthwise_t *d, const int8_t *pixel, 
     return _mm_maskz_loadu_epi8((__mmask16)((1u << n) - 1), pixel + 16 * block);
 }
 
-/// One column of a quad row (`t`) from the 4 pixels `px` (NULL: outside the input, the pad
-/// values); `inside` (a literal at the call sites): all 4 are inside, no selects.
-Q8H_INLINE void quad_column(const q8h_depthwise_t *d, const int8_t *const *px, int inside, uint8_t *t, __m512i flip,
+/// One column of a quad row (`t`) from the 4 pixels `px` (a pixel outside the input points at
+/// the pad pixel: the pad values as int8, in the scratch after the ring).
+Q8H_INLINE void quad_column(const q8h_depthwise_t *d, const int8_t *const *px, uint8_t *t, __m512i flip,
                             __m512i idx, __m512i even, __m512i odd) {
     const int c = d->channels, blocks = d->paddedChannels / 16;
     // 64 channels of the 4 pixels at a time: a 4×4 transpose of their 128-bit lanes (two lane
@@ -82,8 +83,7 @@ Q8H_INLINE void quad_column(const q8h_depthwise_t *d, const int8_t *const *px, i
     for (; 16 * b + 64 <= c; b += 4) {
         __m512i v[4];
         for (int j = 0; j < 4; j++) {
-            v[j] = inside || px[j] ? _mm512_loadu_si512(px[j] + 16 * b)
-                                   : _mm512_xor_si512(_mm512_load_si512(d->padValues + 16 * b), flip);
+            v[j] = _mm512_loadu_si512(px[j] + 16 * b);
         }
         const __m512i t0 = _mm512_shuffle_i64x2(v[0], v[1], 0x44), t1 = _mm512_shuffle_i64x2(v[0], v[1], 0xEE);
         const __m512i t2 = _mm512_shuffle_i64x2(v[2], v[3], 0x44), t3 = _mm512_shuffle_i64x2(v[2], v[3], 0xEE);
@@ -97,8 +97,7 @@ Q8H_INLINE void quad_column(const q8h_depthwise_t *d, const int8_t *const *px, i
     for (; 16 * b + 32 <= c; b += 2) {
         __m256i v[4];
         for (int j = 0; j < 4; j++) {
-            v[j] = inside || px[j] ? _mm256_loadu_si256((const __m256i *)(px[j] + 16 * b))
-                                   : _mm256_xor_si256(_mm256_load_si256((const __m256i *)(d->padValues + 16 * b)), _mm512_castsi512_si256(flip));
+            v[j] = _mm256_loadu_si256((const __m256i *)(px[j] + 16 * b));
         }
         const __m512i v01 = _mm512_inserti64x4(_mm512_castsi256_si512(v[0]), v[1], 1);
         const __m512i v23 = _mm512_inserti64x4(_mm512_castsi256_si512(v[2]), v[3], 1);
@@ -107,11 +106,10 @@ Q8H_INLINE void quad_column(const q8h_depthwise_t *d, const int8_t *const *px, i
     }
     // The last block (fewer than 32 channels left).
     for (; b < blocks; b++) {
-        const __m128i pad = _mm_xor_si128(_mm_load_si128((const __m128i *)(d->padValues + 16 * b)), _mm512_castsi512_si128(flip));
-        __m512i v = _mm512_castsi128_si512(inside || px[0] ? load_channels(d, px[0], b) : pad);
-        v = _mm512_inserti32x4(v, inside || px[1] ? load_channels(d, px[1], b) : pad, 1);
-        v = _mm512_inserti32x4(v, inside || px[2] ? load_channels(d, px[2], b) : pad, 2);
-        v = _mm512_inserti32x4(v, inside || px[3] ? load_channels(d, px[3], b) : pad, 3);
+        __m512i v = _mm512_castsi128_si512(load_channels(d, px[0], b));
+        v = _mm512_inserti32x4(v, load_channels(d, px[1], b), 1);
+        v = _mm512_inserti32x4(v, load_channels(d, px[2], b), 2);
+        v = _mm512_inserti32x4(v, load_channels(d, px[3], b), 3);
         _mm512_store_si512(t + 64 * b, _mm512_xor_si512(_mm512_permutexvar_epi8(idx, v), flip));
     }
 }
@@ -123,7 +121,7 @@ Q8H_INLINE void quad_column(const q8h_depthwise_t *d, const int8_t *const *px, i
 /// there are 16 channels, of two registers of 128 contiguous bytes for 32, of a 4×4 lane
 /// transpose per 64 channels and of two 256-bit halves per 32 more otherwise), one XOR to make
 /// them unsigned. Only the columns an output reads are built (multiples of `step` = gcd(strideW, 4)).
-Q8H_INLINE void build_quads(const q8h_depthwise_t *d, const int8_t *input, int iy, uint8_t *q, int step) {
+Q8H_INLINE void build_quads(const q8h_depthwise_t *d, const int8_t *input, const int8_t *pad, int iy, uint8_t *q, int step) {
     const int cp = d->paddedChannels, c = d->channels, inW = d->inW;
     const int8_t *in = input + (size_t)iy * inW * c;
     const __m512i flip = _mm512_set1_epi8((char)0x80), idx = _mm512_loadu_si512(quad_order);
@@ -137,22 +135,16 @@ Q8H_INLINE void build_quads(const q8h_depthwise_t *d, const int8_t *input, int i
             _mm512_store_si512(t, _mm512_xor_si512(_mm512_permutexvar_epi8(idx, _mm512_loadu_si512(in + (size_t)ix * 16)), flip));
             continue;
         }
-        // The 4 pixels, NULL where outside the input (the pad values there).
-        const int8_t *px[4];
-        if (ix >= 0 && ix + 4 <= inW) {
+        if (c == 32 && ix >= 0 && ix + 4 <= inW) {  // 128 contiguous bytes: one two-source permutation per block
             const int8_t *p = in + (size_t)ix * c;
-            if (c == 32) {  // the 4 pixels are 128 contiguous bytes: one two-source permutation per block
-                const __m512i lo = _mm512_loadu_si512(p), hi = _mm512_loadu_si512(p + 64);
-                _mm512_store_si512(t, _mm512_xor_si512(_mm512_permutex2var_epi8(lo, even, hi), flip));
-                _mm512_store_si512(t + 64, _mm512_xor_si512(_mm512_permutex2var_epi8(lo, odd, hi), flip));
-                continue;
-            }
-            px[0] = p, px[1] = p + c, px[2] = p + 2 * c, px[3] = p + 3 * c;
-            quad_column(d, px, 1, t, flip, idx, even, odd);
-        } else {
-            for (int j = 0; j < 4; j++) px[j] = ix + j >= 0 && ix + j < inW ? in + (size_t)(ix + j) * c : NULL;
-            quad_column(d, px, 0, t, flip, idx, even, odd);
+            const __m512i lo = _mm512_loadu_si512(p), hi = _mm512_loadu_si512(p + 64);
+            _mm512_store_si512(t, _mm512_xor_si512(_mm512_permutex2var_epi8(lo, even, hi), flip));
+            _mm512_store_si512(t + 64, _mm512_xor_si512(_mm512_permutex2var_epi8(lo, odd, hi), flip));
+            continue;
         }
+        const int8_t *px[4];  // the pad pixel where outside the input
+        for (int j = 0; j < 4; j++) px[j] = ix + j >= 0 && ix + j < inW ? in + (size_t)(ix + j) * c : pad;
+        quad_column(d, px, t, flip, idx, even, odd);
     }
 }
 
@@ -160,7 +152,7 @@ Q8H_INLINE void build_quads(const q8h_depthwise_t *d, const int8_t *input, int i
 /// the pixels (2j, 2i), (2j, 2i + 1), (2j + 1, 2i), (2j + 1, 2i + 1) of the padded input (the pad
 /// value outside the input), interleaved like a quad (`quad_column`; with 16 or 32 channels the
 /// two pixels of a row are contiguous: one byte permutation per block).
-Q8H_INLINE void build_blocks(const q8h_depthwise_t *d, const int8_t *input, int j, uint8_t *q) {
+Q8H_INLINE void build_blocks(const q8h_depthwise_t *d, const int8_t *input, const int8_t *pad, int j, uint8_t *q) {
     const int cp = d->paddedChannels, c = d->channels, inW = d->inW;
     const int iy0 = 2 * j - d->padTop, iy1 = iy0 + 1;
     const int8_t *r0 = iy0 >= 0 && iy0 < d->inH ? input + (size_t)iy0 * inW * c : NULL;
@@ -183,14 +175,13 @@ Q8H_INLINE void build_blocks(const q8h_depthwise_t *d, const int8_t *input, int 
             _mm512_store_si512(t + 64, _mm512_xor_si512(_mm512_permutex2var_epi8(lo, odd, hi), flip));
             continue;
         }
-        const int8_t *px[4];
+        const int8_t *px[4];  // the pad pixel where outside the input
         const int left = ix >= 0 && ix < inW, right = ix + 1 >= 0 && ix + 1 < inW;
-        px[0] = r0 && left ? r0 + (size_t)ix * c : NULL;
-        px[1] = r0 && right ? r0 + (size_t)(ix + 1) * c : NULL;
-        px[2] = r1 && left ? r1 + (size_t)ix * c : NULL;
-        px[3] = r1 && right ? r1 + (size_t)(ix + 1) * c : NULL;
-        if (inside) quad_column(d, px, 1, t, flip, idx, even, odd);
-        else quad_column(d, px, 0, t, flip, idx, even, odd);
+        px[0] = r0 && left ? r0 + (size_t)ix * c : pad;
+        px[1] = r0 && right ? r0 + (size_t)(ix + 1) * c : pad;
+        px[2] = r1 && left ? r1 + (size_t)ix * c : pad;
+        px[3] = r1 && right ? r1 + (size_t)(ix + 1) * c : pad;
+        quad_column(d, px, t, flip, idx, even, odd);
     }
 }
 
@@ -375,6 +366,11 @@ Q8H_TARGET void q8h_depthwise(const q8h_depthwise_t *d, const int8_t *input, int
     uint8_t *ring = (uint8_t *)scratch;
     const size_t qBytes = (size_t)d->qWidth * (size_t)d->paddedChannels * 4;
     uint8_t *rows[64];
+    // The pad pixel (each channel's pad value as int8) after the ring: what the quad and block
+    // builders gather where a pixel lies outside the input.
+    int8_t *pad = (int8_t *)(ring + (size_t)R * qBytes);
+    for (int i = 0; i < d->paddedChannels; i += 16)
+        _mm_store_si128((__m128i *)(pad + i), _mm_xor_si128(_mm_load_si128((const __m128i *)(d->padValues + i)), _mm_set1_epi8((char)0x80)));
     // The columns a quad row needs: multiples of gcd(strideW, 4) (no division per row), of 2
     // with shifted weights (stride 1).
     const int step = d->shifts == 2 ? 2 : d->strideW % 4 == 0 ? 4 : d->strideW % 2 == 0 ? 2 : 1;
@@ -395,8 +391,8 @@ Q8H_TARGET void q8h_depthwise(const q8h_depthwise_t *d, const int8_t *input, int
         if (built < top + lo) built = top + lo;  // rows a stride or the padding skips are never read
         for (int r = lo; r < hi; r++) rows[r] = ring + (size_t)(slot + r < R ? slot + r : slot + r - R) * qBytes;
         for (; built < top + hi; built++) {
-            if (B) build_blocks(d, input, built, rows[built - top]);
-            else build_quads(d, input, built - d->padTop, rows[built - top], step);
+            if (B) build_blocks(d, input, pad, built, rows[built - top]);
+            else build_quads(d, input, pad, built - d->padTop, rows[built - top], step);
         }
         output_any(d, rows, lo, hi, output + (size_t)oy * d->outW * d->channels);
     }
