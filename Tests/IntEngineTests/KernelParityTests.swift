@@ -178,9 +178,9 @@ final class KernelParityTests: XCTestCase {
                     for padding in [Padding.symmetric, .arbitrary] {
                         let c = channels[i % channels.count]
                         i += 1
-                        guard var (p, out) = Self.randomConv(&rng, inShape: Shape3(h, w, c), outChannels: c, kernel: (k, k),
-                                                             stride: stride, groups: c, padding: padding,
-                                                             padValue: i % 5 == 0) else { continue }
+                        guard case (var p, let out)? = Self.randomConv(&rng, inShape: Shape3(h, w, c), outChannels: c, kernel: (k, k),
+                                                                       stride: stride, groups: c, padding: padding,
+                                                                       padValue: i % 5 == 0) else { continue }
                         if i % 2 == 0 { Self.fusedWithClamp(&p, i / 2 % 4, &rng) }
                         XCTAssertTrue(checkConv(p, Shape3(h, w, c), out, &rng) is DepthwiseConv)
                         checked += 1
@@ -209,16 +209,16 @@ final class KernelParityTests: XCTestCase {
                           [3, 3, 5].randomElement(using: &rng)!, [1, 2].randomElement(using: &rng)!, .arbitrary))
         }
         for (i, t) in cases.enumerated() {
-            guard var (p, out) = Self.randomConv(&rng, inShape: t.inShape, outChannels: t.inShape.c, kernel: (t.k, t.k),
-                                                 stride: (t.s, t.s), groups: t.inShape.c, padding: t.padding,
-                                                 padValue: i % 5 == 4) else { continue }
+            guard case (var p, let out)? = Self.randomConv(&rng, inShape: t.inShape, outChannels: t.inShape.c, kernel: (t.k, t.k),
+                                                           stride: (t.s, t.s), groups: t.inShape.c, padding: t.padding,
+                                                           padValue: i % 5 == 4) else { continue }
             Self.fusedWithClamp(&p, i % 4, &rng)
             XCTAssertTrue(checkConv(p, t.inShape, out, &rng) is DepthwiseConv)
         }
         for i in 0..<40 {
             let inShape = Shape3(Int.random(in: 1...6, using: &rng), Int.random(in: 1...6, using: &rng), Int.random(in: 1...70, using: &rng))
-            guard var (p, out) = Self.randomConv(&rng, inShape: inShape, outChannels: Int.random(in: 1...90, using: &rng), kernel: (1, 1),
-                                                 stride: (1, 1), groups: 1, padding: .symmetric, padValue: false) else { continue }
+            guard case (var p, let out)? = Self.randomConv(&rng, inShape: inShape, outChannels: Int.random(in: 1...90, using: &rng), kernel: (1, 1),
+                                                           stride: (1, 1), groups: 1, padding: .symmetric, padValue: false) else { continue }
             Self.fusedWithClamp(&p, i % 4, &rng)
             checkConv(p, inShape, out, &rng)
         }
@@ -282,8 +282,8 @@ final class KernelParityTests: XCTestCase {
             let groups = kind == 1 ? inShape.c : 1
             let outC = kind == 1 ? inShape.c : Int.random(in: 1...40, using: &rng)
             if kind == 0 && inShape.h == 1 && inShape.w == 1 { continue }
-            guard var (p, out) = Self.randomConv(&rng, inShape: inShape, outChannels: outC, kernel: (k, k), stride: (s, s), groups: groups,
-                                                 padding: kind == 0 || kind == 3 ? .symmetric : .tfSame, padValue: kind == 2) else { continue }
+            guard case (var p, let out)? = Self.randomConv(&rng, inShape: inShape, outChannels: outC, kernel: (k, k), stride: (s, s), groups: groups,
+                                                           padding: kind == 0 || kind == 3 ? .symmetric : .tfSame, padValue: kind == 2) else { continue }
             p.weights = p.weights.map { Int8(max(-8, min(7, Int($0) / 16))) }
             p.weightBits = 4
             p.shift = p.shift.map { min($0 + 4, 31) }
