@@ -2,8 +2,8 @@ import QuantCore
 
 /// Depthwise convolution (groups == inC == outC), any square kernel and stride; 3×3 and 5×5
 /// get fully unrolled tap loops. Where the CPU has AVX-512 VNNI (`hostHasVNNI`) it runs
-/// `q8h_depthwise` (IntKernels/depthwise.c: 4 horizontal taps per `vpdpbusd`); the portable
-/// Swift path below otherwise.
+/// `q8h_depthwise` (IntKernels/depthwise.c: 4 taps per `vpdpbusd`, horizontal quads or, for
+/// stride 2, 2×2 blocks); the portable Swift path below otherwise.
 ///
 /// Borders: instead of a separate border path, each input row the window needs is copied once
 /// into a padded row of unsigned bytes `u = x + 128` (the bits of `x ^ 0x80`), positions outside
