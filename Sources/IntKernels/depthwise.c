@@ -361,7 +361,10 @@ Q8H_INLINE void output_any(const q8h_depthwise_t *d, uint8_t *const *rows, int l
     }
 }
 
-Q8H_TARGET void q8h_depthwise(const q8h_depthwise_t *d, const int8_t *input, int8_t *output, void *scratch) {
+Q8H_TARGET void q8h_depthwise(const q8h_depthwise_t *plan, const int8_t *input, int8_t *output, void *scratch) {
+    // A local copy: the byte stores to the output may alias anything the plan points to, but not
+    // a local whose address never escapes, so its fields stay in registers across the stores.
+    const q8h_depthwise_t local = *plan, *d = &local;
     const int k = d->k, R = ring_rows(d), B = d->blocks, sh = d->strideH;
     uint8_t *ring = (uint8_t *)scratch;
     const size_t qBytes = (size_t)d->qWidth * (size_t)d->paddedChannels * 4;
