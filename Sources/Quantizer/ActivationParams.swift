@@ -21,9 +21,9 @@ func activationParams(_ graph: Graph, ranges: [Int: (min: Float, max: Float)]) t
     for v in reluOnlyValues(graph, root: root) where root[v] == v { lo[v] = max(lo[v], 0) }
     var result: [(scale: Double, zeroPoint: Int32)] = []
     for v in 0..<n {
-        if v == 0 { result.append(inputQuantization); continue }
+        if v == 0 { result.append(pixelInputGrid); continue }
         if case .hardSigmoid = graph.nodes[v - 1].op { result.append(QConv.hardSigmoidOutput); continue }
-        if root[v] == root[0] { result.append(inputQuantization); continue }
+        if root[v] == root[0] { result.append(pixelInputGrid); continue }
         let p = activationQuantParams(min: lo[root[v]], max: hi[root[v]])
         result.append((Double(Float(p.scale)), p.zeroPoint))   // float32 scales, as TFLite stores them
     }

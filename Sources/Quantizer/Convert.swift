@@ -36,9 +36,6 @@ public struct QuantizerOptions: Sendable {
     }
 }
 
-/// The int8 grid of the raw-pixel model input: `q = pixel − 128`, scale float32(1/255), zero point −128.
-public let inputQuantization = (scale: Double(Float(1.0 / 255.0)), zeroPoint: Int32(-128))
-
 /// Converts a folded float graph (see `foldGraph`) and the calibrated float range of every value
 /// into an integer-only model with the same value numbering (node i of the graph is node i of the
 /// model), so per-layer reports can pair float and int8 activations directly.
@@ -50,7 +47,7 @@ public let inputQuantization = (scale: Double(Float(1.0 / 255.0)), zeroPoint: In
 public func quantize(_ graph: Graph, ranges: [Int: (min: Float, max: Float)], options: QuantizerOptions = .init()) throws -> QModel {
     let params = try activationParams(graph, ranges: ranges)
     let nodes = try graph.nodes.indices.map { try convertNode(graph, $0, params: params, options: options) }
-    let input = QTensorInfo(shape: graph.shape(0), zeroPoint: inputQuantization.zeroPoint, scale: inputQuantization.scale)
+    let input = QTensorInfo(shape: graph.shape(0), zeroPoint: pixelInputGrid.zeroPoint, scale: pixelInputGrid.scale)
     var meta = options.metadata
     meta["arch"] = graph.arch
     return QModel(name: graph.name, input: input, nodes: nodes, numClasses: graph.numClasses, metadata: meta)
