@@ -51,6 +51,9 @@ final class ReportCLITests: XCTestCase {
         XCTAssertEqual(calibration["images"] as? Int, 16)
         XCTAssertEqual(calibration["method"] as? String, "percentile")
         XCTAssertNil(calibration["rangeSearchImages"])
+        // MobileNetV3-Small has two convolution (ReLU) → depthwise chains (the expansions of
+        // features.2 and .3), the pairs activation equalization works on.
+        XCTAssertEqual(calibration["equalizedPairs"] as? Int, 2)
         let run = try XCTUnwrap(json["run"] as? [String: Any])
         XCTAssertEqual(run["commandLine"] as? [String], [CLI.executable] + args)
         let inputs = try XCTUnwrap(run["inputs"] as? [[String: Any]])
@@ -71,6 +74,7 @@ final class ReportCLITests: XCTestCase {
         XCTAssertTrue(md.contains("## Accuracy per class"))
         XCTAssertTrue(md.contains("## Settings and reproducibility"))
         XCTAssertTrue(md.contains("- **calibration**: `percentile` (99.99th percentile), 16 images from `Calibration/`"))
+        XCTAssertTrue(md.contains("- **activation equalization**: on, 2 convolution → depthwise pairs"))
         let memory = try String(contentsOfFile: out + "/memory.md", encoding: .utf8)
         XCTAssertTrue(memory.hasPrefix("# Memory plan: mobilenet_v3_small-fashion\n"))
         let header = try String(contentsOfFile: out + "/model_data.h", encoding: .utf8)
