@@ -62,8 +62,9 @@ public struct QuantizeResult {
     public var fit: FitSummary? = nil
 }
 
-/// Loads the checkpoint (or ONNX file) and builds its float graph.
+/// Loads the checkpoint (or ONNX file, or float `.tflite`) and builds its float graph.
 public func loadGraph(weights: String, options: ModelOptions) throws -> Graph {
+    if isTFLiteFile(weights) { return try loadTFLiteGraph(weights, options: options) }  // before ONNX: `TFL3` files can look like protobuf
     if isONNXFile(weights) { return try loadONNXGraph(weights, options: options) }
     let checkpoint = try loadCheckpoint(weights)
     let name = URL(fileURLWithPath: weights).deletingPathExtension().lastPathComponent

@@ -1,0 +1,137 @@
+import Foundation
+import XCTest
+import QuantCore
+import ModelIO
+import ImageIO
+import Models
+import FloatEngine
+import IntEngine
+import Pipeline
+import Refine
+
+/// A float32 `.tflite` goes through calibration like a checkpoint. The float files are made at
+/// test time by `Scripts/float_tflite.py` from the TFLite converter's int8 files in
+/// `../shared/models/tflite` ("the dequantized network": weights and biases dequantized, every
+/// activation float32); TensorFlow Lite Micro (the `tflite-micro` package) runs the same network
+/// as the oracle, with RELU_0_TO_1 (no TFLM kernel) as MAXIMUM(x, 0) then MINIMUM(·, 1).
+final class FloatTFLiteTests: XCTestCase {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Scripts/float_tflite.py").standardized.path
+
+    func python(_ args: [String]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", Self.script] + args
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw ToolkitError(Self.script, "exited with status \(p.terminationStatus) for \(args)") }
+    }
+
+    func tempDir() throws -> String {
+        let dir = NSTemporaryDirectory() + "float-tflite-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        return dir
+    }
+
+    /// The float file and TFLM's copy of it, made from the shared int8 file `name`.
+    func floatFiles(_ name: String, in dir: String) throws -> (float: String, oracle: String) {
+        let (float, oracle) = (dir + "/\(name).float.tflite", dir + "/\(name).oracle.tflite")
+        try python(["make", SharedData.path("models/tflite/\(name).int8.tflite"), float, oracle])
+        return (float, oracle)
+    }
+
+    /// Float logits of our engine on the imported graph vs TFLM on the oracle file (128 evaluation
+    /// images): max |Δ| ≤ 1e-4 of the logits' range. Then the graph is calibrated and converted
+    /// (`convert`, everything on, as the main command runs it) and the int8 model's top-1 class
+    /// must equal the float one on ≥ 97 % of 512 evaluation images.
+    func check(_ name: String, calib calibPath: String, eval evalPath: String, mean: [Float], std: [Float]) throws {
+        let dir = try tempDir()
+        let (floatPath, oraclePath) = try floatFiles(name, in: dir)
+        let graph = try loadGraph(weights: floatPath, options: ModelOptions(mean: mean, std: std))
+        XCTAssertEqual(graph.name, name)
+        XCTAssertEqual(graph.arch, "tflite")
+        XCTAssertEqual(graph.preprocessing.mean, mean.count == graph.preprocessing.channels ? mean : [Float](repeating: mean[0], count: graph.preprocessing.channels))
+        let eval = try loadImages(evalPath, for: graph, limit: 512)
+        XCTAssertEqual(eval.count, 512)
+        let floatLogits = FloatEngine(graph: graph).logits(images: eval.pixels, count: eval.count, threads: 2)
+
+        // TFLM on the first 128 images, fed the normalized image x = (pixel/255 − mean) / std.
+        let n = 128, size = graph.shape(0).count, c = graph.preprocessing.channels
+        let pre = graph.preprocessing
+        var inputs = [Float](repeating: 0, count: n * size)
+        for i in 0..<(n * size) {
+            let ch = i % c
+            inputs[i] = (Float(eval.pixels[i]) / 255 - pre.mean[ch]) / pre.std[ch]
+        }
+        try inputs.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: dir + "/inputs.f32")) }
+        try python(["run", oraclePath, dir + "/inputs.f32", dir + "/tflm.f32"])
+        let tflmData = try Data(contentsOf: URL(fileURLWithPath: dir + "/tflm.f32"))
+        let tflm = tflmData.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let classes = graph.numClasses
+        XCTAssertEqual(tflm.count, n * classes, "\(name): TFLM's outputs")
+        guard tflm.count == n * classes else { return }
+        let ours = floatLogits.prefix(n).flatMap { $0 }
+        let range = Double(ours.max()! - ours.min()!)
+        let maxDiff = zip(ours, tflm).map { Double(abs($0 - $1)) }.max()!
+        print("\(name): float logits vs TFLM on \(n) images: max |Δ| \(maxDiff) (logit range \(range), \(maxDiff / range) of it)")
+        XCTAssertLessThanOrEqual(maxDiff, 1e-4 * range, "\(name): our float engine vs TFLM on the float .tflite")
+
+        // Through our calibration and conversion like a checkpoint.
+        let calib = try loadImages(calibPath, for: graph, limit: 256)
+        let model = try convert(graph, calib: calib, method: .percentile, threads: 2, progress: false).model
+        let int8 = try IntEngine(model: model).logits(images: eval.pixels, count: eval.count, threads: 2)
+        func top1(_ v: [Float]) -> Int { v.indices.max { v[$0] < v[$1] }! }
+        func top1(_ v: [Int8]) -> Int { v.indices.max { v[$0] < v[$1] }! }
+        let agree = zip(floatLogits, int8).filter { top1($0.0) == top1($0.1) }.count
+        let correctFloat = zip(floatLogits, eval.labels).filter { top1($0.0) == $0.1 }.count
+        let correctInt8 = zip(int8, eval.labels).filter { top1($0.0) == $0.1 }.count
+        print("\(name): \(eval.count) images: float top-1 \(correctFloat), int8 top-1 \(correctInt8), agreement \(agree)")
+        XCTAssertGreaterThanOrEqual(Double(agree), 0.97 * Double(eval.count), "\(name): int8 vs float top-1 agreement")
+    }
+
+    func testMobileNetV2CIFAR10() throws {
+        try check("mobilenet_v2-cifar10", calib: SharedData.path("datasets/cifar10/calib_batch.bin"),
+                  eval: SharedData.path("datasets/cifar10/test_batch.bin"), mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616])
+    }
+
+    /// MobileNetV3: HARD_SWISH, MUL gates, RELU_0_TO_1 after the squeeze-excitation convolutions,
+    /// the classifier's hard-swish as FULLY_CONNECTED · FULLY_CONNECTED(RELU6).
+    func testMobileNetV3SmallFashion() throws {
+        try check("mobilenet_v3_small-fashion", calib: "Calibration", eval: SharedData.path("datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"),
+                  mean: [0.286], std: [0.353])
+    }
+
+    /// An operator the importer does not read, an int8 file and a PAD feeding something else are
+    /// errors naming the file and the operator.
+    func testBadInputIsAClearError() throws {
+        let dir = try tempDir()
+        let (floatPath, _) = try floatFiles("mobilenet_v2-cifar10", in: dir)
+        let file = try loadTFLite(floatPath)
+        let ops = file.subgraphs[0].operators
+        guard let k = ops.firstIndex(where: { file.opName($0) == "MEAN" }) else { return XCTFail("the float file has no MEAN") }
+        var bad = file
+        bad.operatorCodes[Int(ops[k].opcodeIndex)].builtin = 82  // REDUCE_MAX
+        let badPath = dir + "/reduce_max.tflite"
+        try Data(serializeTFLite(bad)).write(to: URL(fileURLWithPath: badPath))
+        XCTAssertThrowsError(try loadGraph(weights: badPath, options: ModelOptions())) { e in
+            let text = "\(e)"
+            XCTAssertTrue(text.hasPrefix(badPath + ": operator \(k) (REDUCE_MAX): not supported"), text)
+            XCTAssertTrue(text.contains("supported: CONV_2D"), text)
+        }
+        let int8Path = SharedData.path("models/tflite/mobilenet_v2-cifar10.int8.tflite")
+        XCTAssertThrowsError(try loadGraph(weights: int8Path, options: ModelOptions())) { e in
+            XCTAssertTrue("\(e)".hasPrefix(int8Path + ": the model's input is not float32"), "\(e)")
+        }
+        // The first PAD's output read by an ADD instead of its convolution.
+        guard let p = ops.firstIndex(where: { file.opName($0) == "PAD" }),
+              let a = ops.indices.first(where: { $0 > p && file.opName(ops[$0]) == "ADD" }) else { return XCTFail("no PAD, then ADD") }
+        var padded = file
+        padded.subgraphs[0].operators[a].inputs[0] = ops[p].outputs[0]
+        let paddedPath = dir + "/pad_add.tflite"
+        try Data(serializeTFLite(padded)).write(to: URL(fileURLWithPath: paddedPath))
+        XCTAssertThrowsError(try loadGraph(weights: paddedPath, options: ModelOptions())) { e in
+            XCTAssertTrue("\(e)".hasPrefix(paddedPath + ": operator \(a) (ADD): a PAD output is read by something other than"), "\(e)")
+        }
+    }
+}
