@@ -179,6 +179,16 @@ private struct SyntheticBuilder {
 
 private func makeDivisible(_ v: Int) -> Int { max(8, (v + 4) / 8 * 8) }
 
+/// The fixed model of `bench speed`'s vector probe: 32×32×32 → 1×1 conv to 64 → depthwise 3×3 →
+/// 1×1 conv to 32 (4.8 MMACs, the int8 engine's AVX-512 kernels), random but fixed parameters.
+func speedProbeModel() -> QModel {
+    var b = SyntheticBuilder(input: Shape3(32, 32, 32))
+    var x = b.conv(0, 64)
+    x = b.conv(x, 64, k: 3, depthwise: true)
+    _ = b.conv(x, 32, relu: false)
+    return b.model("speed probe (synthetic)", classes: 32 * 32 * 32)
+}
+
 /// MobileNetV2 1.0 on 32×32 CIFAR-10 (stem stride 1).
 private func syntheticMobileNetV2() -> QModel {
     var b = SyntheticBuilder(input: Shape3(32, 32, 3))

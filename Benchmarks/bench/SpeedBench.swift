@@ -25,8 +25,13 @@ private let speedCalibImages = 50
 private let speedBreakdownImages = 100
 /// Raw images the Cortex-M4 run counts instructions on.
 private let speedM4Images = 4
-/// Iterations of the host speed probe's loop (`speedProbe`): about 5 ms at this host's full speed.
-private let speedProbeIterations = 3_000_000
+/// Iterations of the host speed probe's scalar loop (`speedProbe`): about 1 ms at this host's full speed.
+private let speedProbeIterations = 600_000
+/// Runs of the vector probe's fixed model (`speedProbeModel`): about 1 ms at full speed.
+private let speedProbeRuns = 20
+/// Each probe is timed this many times in a row and counts with its fastest time, so a moment the
+/// process waited for the CPU (2 cores, shared) does not count, a slow host does.
+private let speedProbeRepeats = 5
 
 /// Speed of the float and int8 engines beside ONNX Runtime, measured in one run, printed as
 /// markdown tables: images/s on one and two threads, the ratios to ORT, the int8 time per op
@@ -53,6 +58,8 @@ public func benchSpeed(models: [String]) {
     var latencyRows: [String] = []
     var breakdowns: [(String, [[SpeedOpTime]])] = []
     var probeRows: [String] = []
+    // The vector probe's engine, made once (fixed model, fixed input).
+    let probeEngine = try? IntEngine(model: speedProbeModel())
     var m4Rows: [String] = []
     var notes: [String] = []
     for name in names {
@@ -61,7 +68,7 @@ public func benchSpeed(models: [String]) {
             continue
         }
         do {
-            let result = try speedMeasure(bench)
+            let result = try speedMeasure(bench, probeEngine)
             speedSay(result.row)
             latencyRows.append(result.latencyRow)
             breakdowns.append((name, result.breakdown))
@@ -77,15 +84,18 @@ public func benchSpeed(models: [String]) {
     if !notes.isEmpty { speedSay("") }
 
     if !probeRows.isEmpty {
-        speedSay("### Host speed probe: ms of a fixed scalar integer loop (\(speedProbeIterations / 1_000_000) M dependent "
-            + "multiply-xor-shift steps), timed at the start of each round")
+        speedSay("### Host speed probes, timed at the start of each round (ms)")
         speedSay("")
-        speedSay("The same work every time, so its time shows how fast this host ran during each round (a virtual host's speed "
-            + "can vary several-fold over minutes). A diagnostic only: no figure above or below is rescaled by it. Median "
-            + "[q1–q3] and full range over the rounds, then each round's time in order.")
+        speedSay("The same work every time, so their times show how fast this host ran during each round (a virtual host's "
+            + "speed can vary several-fold over minutes). *Scalar*: a fixed integer loop (\(speedProbeIterations) dependent "
+            + "multiply-xor-shift steps); *vector*: the int8 engine \(speedProbeRuns) times on a fixed synthetic 32×32×32 model "
+            + "(1×1 conv, depthwise 3×3, 1×1 conv: the AVX-512 kernels). Each is timed \(speedProbeRepeats) times in a row and "
+            + "counts with its fastest time, so waiting for the CPU (other processes) does not count, a slow host does; a "
+            + "slowdown can hit one probe and not the other. Diagnostics only: no figure above or below is rescaled by them. "
+            + "Median [q1–q3] and full range over the rounds, then each round's scalar / vector time in order.")
         speedSay("")
-        speedSay("| model | probe ms | range | per round (ms) |")
-        speedSay("|---|---:|---:|---|")
+        speedSay("| model | scalar probe | scalar range | vector probe | vector range | per round (scalar / vector) |")
+        speedSay("|---|---:|---:|---:|---:|---|")
         for row in probeRows { speedSay(row) }
         speedSay("")
     }
@@ -151,12 +161,12 @@ private struct SpeedResult {
     var breakdown: [[SpeedOpTime]]
     var m4: String?
     var notes: [String]
-    /// Seconds of the host speed probe, once per round.
-    var probe: [Double]
+    /// Seconds of the host speed probes (scalar, vector), once per round.
+    var probe: [(scalar: Double, vector: Double)]
 }
 
 /// Loads, calibrates and converts one model, then times everything for it.
-private func speedMeasure(_ bench: BenchModel) throws -> SpeedResult {
+private func speedMeasure(_ bench: BenchModel, _ probeEngine: IntEngine?) throws -> SpeedResult {
     let name = bench.name
     speedProgress("\(name): loading and calibrating on \(speedCalibImages) images")
     var notes = ["\(name): load average \(speedLoadAverage()) when its measurement started"]
@@ -198,10 +208,10 @@ private func speedMeasure(_ bench: BenchModel) throws -> SpeedResult {
     // Per round, 1 / the median seconds of the single images of a one-thread pass (ORT's statistic).
     var latencies: [String: [Double]] = [:]
     var breakdown: [[SpeedOpTime]] = []  // the int8 time per op type, once per round
-    var probe: [Double] = []  // the host speed probe's seconds, once per round
+    var probe: [(scalar: Double, vector: Double)] = []  // the host speed probes' seconds, once per round
     for round in 1...speedRounds {
         speedProgress("\(name): round \(round) of \(speedRounds)")
-        probe.append(speedProbe(seed: UInt64(round)))
+        probe.append((speedProbe(seed: UInt64(round)), speedVectorProbe(probeEngine)))
         rates["float1", default: []].append(Double(floatPass) / speedSeconds {
             let times = speedFloatSingle(floatEngine, floatPixels, floatPass, size)
             latencies["float1", default: []].append(1 / max(speedMedian(times), 1e-12))
@@ -284,25 +294,41 @@ nonisolated(unsafe) private var speedProbeSink: UInt64 = 0
 
 /// Seconds of the host speed probe: `speedProbeIterations` steps of a scalar integer chain
 /// (multiply, add, xor-shift; each step needs the previous one, so it neither vectorizes nor
-/// folds), the same instructions every time. Its time moves only with the host's own speed.
+/// folds), the same instructions every time; the fastest of `speedProbeRepeats` timings.
 private func speedProbe(seed: UInt64) -> Double {
-    var x = seed | 1
-    let seconds = speedSeconds {
-        for _ in 0..<speedProbeIterations {
-            x = x &* 6364136223846793005 &+ 1442695040888963407
-            x ^= x >> 29
-        }
+    var x = seed | 1, fastest = Double.infinity
+    for _ in 0..<speedProbeRepeats {
+        fastest = min(fastest, speedSeconds {
+            for _ in 0..<speedProbeIterations {
+                x = x &* 6364136223846793005 &+ 1442695040888963407
+                x ^= x >> 29
+            }
+        })
     }
     speedProbeSink = x
-    return seconds
+    return fastest
 }
 
-/// A row of the probe table: median [q1–q3], full range and each round's time, in ms.
-private func speedProbeRow(_ name: String, _ seconds: [Double]) -> String {
-    let ms = seconds.map { $0 * 1e3 }
-    return "| \(name) | " + String(format: "%.2f [%.2f–%.2f]", speedQuantile(ms, 0.5), speedQuantile(ms, 0.25), speedQuantile(ms, 0.75))
-        + " | " + String(format: "%.2f–%.2f", ms.min() ?? 0, ms.max() ?? 0) + " | "
-        + ms.map { String(format: "%.2f", $0) }.joined(separator: ", ") + " |"
+/// Seconds of the vector probe: `speedProbeRuns` runs of the int8 engine on the fixed probe model
+/// and a fixed input, the fastest of `speedProbeRepeats` timings (NaN without the engine: the
+/// row then says so).
+private func speedVectorProbe(_ engine: IntEngine?) -> Double {
+    guard let engine else { return .nan }
+    let input = (0..<engine.model.input.shape.count).map { Int8(truncatingIfNeeded: $0 &* 37) }
+    _ = engine.run(input: input)  // warm
+    return (0..<speedProbeRepeats).map { _ in speedSeconds { for _ in 0..<speedProbeRuns { _ = engine.run(input: input) } } }.min()!
+}
+
+/// A row of the probe table: per probe median [q1–q3] and full range, then each round's times, in ms.
+private func speedProbeRow(_ name: String, _ seconds: [(scalar: Double, vector: Double)]) -> String {
+    func columns(_ ms: [Double]) -> String {
+        guard ms.allSatisfy({ !$0.isNaN }) else { return "not measured (the probe model did not load) | —" }
+        return String(format: "%.2f [%.2f–%.2f]", speedQuantile(ms, 0.5), speedQuantile(ms, 0.25), speedQuantile(ms, 0.75))
+            + " | " + String(format: "%.2f–%.2f", ms.min() ?? 0, ms.max() ?? 0)
+    }
+    let scalar = seconds.map { $0.scalar * 1e3 }, vector = seconds.map { $0.vector * 1e3 }
+    return "| \(name) | \(columns(scalar)) | \(columns(vector)) | "
+        + zip(scalar, vector).map { String(format: "%.2f / %.2f", $0, $1) }.joined(separator: ", ") + " |"
 }
 
 /// Images per timed pass for an engine taking `seconds` per image: about speedPassSeconds, even
