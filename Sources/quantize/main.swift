@@ -22,9 +22,9 @@ for TensorFlow Lite Micro (same logits). `export MODEL.tflite` imports an int8 .
 converter's, or one written here) as blob, C header and memory.md.
 
 MODEL is an architecture (v1, v2, v3small, v3large, shufflenet1, shufflenet2, effnet-lite0 … effnet-lite4, or the
-full names mobilenet_v3_small, ...), a checkpoint file (.safetensors, .pth) or an ONNX file (.onnx:
+full names mobilenet_v3_small, ...), a checkpoint file (.safetensors, .pth), an ONNX file (.onnx:
 any CNN built from the supported ops; pass its --mean/--std, `quantize inspect F.onnx` lists what
-maps to what). With an architecture
+maps to what) or a float32 .tflite (its input is the normalized NHWC image; pass its --mean/--std). With an architecture
 name and no --weights, v3small uses the shipped Models/mobilenet_v3_small-fashion.safetensors and
 evaluates on Evaluation/fashion-mnist.
 
@@ -152,7 +152,7 @@ func runMain(_ argv: [String]) throws {
 func runInspect(_ argv: [String]) throws {
     let args = try Arguments(argv, valued: modelFlags)
     if args.flags.contains("help") || args.positionals.count != 1 {
-        print("usage: quantize inspect FILE\n\nA checkpoint (.safetensors/.pth): its tensors, metadata, totals and the graph built from it.\nAn ONNX file (.onnx): its op types, what each becomes (or why it is unsupported), the imported graph.\nA TFLite file (.tflite): its op table, operators, tensors and their quantization.\nA data set (folder, .bin, IDX, .npy, image): count, size, channels, label histogram.\nA quantized model (.q8): its ops and memory plan.")
+        print("usage: quantize inspect FILE\n\nA checkpoint (.safetensors/.pth): its tensors, metadata, totals and the graph built from it.\nAn ONNX file (.onnx): its op types, what each becomes (or why it is unsupported), the imported graph.\nA TFLite file (.tflite): its op table, operators, tensors and their quantization; then an int8 file's imported model and memory plan, or a float32 file's imported graph.\nA data set (folder, .bin, IDX, .npy, image): count, size, channels, label histogram.\nA quantized model (.q8): its ops and memory plan.")
         return
     }
     let path = args.positionals[0]
@@ -173,6 +173,13 @@ func runInspect(_ argv: [String]) throws {
         let file = try loadTFLite(path)
         print(file.summary(path: path))
         print("")
+        if isFloatTFLite(file) {  // a float model: the graph the main command calibrates
+            let graph = try importFloatTFLite(file, path: path, name: tfliteGraphName(path), options: try modelSpec(path, args).options)
+            print("a float32 model: `quantize \(path) --calib DIR --eval DIR --mean … --std …` calibrates and converts it")
+            for note in graph.notes { print(note) }
+            print(graph.summary())
+            return
+        }
         do {
             let model = try importTFLite(file, path: path, name: tfliteModelName(path))
             print("imports as an int8 model of \(model.nodes.count) ops (`quantize export \(path)` writes its blob, C header and memory.md);")

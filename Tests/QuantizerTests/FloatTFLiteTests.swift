@@ -42,22 +42,31 @@ final class FloatTFLiteTests: XCTestCase {
     }
 
     /// Float logits of our engine on the imported graph vs TFLM on the oracle file (128 evaluation
-    /// images): max |Δ| ≤ 1e-4 of the logits' range. Then the graph is calibrated and converted
-    /// (`convert`, everything on, as the main command runs it) and the int8 model's top-1 class
-    /// must equal the float one on ≥ 97 % of 512 evaluation images.
+    /// images): max |Δ| ≤ 1e-4 of the logits' range. Then the graph is calibrated (256 images) and
+    /// converted (`convert`, everything on, as the main command runs it) and the int8 model's top-1
+    /// class must equal the float one on ≥ 97 % of 512 evaluation images.
     func check(_ name: String, calib calibPath: String, eval evalPath: String, mean: [Float], std: [Float]) throws {
+        try check(name, mean: mean, std: std, tflmImages: 128) { graph in
+            (try loadImages(calibPath, for: graph, limit: 256), try loadImages(evalPath, for: graph, limit: 512))
+        }
+    }
+
+    /// `check` on the calibration and evaluation sets `images` loads for the graph; TFLM runs the
+    /// first `tflmImages` evaluation images.
+    func check(_ name: String, mean: [Float], std: [Float], tflmImages n: Int,
+               images: (Graph) throws -> (calib: ImageSet, eval: ImageSet)) throws {
         let dir = try tempDir()
         let (floatPath, oraclePath) = try floatFiles(name, in: dir)
         let graph = try loadGraph(weights: floatPath, options: ModelOptions(mean: mean, std: std))
         XCTAssertEqual(graph.name, name)
         XCTAssertEqual(graph.arch, "tflite")
         XCTAssertEqual(graph.preprocessing.mean, mean.count == graph.preprocessing.channels ? mean : [Float](repeating: mean[0], count: graph.preprocessing.channels))
-        let eval = try loadImages(evalPath, for: graph, limit: 512)
-        XCTAssertEqual(eval.count, 512)
+        let (calib, eval) = try images(graph)
+        XCTAssertGreaterThanOrEqual(eval.count, n)
         let floatLogits = FloatEngine(graph: graph).logits(images: eval.pixels, count: eval.count, threads: 2)
 
-        // TFLM on the first 128 images, fed the normalized image x = (pixel/255 − mean) / std.
-        let n = 128, size = graph.shape(0).count, c = graph.preprocessing.channels
+        // TFLM on the first n images, fed the normalized image x = (pixel/255 − mean) / std.
+        let size = graph.shape(0).count, c = graph.preprocessing.channels
         let pre = graph.preprocessing
         var inputs = [Float](repeating: 0, count: n * size)
         for i in 0..<(n * size) {
@@ -78,7 +87,6 @@ final class FloatTFLiteTests: XCTestCase {
         XCTAssertLessThanOrEqual(maxDiff, 1e-4 * range, "\(name): our float engine vs TFLM on the float .tflite")
 
         // Through our calibration and conversion like a checkpoint.
-        let calib = try loadImages(calibPath, for: graph, limit: 256)
         let model = try convert(graph, calib: calib, method: .percentile, threads: 2, progress: false).model
         let int8 = try IntEngine(model: model).logits(images: eval.pixels, count: eval.count, threads: 2)
         func top1(_ v: [Float]) -> Int { v.indices.max { v[$0] < v[$1] }! }
@@ -100,6 +108,15 @@ final class FloatTFLiteTests: XCTestCase {
     func testMobileNetV3SmallFashion() throws {
         try check("mobilenet_v3_small-fashion", calib: "Calibration", eval: SharedData.path("datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"),
                   mean: [0.286], std: [0.353])
+    }
+
+    /// EfficientNet-Lite0 (224×224, TF-SAME convolutions, RELU6): the ImageNet sample's split
+    /// (label % 10 == 0 calibrates, the other 900 evaluate), TFLM on 64 of them.
+    func testEfficientNetLite0ImageNet() throws {
+        try check("efficientnet_lite0-imagenet", mean: [127 / 255], std: [128 / 255], tflmImages: 64) { graph in
+            let all = try loadImages(SharedData.path("datasets/imagenet-sample/val224"), for: graph, limit: nil)
+            return (all.subset(all.labels.indices.filter { all.labels[$0] % 10 == 0 }), all.subset(all.labels.indices.filter { all.labels[$0] % 10 != 0 }))
+        }
     }
 
     /// An operator the importer does not read, an int8 file and a PAD feeding something else are
