@@ -53,6 +53,8 @@ func allReaders() throws -> [FuzzReader] {
     // exporter writes, which must import back too.
     let tfliteExported = try [false, true].map { try writeTFLite(TestModels.everyOp(seed: 1, size: 10, int4: $0)) }
     for seed in tfliteExported { _ = try importTFLite(try parseTFLite(seed, path: "seed.tflite"), path: "seed.tflite", name: "seed") }
+    let tfliteFloat = try tfliteFloatSeed()   // the float importer's seed, which must import too
+    _ = try importFloatTFLite(try parseTFLite(tfliteFloat, path: "seed.tflite"), path: "seed.tflite", name: "seed")
 
     let onnx = onnxSeeds()
     for seed in onnx {  // every ONNX seed must import (so mutations start from the importer's paths)
@@ -96,11 +98,15 @@ func allReaders() throws -> [FuzzReader] {
                        _ = try importONNX(model, name: "fuzz")
                    }),
         // The FlatBuffers / TFLite reader, then the importer on whatever still parses.
-        FuzzReader(name: "tflite", seeds: tfliteSeeds() + [tfliteImport] + tfliteExported,
+        FuzzReader(name: "tflite", seeds: tfliteSeeds() + [tfliteImport] + tfliteExported + [tfliteFloat],
                    bigSeeds: ["mobilenet_v3_small-fashion", "mobilenet_v2-cifar10"].compactMap { seedFile(shared + "/models/tflite/\($0).int8.tflite") },
                    read: { bytes in
                        let file = try parseTFLite(bytes, path: "fuzz.tflite")
-                       _ = try importTFLite(file, path: "fuzz.tflite", name: "fuzz")
+                       if isFloatTFLite(file) {
+                           _ = try importFloatTFLite(file, path: "fuzz.tflite", name: "fuzz")
+                       } else {
+                           _ = try importTFLite(file, path: "fuzz.tflite", name: "fuzz")
+                       }
                    }),
     ]
 }

@@ -118,3 +118,34 @@ func tfliteImportSeed() -> [UInt8] {
                  bytes(16, 7), bytes(12, 13), le32([50, -50, 7])]
     return serializeTFLite(m)
 }
+
+/// The float32 twin of `tfliteImportSeed` (its weights and biases dequantized, every activation
+/// float32), which the float importer (`importFloatTFLite`) accepts.
+func tfliteFloatSeed() throws -> [UInt8] {
+    var m = try parseTFLite(tfliteImportSeed(), path: "seed.tflite")
+    func le32(_ v: [Float]) -> ArraySlice<UInt8> { ArraySlice(v.flatMap { x in (0..<4).map { UInt8(truncatingIfNeeded: x.bitPattern >> (8 * $0)) } }) }
+    // Bias tensors (input 2 of a conv / fully-connected op) are at s_in · s_w[c] whether or not the file says so.
+    let tensors = m.subgraphs[0].tensors
+    for op in m.subgraphs[0].operators where op.inputs.count > 2 && op.inputs[2] >= 0 {
+        guard let sIn = tensors[Int(op.inputs[0])].quantization?.scale.first, let w = tensors[Int(op.inputs[1])].quantization else { continue }
+        m.subgraphs[0].tensors[Int(op.inputs[2])].quantization = TFLiteQuantization(scale: w.scale.map { $0 * sIn }, zeroPoint: [0])
+    }
+    for (i, t) in m.subgraphs[0].tensors.enumerated() {
+        guard t.type == .int8 || (t.type == .int32 && t.quantization != nil) else { continue }
+        let data = Array(m.buffers[Int(t.buffer)])
+        if !data.isEmpty, let q = t.quantization {
+            let values: [Float] = t.type == .int8 ? data.map { Float(Int8(bitPattern: $0)) }
+                : stride(from: 0, to: data.count, by: 4).map { k in Float(Int32(bitPattern: UInt32(data[k]) | UInt32(data[k + 1]) << 8 | UInt32(data[k + 2]) << 16 | UInt32(data[k + 3]) << 24)) }
+            // The channel of element e along the quantized dimension (row-major).
+            let dims = t.shape.map(Int.init), axis = Int(q.quantizedDimension)
+            let inner = dims.suffix(from: min(axis + 1, dims.count)).reduce(1, *)
+            m.buffers[Int(t.buffer)] = le32(values.enumerated().map { e, v in
+                let c = q.scale.count == 1 ? 0 : (e / inner) % dims[axis]
+                return (v - Float(q.zeroPoint.count == 1 ? q.zeroPoint[0] : q.zeroPoint[c])) * q.scale[c]
+            })
+        }
+        m.subgraphs[0].tensors[i].type = .float32
+        m.subgraphs[0].tensors[i].quantization = nil
+    }
+    return serializeTFLite(m)
+}
