@@ -121,6 +121,7 @@ private struct FloatTFLiteImporter {
         let s = t.shape.map(Int.init)
         let declared: Shape3? = s.count == 4 && s[0] == 1 ? Shape3(s[1], s[2], s[3]) : s.count == 2 && s[0] == 1 ? Shape3(1, 1, s[1]) : nil
         guard declared == shape else { throw fail("output `\(t.name)` has shape \(t.shape) in the file, but the operator computes \(shape)") }
+        guard shape.h >= 1, shape.w >= 1, (1...65536).contains(shape.c), shape.count <= 1 << 26 else { throw fail("output `\(t.name)` has shape \(t.shape)") }
         guard t.type == .float32 else { throw fail("output `\(t.name)` is \(t.type); supported: float32") }
         nodes.append(Node(name: name, op: op, inputs: inputs, shape: shape))
         bindings[output] = .value(nodes.count)
