@@ -252,8 +252,11 @@ func runExport(_ argv: [String]) throws {
     let fileBytes = try readFile(path)
     let isTFLite = path.hasSuffix(".tflite") || looksLikeTFLite(Array(fileBytes.prefix(8)))
     // A .tflite is imported (a converter's keeps its own input quantization; ours is the model it was written from).
-    let model = isTFLite ? try importTFLite(try parseTFLite(fileBytes, path: path), path: path, name: tfliteModelName(path))
-                         : try readBlob(fileBytes, path: path)
+    let tflite = isTFLite ? try parseTFLite(fileBytes, path: path) : nil
+    if let tflite, isFloatTFLite(tflite) {
+        throw ToolkitError(path, "a float32 model is not quantized yet: `quantize \(path) --calib DIR --eval DIR --mean … --std …` calibrates and converts it (export takes int8 .tflite files and .q8 blobs)")
+    }
+    let model = try tflite.map { try importTFLite($0, path: path, name: tfliteModelName(path)) } ?? readBlob(fileBytes, path: path)
     // The blob as this writer writes the model: the file's own bytes for a blob it wrote; a blob of an
     // earlier version-4 writer (before UNIFORM_1X1 records) comes out re-encoded, so that
     // model_data.c, its header's arena size and memory.md describe the same bytes.

@@ -45,5 +45,8 @@ final class FloatTFLiteCLITests: XCTestCase {
         let e = try CLI.run([int8, "--calib", "Calibration", "--eval", "Calibration"])
         XCTAssertEqual(e.status, 1)
         XCTAssertTrue(e.stderr.hasPrefix("error: \(int8): the model's input is not float32"), e.stderr)
+        let x = try CLI.run(["export", path, "--out", try CLI.tempDir()])
+        XCTAssertEqual(x.status, 1)
+        XCTAssertTrue(x.stderr.hasPrefix("error: \(path): a float32 model is not quantized yet"), x.stderr)
     }
 }
