@@ -119,8 +119,8 @@ final class FloatTFLiteTests: XCTestCase {
         }
     }
 
-    /// An operator the importer does not read, an int8 file and a PAD feeding something else are
-    /// errors naming the file and the operator.
+    /// An operator the importer does not read, an int8 file, a PAD feeding something else and a
+    /// RELU_0_TO_1 on a feature map other ops read are errors naming the file and the operator.
     func testBadInputIsAClearError() throws {
         let dir = try tempDir()
         let (floatPath, _) = try floatFiles("mobilenet_v2-cifar10", in: dir)
@@ -149,6 +149,19 @@ final class FloatTFLiteTests: XCTestCase {
         try Data(serializeTFLite(padded)).write(to: URL(fileURLWithPath: paddedPath))
         XCTAssertThrowsError(try loadGraph(weights: paddedPath, options: ModelOptions())) { e in
             XCTAssertTrue("\(e)".hasPrefix(paddedPath + ": operator \(a) (ADD): a PAD output is read by something other than"), "\(e)")
+        }
+        // RELU_0_TO_1 is a hard-sigmoid only where that is exact: not on a value others read too.
+        let (v3Path, _) = try floatFiles("mobilenet_v3_small-fashion", in: dir)
+        let v3 = try loadTFLite(v3Path)
+        let v3ops = v3.subgraphs[0].operators
+        guard let r = v3ops.firstIndex(where: { v3.opName($0) == "RELU_0_TO_1" }),
+              let mul = v3ops.indices.first(where: { $0 > r && v3.opName(v3ops[$0]) == "MUL" }) else { return XCTFail("no RELU_0_TO_1, then MUL") }
+        var clamped = v3
+        clamped.subgraphs[0].operators[r].inputs[0] = v3ops[mul].inputs[1] == v3ops[r].outputs[0] ? v3ops[mul].inputs[0] : v3ops[mul].inputs[1]
+        let clampedPath = dir + "/relu0to1.tflite"
+        try Data(serializeTFLite(clamped)).write(to: URL(fileURLWithPath: clampedPath))
+        XCTAssertThrowsError(try loadGraph(weights: clampedPath, options: ModelOptions())) { e in
+            XCTAssertTrue("\(e)".hasPrefix(clampedPath + ": operator \(r) (RELU_0_TO_1): RELU_0_TO_1 is imported only right after"), "\(e)")
         }
     }
 }
