@@ -53,6 +53,21 @@ public struct Preprocessing: Sendable, Equatable {
     }
 }
 
+/// The mean and std of a graph file's input normalization (`--mean/--std` or metadata; nil: mean 0,
+/// std 1) for `channels` input channels: one value stands for every channel; then each needs one
+/// value per channel, std positive and mean finite (errors name `path`). The ONNX and float
+/// `.tflite` importers share it: neither file format carries the normalization.
+func normalization(mean: [Float]?, std: [Float]?, channels c: Int, path: String) throws -> (mean: [Float], std: [Float]) {
+    var mean = mean ?? [Float](repeating: 0, count: c), std = std ?? [Float](repeating: 1, count: c)
+    if mean.count == 1 && c > 1 { mean = Array(repeating: mean[0], count: c) }
+    if std.count == 1 && c > 1 { std = Array(repeating: std[0], count: c) }
+    guard mean.count == c, std.count == c else {
+        throw ToolkitError(path, "mean and std need \(c) values (one per input channel), got \(mean.count) and \(std.count)")
+    }
+    guard std.allSatisfy({ $0 > 0 && $0.isFinite }), mean.allSatisfy(\.isFinite) else { throw ToolkitError(path, "std must be positive and mean finite") }
+    return (mean, std)
+}
+
 /// One op with its inputs (value ids) and its output shape.
 public struct Node: Sendable {
     /// The state-dict prefix it was built from (e.g. `features.4.block.1`), unique in the graph.

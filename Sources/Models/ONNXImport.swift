@@ -250,16 +250,7 @@ struct ONNXImporter {
             return values.map { $0! }
         }
         let c = input.c
-        var mean = try options.mean ?? parse("mean") ?? [Float](repeating: 0, count: c)
-        var std = try options.std ?? parse("std") ?? [Float](repeating: 1, count: c)
-        if mean.count == 1 && c > 1 { mean = Array(repeating: mean[0], count: c) }
-        if std.count == 1 && c > 1 { std = Array(repeating: std[0], count: c) }
-        guard mean.count == c, std.count == c else {
-            throw ToolkitError(path, "mean and std need \(c) values (one per input channel), got \(mean.count) and \(std.count)")
-        }
-        guard std.allSatisfy({ $0 > 0 && $0.isFinite }), mean.allSatisfy(\.isFinite) else {
-            throw ToolkitError(path, "std must be positive and mean finite")
-        }
+        let (mean, std) = try normalization(mean: try options.mean ?? parse("mean"), std: try options.std ?? parse("std"), channels: c, path: path)
         // The graph sees a·x + b with x = (pixel/255 − mean)/std: mean' = mean − b·std/a, std' = std/a.
         let m = (0..<c).map { Float(Double(mean[$0]) - inputShift[$0] * Double(std[$0]) / inputScale[$0]) }
         let s = (0..<c).map { Float(Double(std[$0]) / inputScale[$0]) }

@@ -227,16 +227,8 @@ private struct FloatTFLiteImporter {
     }
 
     func preprocessing() throws -> Preprocessing {
-        let c = input.c
-        var mean = options.mean ?? [Float](repeating: 0, count: c)
-        var std = options.std ?? [Float](repeating: 1, count: c)
-        if mean.count == 1 && c > 1 { mean = Array(repeating: mean[0], count: c) }
-        if std.count == 1 && c > 1 { std = Array(repeating: std[0], count: c) }
-        guard mean.count == c, std.count == c else {
-            throw ToolkitError(path, "mean and std need \(c) values (one per input channel), got \(mean.count) and \(std.count)")
-        }
-        guard std.allSatisfy({ $0 > 0 && $0.isFinite }), mean.allSatisfy(\.isFinite) else { throw ToolkitError(path, "std must be positive and mean finite") }
-        return Preprocessing(height: input.h, width: input.w, channels: c, mean: mean, std: std)
+        let (mean, std) = try normalization(mean: options.mean, std: options.std, channels: input.c, path: path)
+        return Preprocessing(height: input.h, width: input.w, channels: input.c, mean: mean, std: std)
     }
 
     /// Imports operator `op` as IR node(s) named `name` (`op12.depthwise_conv_2d`: the converter's
