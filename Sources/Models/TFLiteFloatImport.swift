@@ -38,10 +38,12 @@ public func isFloatTFLite(_ file: TFLiteModel) -> Bool {
     return g.tensors[Int(g.inputs[0])].type == .float32
 }
 
-/// A model name from a `.tflite` path: the file name without `.tflite` (and a `.float` before it).
-public func tfliteGraphName(_ path: String) -> String {
+/// A model name from a `.tflite` path: the file name without `.tflite` and without a `.int8` or
+/// `.float` before it (`mobilenet_v2-cifar10` for `…/mobilenet_v2-cifar10.int8.tflite`).
+public func tfliteModelName(_ path: String) -> String {
     let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-    return name.hasSuffix(".float") ? String(name.dropLast(6)) : name
+    for tag in [".int8", ".float"] where name.hasSuffix(tag) { return String(name.dropLast(tag.count)) }
+    return name
 }
 
 /// Reads a float `.tflite` and imports it (see `importFloatTFLite`).
@@ -51,7 +53,7 @@ public func loadTFLiteGraph(_ path: String, options: ModelOptions = .init()) thr
         throw ToolkitError(path, "the model's input is not float32: an int8 .tflite is already quantized — `quantize export \(path)` "
                            + "imports it as it is (blob, C header, memory.md), `quantize inspect \(path)` shows it")
     }
-    return try importFloatTFLite(file, path: path, name: tfliteGraphName(path), options: options)
+    return try importFloatTFLite(file, path: path, name: tfliteModelName(path), options: options)
 }
 
 /// The first subgraph of a float32 `.tflite` as a float graph named `name`; errors name `path`

@@ -174,7 +174,7 @@ func runInspect(_ argv: [String]) throws {
         print(file.summary(path: path))
         print("")
         if isFloatTFLite(file) {  // a float model: the graph the main command calibrates
-            let graph = try importFloatTFLite(file, path: path, name: tfliteGraphName(path), options: try modelSpec(path, args).options)
+            let graph = try importFloatTFLite(file, path: path, name: tfliteModelName(path), options: try modelSpec(path, args).options)
             print("a float32 model: `quantize \(path) --calib DIR --eval DIR --mean … --std …` calibrates and converts it")
             for note in graph.notes { print(note) }
             print(graph.summary())
@@ -298,9 +298,3 @@ do {
     exit(1)
 }
 
-/// `mobilenet_v2-cifar10` for `…/mobilenet_v2-cifar10.int8.tflite`.
-func tfliteModelName(_ path: String) -> String {
-    var name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-    if name.hasSuffix(".int8") { name.removeLast(5) }
-    return name
-}
