@@ -102,43 +102,17 @@ struct TFLiteImporter {
     }
 
     func isConstant(_ i: Int32) -> Bool {
-        guard i >= 0, Int(i) < g.tensors.count else { return false }
-        let b = Int(g.tensors[Int(i)].buffer)
-        return b != 0 && b < file.buffers.count && !file.buffers[b].isEmpty
+        i >= 0 && Int(i) < g.tensors.count && file.hasData(g.tensors[Int(i)])
     }
 
     /// The constant data of tensor `t` (checked against its shape and type; INT4 packed two per byte).
-    func data(_ t: TFLiteTensor, _ where_: String) throws -> ArraySlice<UInt8> {
-        guard Int(t.buffer) < file.buffers.count, t.buffer != 0, !file.buffers[Int(t.buffer)].isEmpty else {
-            throw fail("\(where_): tensor `\(t.name)` must be a constant with data")
-        }
-        let bytes = file.buffers[Int(t.buffer)]
-        let n = elementCount(t.shape)
-        let expected: Int? = t.type == .int4 ? n.map(packedInt4Bytes) : t.type.byteSize.flatMap { s in n.map { $0 * s } }
-        guard let expected, expected == bytes.count else {
-            throw fail("\(where_): tensor `\(t.name)` holds \(bytes.count) bytes, not its \(t.shape) \(t.type) elements")
-        }
-        return bytes
+    func data(_ t: TFLiteTensor, _ where_: String) throws -> TFLiteConstant {
+        try file.constant(t, "\(where_): tensor", path: path)
     }
 
-    func elementCount(_ shape: [Int32]) -> Int? {
-        var n = 1
-        for d in shape {
-            guard d >= 0 else { return nil }
-            let (p, o) = n.multipliedReportingOverflow(by: Int(d))
-            guard !o, p <= 1 << 31 else { return nil }
-            n = p
-        }
-        return n
-    }
-
+    /// The values of constant int32 tensor `i`.
     func int32s(_ i: Int32, _ where_: String) throws -> [Int32] {
-        let t = try tensor(i, where_)
-        guard t.type == .int32 else { throw fail("\(where_): tensor `\(t.name)` must be int32, not \(t.type)") }
-        let d = try data(t, where_)
-        return stride(from: d.startIndex, to: d.endIndex, by: 4).map { i in
-            Int32(bitPattern: UInt32(d[i]) | UInt32(d[i + 1]) << 8 | UInt32(d[i + 2]) << 16 | UInt32(d[i + 3]) << 24)
-        }
+        try file.constant(try tensor(i, where_), "\(where_): tensor", path: path, type: .int32).int32s
     }
 
     /// One per-tensor scale and zero point (activations and constant int8 tensors).

@@ -49,7 +49,7 @@ extension TFLiteImporter {
         if op.inputs.count == 3, op.inputs[2] >= 0 {
             let vT = try tensor(op.inputs[2], where_)
             let q = try grid(vT, where_, what: "pad value")
-            let v = try data(vT, where_)
+            let v = try data(vT, where_).bytes
             guard v.count == 1, q.scale == Float(inQ.scale), q.zeroPoint == inQ.zeroPoint else {
                 throw fail("\(where_): the pad value must be one int8 on the input's grid")
             }
@@ -74,7 +74,7 @@ extension TFLiteImporter {
         let w = try tensor(op.inputs[1], where_)
         guard w.type == .int8 || w.type == .int4 else { throw fail("\(where_): weights `\(w.name)` are \(w.type); only int8 and int4 weights are imported") }
         guard let wq = w.quantization, !wq.hasDetails, !wq.scale.isEmpty else { throw fail("\(where_): weights `\(w.name)` are not quantized") }
-        let wBytes = try data(w, where_)
+        let wData = try data(w, where_), wBytes = wData.bytes
         let outC = out.shape.c
         guard wq.scale.count == outC else {
             throw fail("\(where_): weights `\(w.name)` have \(wq.scale.count) scale(s) for \(outC) output channels; only per-channel weights are imported")
@@ -93,7 +93,7 @@ extension TFLiteImporter {
         var padding = TFLitePadding.valid
         var act = TFLiteActivation.none
         let bits = w.type == .int4 ? 4 : 8
-        var weights = bits == 4 ? unpackInt4(wBytes, count: elementCount(w.shape) ?? 0) : wBytes.map { Int8(bitPattern: $0) }
+        var weights = bits == 4 ? unpackInt4(wBytes, count: wData.shape.reduce(1, *)) : wBytes.map { Int8(bitPattern: $0) }
         switch op.options {
         case let .conv2D(p, strideW, strideH, a, dw, dh) where code == TFLiteOp.conv2D:
             guard dw == 1, dh == 1 else { throw fail("\(where_): dilation is not supported") }
@@ -230,7 +230,7 @@ extension TFLiteImporter {
         for (j, b) in op.inputs.enumerated() where j != m {
             let t = try tensor(b, where_)
             let q = try grid(t, where_, what: "border")
-            let bytes = try data(t, where_)
+            let bytes = try data(t, where_).bytes
             let s = t.shape.map(Int.init)
             let c = inInfo.shape.c
             guard q.scale == Float(inInfo.scale), q.zeroPoint == inInfo.zeroPoint, s.count == 4, s[0] == 1, s[3] == c,

@@ -145,39 +145,19 @@ private struct FloatTFLiteImporter {
         }
     }
 
-    /// The bytes of constant tensor `i`, checked against its shape (`elementSize` bytes each).
-    func constantBytes(_ i: Int32, _ what: String, type: TFLiteType) throws -> (shape: [Int], bytes: ArraySlice<UInt8>) {
-        let t = try tensor(i)
-        guard t.type == type else { throw fail("\(what) `\(t.name)` is \(t.type); supported: \(type)") }
-        guard !t.isSparse else { throw fail("\(what) `\(t.name)` is sparse; supported: dense") }
-        let b = Int(t.buffer)
-        guard b > 0, b < file.buffers.count, !file.buffers[b].isEmpty else { throw fail("\(what) `\(t.name)` has no data; supported: a constant") }
-        var n = 1
-        for d in t.shape {
-            guard d >= 0 else { throw fail("\(what) `\(t.name)` has shape \(t.shape)") }
-            let (p, o) = n.multipliedReportingOverflow(by: Int(d))
-            guard !o, p <= 1 << 28 else { throw fail("\(what) `\(t.name)` has shape \(t.shape)") }
-            n = p
-        }
-        let bytes = file.buffers[b]
-        guard bytes.count == n * 4 else { throw fail("\(what) `\(t.name)` holds \(bytes.count) bytes, not its \(t.shape) \(t.type) elements") }
-        return (t.shape.map(Int.init), bytes)
-    }
-
+    /// Constant float32 tensor `i` (`what` names it in messages), every value finite.
     func floats(_ i: Int32, _ what: String) throws -> (shape: [Int], values: [Float]) {
-        let (shape, bytes) = try constantBytes(i, what, type: .float32)
-        let values = stride(from: bytes.startIndex, to: bytes.endIndex, by: 4).map { k in
-            Float(bitPattern: UInt32(bytes[k]) | UInt32(bytes[k + 1]) << 8 | UInt32(bytes[k + 2]) << 16 | UInt32(bytes[k + 3]) << 24)
-        }
-        guard values.allSatisfy(\.isFinite) else { throw fail("\(what) `\(try tensor(i).name)` holds NaN or infinity") }
-        return (shape, values)
+        let t = try tensor(i)
+        let c = try file.constant(t, here.isEmpty ? what : "\(here): \(what)", path: path, type: .float32)
+        let values = c.floats
+        guard values.allSatisfy(\.isFinite) else { throw fail("\(what) `\(t.name)` holds NaN or infinity") }
+        return (c.shape, values)
     }
 
+    /// Constant int32 tensor `i` (`what` names it in messages).
     func int32s(_ i: Int32, _ what: String) throws -> (shape: [Int], values: [Int]) {
-        let (shape, bytes) = try constantBytes(i, what, type: .int32)
-        return (shape, stride(from: bytes.startIndex, to: bytes.endIndex, by: 4).map { k in
-            Int(Int32(bitPattern: UInt32(bytes[k]) | UInt32(bytes[k + 1]) << 8 | UInt32(bytes[k + 2]) << 16 | UInt32(bytes[k + 3]) << 24))
-        })
+        let c = try file.constant(try tensor(i), here.isEmpty ? what : "\(here): \(what)", path: path, type: .int32)
+        return (c.shape, c.int32s.map(Int.init))
     }
 
     /// An optional bias input of `count` values.

@@ -172,4 +172,45 @@ final class TFLiteReaderTests: XCTestCase {
         }
         expectError(bytes, "refer to more data than the file holds")
     }
+
+    /// `TFLiteModel.constant`, the one constant-tensor accessor of both importers: values decoded
+    /// little-endian, every check a clear error naming the tensor.
+    func testConstantTensorsAreCheckedAndDecoded() throws {
+        var m = TFLiteModel()
+        let ints: [Int32] = [1, -2, 70_000, Int32.min]
+        let floats: [Float] = [0.5, -3.25, 1e-7]
+        let le = { (w: [UInt32]) in w.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) } } }
+        m.buffers = [[], le(ints.map { UInt32(bitPattern: $0) })[...], le(floats.map(\.bitPattern))[...], [0x21, 0x03]]
+        let i32 = TFLiteTensor(shape: [2, 2], type: .int32, buffer: 1, name: "i")
+        let f32 = TFLiteTensor(shape: [3], type: .float32, buffer: 2, name: "f")
+        let int4 = TFLiteTensor(shape: [3], type: .int4, buffer: 3, name: "q")
+        XCTAssertEqual(try m.constant(i32, "x", path: "m.tflite", type: .int32).int32s, ints)
+        XCTAssertEqual(try m.constant(i32, "x", path: "m.tflite").shape, [2, 2])
+        XCTAssertEqual(try m.constant(f32, "x", path: "m.tflite", type: .float32).floats, floats)
+        XCTAssertEqual(Array(try m.constant(int4, "x", path: "m.tflite").bytes), [0x21, 0x03])
+        XCTAssertTrue(m.hasData(i32))
+        XCTAssertFalse(m.hasData(TFLiteTensor(shape: [1], type: .int32, buffer: 0, name: "a")))
+
+        func message(_ t: TFLiteTensor, type: TFLiteType? = nil) -> String {
+            do { _ = try m.constant(t, "operator 1 (PAD): paddings", path: "m.tflite", type: type); return "no error" } catch { return "\(error)" }
+        }
+        let prefix = "m.tflite: operator 1 (PAD): paddings "
+        XCTAssertTrue(message(f32, type: .int32).contains(prefix + "`f` is float32; supported: int32"), message(f32, type: .int32))
+        var sparse = i32; sparse.isSparse = true
+        XCTAssertTrue(message(sparse).contains(prefix + "`i` is sparse; supported: dense"), message(sparse))
+        for buffer: UInt32 in [0, 4, 99] {
+            let t = TFLiteTensor(shape: [1], type: .int32, buffer: buffer, name: "e")
+            XCTAssertTrue(message(t).contains(prefix + "`e` has no data; supported: a constant"), message(t))
+        }
+        m.buffers.append([])  // buffer 4: present but empty
+        XCTAssertTrue(message(TFLiteTensor(shape: [1], type: .int32, buffer: 4, name: "e")).contains("has no data"))
+        for shape: [Int32] in [[2, -2], [Int32.max, Int32.max, 4]] {
+            let t = TFLiteTensor(shape: shape, type: .int32, buffer: 1, name: "s")
+            XCTAssertTrue(message(t).contains(prefix + "`s` has shape \(shape)"), message(t))
+        }
+        for (shape, type) in [([Int32(3)], TFLiteType.int32), ([5], .int4), ([5], .float32), ([2], TFLiteType(rawValue: 5))] {
+            let t = TFLiteTensor(shape: shape, type: type, buffer: type == .int4 ? 3 : 1, name: "n")
+            XCTAssertTrue(message(t).contains(prefix + "`n` holds "), message(t))
+        }
+    }
 }
