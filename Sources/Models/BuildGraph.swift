@@ -257,19 +257,16 @@ struct HyperParameters {
         names.prefix(3).joined(separator: ", ") + (names.count > 3 ? ", … (\(names.count))" : "")
     }
 
-    private func validate() throws {
+    /// Checks the settings; mean / std by the rule the graph-file importers use
+    /// (`normalization`): one value stands for every channel, else one per channel.
+    private mutating func validate() throws {
         guard numClasses >= 1 else { throw ToolkitError(path, "class count must be positive, got \(numClasses)") }
         guard (1...64).contains(inChannels) else { throw ToolkitError(path, "input channels must be in 1...64, got \(inChannels)") }
         guard (8...4096).contains(inputSize) else { throw ToolkitError(path, "input size must be in 8...4096, got \(inputSize)") }
         guard (1...4).contains(stemStride) else { throw ToolkitError(path, "stem stride must be in 1...4, got \(stemStride)") }
         if let w = widthMult, !(w > 0 && w <= 4) { throw ToolkitError(path, "width multiplier must be in (0, 4], got \(w)") }
         if let g = groups, !(1...16).contains(g) { throw ToolkitError(path, "group count must be in 1...16, got \(g)") }
-        guard mean.count == inChannels, std.count == inChannels else {
-            throw ToolkitError(path, "mean and std need \(inChannels) values (one per input channel), got \(mean.count) and \(std.count)")
-        }
-        guard std.allSatisfy({ $0 > 0 && $0.isFinite }), mean.allSatisfy(\.isFinite) else {
-            throw ToolkitError(path, "std must be positive and mean finite")
-        }
+        (mean, std) = try normalization(mean: mean, std: std, channels: inChannels, path: path)
     }
 
     var preprocessing: Preprocessing {

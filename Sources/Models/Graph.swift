@@ -53,10 +53,10 @@ public struct Preprocessing: Sendable, Equatable {
     }
 }
 
-/// The mean and std of a graph file's input normalization (`--mean/--std` or metadata; nil: mean 0,
-/// std 1) for `channels` input channels: one value stands for every channel; then each needs one
-/// value per channel, std positive and mean finite (errors name `path`). The ONNX and float
-/// `.tflite` importers share it: neither file format carries the normalization.
+/// The mean and std of a model's input normalization (`--mean/--std`, metadata or a convention;
+/// nil: mean 0, std 1) for `channels` input channels: one value stands for every channel; then
+/// each needs one value per channel, std positive and mean finite (errors name `path`). The one
+/// rule of every model file: checkpoints (`buildGraph`), ONNX and float `.tflite` files.
 func normalization(mean: [Float]?, std: [Float]?, channels c: Int, path: String) throws -> (mean: [Float], std: [Float]) {
     var mean = mean ?? [Float](repeating: 0, count: c), std = std ?? [Float](repeating: 1, count: c)
     if mean.count == 1 && c > 1 { mean = Array(repeating: mean[0], count: c) }

@@ -64,6 +64,24 @@ final class CheckpointErrorTests: XCTestCase {
         XCTAssertTrue(text.contains("expected shape [10, 1024], found [7, 1024]"), text)
     }
 
+    /// `--mean/--std` of a checkpoint follow the one rule of every model file (`normalization`):
+    /// one value stands for every channel, else one value per channel, std positive, mean finite.
+    func testMeanAndStdFollowTheOneNormalizationRule() throws {
+        let checkpoint = try loadCheckpoint(SharedData.path("models/mobilenet_v1_025-cifar10.safetensors"))
+        let graph = try buildGraph(checkpoint, name: "x", options: ModelOptions(mean: [0.5], std: [0.25]))
+        XCTAssertEqual(graph.preprocessing.mean, [0.5, 0.5, 0.5])
+        XCTAssertEqual(graph.preprocessing.std, [0.25, 0.25, 0.25])
+        let perChannel = try buildGraph(checkpoint, name: "x", options: ModelOptions(mean: [0.1, 0.2, 0.3]))
+        XCTAssertEqual(perChannel.preprocessing.mean, [0.1, 0.2, 0.3])
+        XCTAssertEqual(perChannel.preprocessing.std, [0.247, 0.2435, 0.2616])
+        XCTAssertTrue(message { try buildGraph(checkpoint, name: "x", options: ModelOptions(mean: [0.1, 0.2])) }
+            .contains("mean and std need 3 values (one per input channel), got 2 and 3"))
+        XCTAssertTrue(message { try buildGraph(checkpoint, name: "x", options: ModelOptions(std: [0.2, 0, 0.2])) }
+            .contains("std must be positive and mean finite"))
+        XCTAssertTrue(message { try buildGraph(checkpoint, name: "x", options: ModelOptions(mean: [.nan])) }
+            .contains("std must be positive and mean finite"))
+    }
+
     func testBadOptionsAreRefused() throws {
         let checkpoint = try reference()
         XCTAssertTrue(message { try buildGraph(checkpoint, name: "x", options: ModelOptions(arch: "resnet50")) }
