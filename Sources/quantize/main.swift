@@ -175,7 +175,7 @@ func runInspect(_ argv: [String]) throws {
         print("")
         if isFloatTFLite(file) {  // a float model: the graph the main command calibrates
             let graph = try importFloatTFLite(file, path: path, name: tfliteModelName(path), options: try modelSpec(path, args).options)
-            print("a float32 model: `quantize \(path) --calib DIR --eval DIR --mean … --std …` calibrates and converts it")
+            print("a float32 model: \(floatTFLiteAdvice(path))")
             for note in graph.notes { print(note) }
             print(graph.summary())
             return
@@ -217,6 +217,12 @@ func isCheckpoint(_ path: String, _ head: Data) -> Bool {
     return head.starts(with: [0x50, 0x4b, 0x03, 0x04]) || head.first == 0x80
 }
 
+/// What to do with a float32 `.tflite` at `path` (`inspect` and `export` say it): the main
+/// command calibrates and converts it.
+func floatTFLiteAdvice(_ path: String) -> String {
+    "`quantize \(path) --calib DIR --eval DIR --mean … --std …` calibrates and converts it"
+}
+
 func readFile(_ path: String) throws -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else { throw ToolkitError(path, "cannot read the file") }
     return [UInt8](data)
@@ -254,7 +260,7 @@ func runExport(_ argv: [String]) throws {
     // A .tflite is imported (a converter's keeps its own input quantization; ours is the model it was written from).
     let tflite = isTFLite ? try parseTFLite(fileBytes, path: path) : nil
     if let tflite, isFloatTFLite(tflite) {
-        throw ToolkitError(path, "a float32 model is not quantized yet: `quantize \(path) --calib DIR --eval DIR --mean … --std …` calibrates and converts it (export takes int8 .tflite files and .q8 blobs)")
+        throw ToolkitError(path, "a float32 model is not quantized yet: \(floatTFLiteAdvice(path)) (export takes int8 .tflite files and .q8 blobs)")
     }
     let model = try tflite.map { try importTFLite($0, path: path, name: tfliteModelName(path)) } ?? readBlob(fileBytes, path: path)
     // The blob as this writer writes the model: the file's own bytes for a blob it wrote; a blob of an
