@@ -227,22 +227,16 @@ struct TFLiteImporter {
             throw fail("the model's output is not the last operator's output")
         }
         guard last.output.shape.h == 1, last.output.shape.w == 1 else { throw fail("the output is \(last.output.shape), not a vector of class scores") }
-        let pixels = modelInput.scale == pixelInputGrid.scale && modelInput.zeroPoint == pixelInputGrid.zeroPoint
-        var modelName = name
-        var metadata: [String: String]
-        if let stored = try toolkitMetadata() {
-            modelName = stored.name
-            metadata = stored.metadata
-            if !pixels && metadata["input"] != importedInputMetadata {
-                metadata["input"] = importedInputMetadata
-                metadata["input_scale"] = String(Float(modelInput.scale)); metadata["input_zero_point"] = String(modelInput.zeroPoint)
-            }
-        } else {
-            metadata = ["source": "tflite", "input": importedInputMetadata,
-                        "input_scale": String(Float(modelInput.scale)), "input_zero_point": String(modelInput.zeroPoint)]
-            if !file.description.isEmpty { metadata["tflite_description"] = file.description }
+        let stored = try toolkitMetadata()
+        var model = QModel(name: stored?.name ?? name, input: modelInput, nodes: nodes, numClasses: last.output.shape.c,
+                           metadata: stored?.metadata ?? ["source": "tflite"])
+        if stored == nil && !file.description.isEmpty { model.metadata["tflite_description"] = file.description }
+        // Only a file this tool wrote from a pixel-input model takes pixels (QuantCore's rule,
+        // `inputIsPixels`); any other keeps the file's input quantization.
+        if stored == nil || !model.inputIsPixels {
+            model.metadata["input"] = importedInputMetadata
+            model.metadata["input_scale"] = String(Float(modelInput.scale)); model.metadata["input_zero_point"] = String(modelInput.zeroPoint)
         }
-        let model = QModel(name: modelName, input: modelInput, nodes: nodes, numClasses: last.output.shape.c, metadata: metadata)
         if let problem = derivationProblem(model) { throw fail("imported model is inconsistent: \(problem)") }
         return model
     }
