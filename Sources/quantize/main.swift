@@ -159,7 +159,7 @@ func runInspect(_ argv: [String]) throws {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw ToolkitError(path, "no such file or folder") }
     if path.hasSuffix(".q8") {
-        let bytes = try readFile(path)
+        let bytes = try readFileBytes(path)
         let model = try readBlob(bytes, path: path)
         print(modelSummary(model))
         if !model.metadata.isEmpty {
@@ -169,7 +169,7 @@ func runInspect(_ argv: [String]) throws {
         print(planMemory(model).report())
         return
     }
-    if !isDir.boolValue, path.hasSuffix(".tflite") || looksLikeTFLite((try? readFile(path).prefix(8)).map(Array.init) ?? []) {
+    if !isDir.boolValue, path.hasSuffix(".tflite") || looksLikeTFLite((try? readFileBytes(path).prefix(8)).map(Array.init) ?? []) {
         let file = try loadTFLite(path)
         print(file.summary(path: path))
         print("")
@@ -223,11 +223,6 @@ func floatTFLiteAdvice(_ path: String) -> String {
     "`quantize \(path) --calib DIR --eval DIR --mean … --std …` calibrates and converts it"
 }
 
-func readFile(_ path: String) throws -> [UInt8] {
-    guard let data = FileManager.default.contents(atPath: path) else { throw ToolkitError(path, "cannot read the file") }
-    return [UInt8](data)
-}
-
 func runEvalFloat(_ argv: [String]) throws {
     let args = try Arguments(argv, valued: modelFlags.union(["data", "limit", "threads"]), switches: ["quiet"])
     guard !args.flags.contains("help"), args.positionals.count == 1, let data = args.values["data"] else {
@@ -255,7 +250,7 @@ func runExport(_ argv: [String]) throws {
         return
     }
     let path = args.positionals[0]
-    let fileBytes = try readFile(path)
+    let fileBytes = try readFileBytes(path)
     let isTFLite = path.hasSuffix(".tflite") || looksLikeTFLite(Array(fileBytes.prefix(8)))
     // A .tflite is imported (a converter's keeps its own input quantization; ours is the model it was written from).
     let tflite = isTFLite ? try parseTFLite(fileBytes, path: path) : nil
