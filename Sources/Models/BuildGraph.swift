@@ -170,15 +170,6 @@ struct HyperParameters {
             }
             return value
         }
-        func metaFloats(_ key: String) throws -> [Float]? {
-            guard let text = meta[key] else { return nil }
-            let body = text.trimmingCharacters(in: CharacterSet(charactersIn: "[] \n"))
-            let values = body.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
-            guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
-                throw ToolkitError(checkpoint.path, "metadata `\(key)` is not a list of numbers: `\(text)`")
-            }
-            return values.compactMap { $0 }
-        }
         let stemShape = HyperParameters.stemKey(arch).flatMap { checkpoint.tensors[$0]?.shape }
         let classifierShape = HyperParameters.classifierKey(arch).flatMap { checkpoint.tensors[$0]?.shape }
 
@@ -220,8 +211,8 @@ struct HyperParameters {
         groups = try options.groups ?? metaInt("groups")
         let (defaultMean, defaultStd, normalization) = HyperParameters.defaultNormalization(arch: arch, imagenet: imagenet, channels: channels)
         let list: ([Float]) -> String = { "[" + $0.map { String(format: "%g", $0) }.joined(separator: ", ") + "]" }
-        mean = try pick("mean", [(options.mean, "--mean"), (metaFloats("mean"), "metadata mean"), (defaultMean, normalization)], list) ?? defaultMean
-        std = try pick("std", [(options.std, "--std"), (metaFloats("std"), "metadata std"), (defaultStd, normalization)], list) ?? defaultStd
+        mean = try pick("mean", [(options.mean, "--mean"), (metadataFloats(meta, "mean", path: path), "metadata mean"), (defaultMean, normalization)], list) ?? defaultMean
+        std = try pick("std", [(options.std, "--std"), (metadataFloats(meta, "std", path: path), "metadata std"), (defaultStd, normalization)], list) ?? defaultStd
         settings = found
         if let names = meta["class_names"] ?? meta["classes"] {
             classNames = HyperParameters.nameList(names)

@@ -1,3 +1,4 @@
+import Foundation
 import QuantCore
 
 /// The float graph IR: a short, explicit list of ops over activations in HWC layout (batch 1).
@@ -51,6 +52,19 @@ public struct Preprocessing: Sendable, Equatable {
     public init(height: Int, width: Int, channels: Int, mean: [Float], std: [Float]) {
         self.height = height; self.width = width; self.channels = channels; self.mean = mean; self.std = std
     }
+}
+
+/// The numbers of metadata entry `key` (`[0.5, 0.25]` or `0.5, 0.25`), nil when absent; an
+/// entry that is not a list of numbers is an error naming `path`. Checkpoint and ONNX metadata
+/// (`mean`, `std`) are read with it.
+func metadataFloats(_ metadata: [String: String], _ key: String, path: String) throws -> [Float]? {
+    guard let text = metadata[key] else { return nil }
+    let body = text.trimmingCharacters(in: CharacterSet(charactersIn: "[] \n"))
+    let values = body.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+    guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
+        throw ToolkitError(path, "metadata `\(key)` is not a list of numbers: `\(text)`")
+    }
+    return values.compactMap { $0 }
 }
 
 /// The mean and std of a model's input normalization (`--mean/--std`, metadata or a convention;

@@ -240,17 +240,9 @@ struct ONNXImporter {
 
     /// The preprocessing: user / metadata / default normalization composed with the one folded from the graph.
     func preprocessing() throws -> Preprocessing {
-        func parse(_ key: String) throws -> [Float]? {
-            guard let text = model.metadata[key] else { return nil }
-            let body = text.trimmingCharacters(in: CharacterSet(charactersIn: "[] \n"))
-            let values = body.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
-            guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
-                throw ToolkitError(path, "metadata `\(key)` is not a list of numbers: `\(text)`")
-            }
-            return values.map { $0! }
-        }
         let c = input.c
-        let (mean, std) = try normalization(mean: try options.mean ?? parse("mean"), std: try options.std ?? parse("std"), channels: c, path: path)
+        let (mean, std) = try normalization(mean: try options.mean ?? metadataFloats(model.metadata, "mean", path: path),
+                                            std: try options.std ?? metadataFloats(model.metadata, "std", path: path), channels: c, path: path)
         // The graph sees a·x + b with x = (pixel/255 − mean)/std: mean' = mean − b·std/a, std' = std/a.
         let m = (0..<c).map { Float(Double(mean[$0]) - inputShift[$0] * Double(std[$0]) / inputScale[$0]) }
         let s = (0..<c).map { Float(Double(std[$0]) / inputScale[$0]) }
