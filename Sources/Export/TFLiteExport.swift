@@ -52,7 +52,7 @@ public func tfliteModel(_ model: QModel) throws -> TFLiteModel {
         do {
             try b.emit(node, inputs: inputs, inputInfos: node.inputs.map { model.info($0) }, output: out)
         } catch let e as ExportRefusal {
-            throw ToolkitError(model.name, "node \(i) (\(node.name), \(opName(node.op))) cannot be expressed exactly in TFLite: \(e.reason)")
+            throw ToolkitError(model.name, "node \(i) (\(node.name), \(node.op.name)) cannot be expressed exactly in TFLite: \(e.reason)")
         }
         valueTensor.append(out)
     }
@@ -71,23 +71,6 @@ public func tfliteModel(_ model: QModel) throws -> TFLiteModel {
 
 /// Why one node cannot be exported.
 struct ExportRefusal: Error { var reason: String }
-
-func opName(_ op: QOp) -> String {
-    switch op {
-    case .conv: return "conv"
-    case .add: return "add"
-    case .mul: return "mul"
-    case .hardSwish: return "hard-swish"
-    case .lookup: return "lookup table"
-    case .requantize: return "requantize"
-    case .concat: return "concat"
-    case .split: return "split"
-    case .shuffle: return "channel shuffle"
-    case .maxPool: return "max pool"
-    case .avgPool: return "average pool"
-    case .globalAvgPool: return "global average pool"
-    }
-}
 
 /// Padding of a window op as TFLite says it: SAME, VALID, or explicit rows/columns added first.
 enum WindowPadding {

@@ -75,7 +75,7 @@ final class TFLiteExportTests: XCTestCase {
         XCTAssertThrowsError(try writeTFLite(model)) { e in
             let t = e as? ToolkitError
             XCTAssertEqual(t?.file, "lookup")
-            XCTAssertTrue(t?.message.contains("node 0 (f, lookup table)") ?? false, "\(e)")
+            XCTAssertTrue(t?.message.contains("node 0 (f, lookup)") ?? false, "\(e)")
         }
     }
 
