@@ -31,32 +31,51 @@ final class PackedGemmWeights: @unchecked Sendable {
     let requant: VectorRequant
 
     init(_ p: QConv) {
+        let packing = GemmPacking(p, lanes: 32, depth: 2)
+        k = packing.k; kPairs = packing.rows; groups = p.groups; ocPerGroup = packing.ocPerGroup; blocks = packing.blocks
+        weights = packing.weights; bias = packing.bias
+        requant = VectorRequant(multiplier: packing.multipliers, shift: packing.shifts, paddedCount: packing.multipliers.count,
+                                zeroPoint: p.outputZeroPoint, lo: p.actMin, hi: p.actMax)
+    }
+}
+
+/// A convolution's weights in the blocked layout of both GEMMs (`PackedGemmWeights`: 32 lanes ×
+/// 2, `VNNIGemmWeights`: 16 × 4): with K = kh·kw·(inC/groups), each group's output channels in
+/// blocks of `lanes`, a block stored as ⌈K/depth⌉ rows of `lanes` channels × `depth` consecutive
+/// weights, zero beyond K and beyond the group's channels; the bias with the unsigned-input offset
+/// folded in, bias − (zp_in + 128)·Σ w; multipliers and shifts in the same channel order (0 for
+/// the padding channels).
+struct GemmPacking {
+    let k: Int, rows: Int, ocPerGroup: Int, blocks: Int
+    let weights: AlignedBuffer<Int8>
+    let bias: AlignedBuffer<Int32>
+    let multipliers: [Int32], shifts: [Int32]
+
+    init(_ p: QConv, lanes: Int, depth: Int) {
         k = p.kernelH * p.kernelW * (p.inChannels / p.groups)
-        kPairs = (k + 1) / 2
-        groups = p.groups
+        rows = (k + depth - 1) / depth
         ocPerGroup = p.outChannels / p.groups
-        blocks = (ocPerGroup + 31) / 32
-        let padded = groups * blocks * 32
-        weights = AlignedBuffer(count: padded * kPairs * 2)
+        blocks = (ocPerGroup + lanes - 1) / lanes
+        let padded = p.groups * blocks * lanes
+        weights = AlignedBuffer(count: padded * rows * depth)
         bias = AlignedBuffer(count: padded)
         var multipliers = [Int32](repeating: 0, count: padded), shifts = [Int32](repeating: 0, count: padded)
-        for g in 0..<groups {
+        for g in 0..<p.groups {
             for j in 0..<ocPerGroup {
                 let oc = g * ocPerGroup + j
-                let block = g * blocks + j / 32
+                let block = g * blocks + j / lanes, c = j % lanes, lane = block * lanes + c
                 var sum: Int32 = 0
                 for i in 0..<k {
                     let w = p.weights[oc * k + i]
-                    weights.pointer[((block * kPairs + i / 2) * 32 + j % 32) * 2 + i % 2] = w
+                    weights.pointer[((block * rows + i / depth) * lanes + c) * depth + i % depth] = w
                     sum = sum &+ Int32(w)
                 }
-                bias.pointer[block * 32 + j % 32] = p.bias[oc] &- (p.inputZeroPoint &+ 128) &* sum
-                multipliers[block * 32 + j % 32] = p.multiplier[oc]
-                shifts[block * 32 + j % 32] = p.shift[oc]
+                bias.pointer[lane] = p.bias[oc] &- (p.inputZeroPoint &+ 128) &* sum
+                multipliers[lane] = p.multiplier[oc]
+                shifts[lane] = p.shift[oc]
             }
         }
-        requant = VectorRequant(multiplier: multipliers, shift: shifts, paddedCount: padded,
-                                zeroPoint: p.outputZeroPoint, lo: p.actMin, hi: p.actMax)
+        self.multipliers = multipliers; self.shifts = shifts
     }
 }
 

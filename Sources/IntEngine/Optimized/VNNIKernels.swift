@@ -50,10 +50,9 @@ final class VNNIRequant: @unchecked Sendable {
     }
 }
 
-/// Convolution weights packed for `q8h_gemm`: with K = kh·kw·(inC/groups), each group's
-/// output channels in blocks of 16, a block stored as ⌈K/4⌉ rows of 16 channels × 4
-/// consecutive weights (zero beyond K and beyond the group's channels); the bias with the
-/// unsigned-input offset folded in: bias − (zp_in + 128)·Σ w.
+/// Convolution weights packed for `q8h_gemm` (`GemmPacking` with 16 lanes × 4: with
+/// K = kh·kw·(inC/groups), each group's output channels in blocks of 16, a block stored as ⌈K/4⌉
+/// rows of 16 channels × 4 consecutive weights; the bias with the unsigned-input offset folded in).
 final class VNNIGemmWeights: @unchecked Sendable {
     let k: Int, k4: Int
     let groups: Int, ocPerGroup: Int
@@ -64,31 +63,10 @@ final class VNNIGemmWeights: @unchecked Sendable {
     let requant: VNNIRequant
 
     init(_ p: QConv) {
-        k = p.kernelH * p.kernelW * (p.inChannels / p.groups)
-        k4 = (k + 3) / 4
-        groups = p.groups
-        ocPerGroup = p.outChannels / p.groups
-        blocks = (ocPerGroup + 15) / 16
-        let padded = groups * blocks * 16
-        weights = AlignedBuffer(count: padded * k4 * 4)
-        bias = AlignedBuffer(count: padded)
-        var multipliers = [Int32](repeating: 0, count: padded), shifts = [Int32](repeating: 0, count: padded)
-        for g in 0..<groups {
-            for j in 0..<ocPerGroup {
-                let oc = g * ocPerGroup + j
-                let block = g * blocks + j / 16
-                var sum: Int32 = 0
-                for i in 0..<k {
-                    let w = p.weights[oc * k + i]
-                    weights.pointer[((block * k4 + i / 4) * 16 + j % 16) * 4 + i % 4] = w
-                    sum = sum &+ Int32(w)
-                }
-                bias.pointer[block * 16 + j % 16] = p.bias[oc] &- (p.inputZeroPoint &+ 128) &* sum
-                multipliers[block * 16 + j % 16] = p.multiplier[oc]
-                shifts[block * 16 + j % 16] = p.shift[oc]
-            }
-        }
-        requant = VNNIRequant(multiplier: multipliers, shift: shifts, paddedCount: padded,
+        let packing = GemmPacking(p, lanes: 16, depth: 4)
+        k = packing.k; k4 = packing.rows; groups = p.groups; ocPerGroup = packing.ocPerGroup; blocks = packing.blocks
+        weights = packing.weights; bias = packing.bias
+        requant = VNNIRequant(multiplier: packing.multipliers, shift: packing.shifts, paddedCount: packing.multipliers.count,
                               zeroPoint: p.outputZeroPoint, lo: p.actMin, hi: p.actMax)
     }
 
