@@ -58,13 +58,17 @@ public struct Checkpoint: Sendable {
 /// `torch.save` zip file, a pickle protocol 2–5 opcode is a legacy (pre-1.6) `torch.save` file, and
 /// anything else is reported as a malformed safetensors file. Every failure throws a `ToolkitError` naming the file.
 public func loadCheckpoint(_ path: String) throws -> Checkpoint {
-    let data: Data
+    try readCheckpoint(try mappedFile(path, "checkpoint"), path: path)
+}
+
+/// The bytes of the model file at `path`, memory-mapped (checkpoints, ONNX, `.tflite`); a file
+/// that cannot be read is `error: PATH: cannot read <what>: <reason>`.
+func mappedFile(_ path: String, _ what: String) throws -> Data {
     do {
-        data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
     } catch {
-        throw ToolkitError(path, "cannot read checkpoint: \(error.localizedDescription)")
+        throw ToolkitError(path, "cannot read \(what): \(error.localizedDescription)")
     }
-    return try readCheckpoint(data, path: path)
 }
 
 /// Reads a checkpoint from its bytes, detecting the format as `loadCheckpoint` does; `path` names

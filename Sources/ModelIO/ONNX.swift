@@ -102,13 +102,7 @@ public func looksLikeONNX(_ head: [UInt8]) -> Bool {
 /// Reads an ONNX file. Every failure is a `ToolkitError` naming the file and, where it applies,
 /// the node or tensor; nothing is allocated beyond what the file's bytes hold.
 public func loadONNX(_ path: String) throws -> ONNXModel {
-    let data: Data
-    do {
-        data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-    } catch {
-        throw ToolkitError(path, "cannot read the ONNX file: \(error.localizedDescription)")
-    }
-    return try data.withUnsafeBytes { try parseONNX($0, path: path) }
+    try mappedFile(path, "the ONNX file").withUnsafeBytes { try parseONNX($0, path: path) }
 }
 
 /// Parses a ModelProto held in `bytes` (`path` names it in errors).

@@ -201,13 +201,7 @@ extension TFLiteModel {
 
 /// Reads a `.tflite` file.
 public func loadTFLite(_ path: String) throws -> TFLiteModel {
-    let data: Data
-    do {
-        data = try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-        throw ToolkitError(path, "cannot read the TFLite file: \(error.localizedDescription)")
-    }
-    return try parseTFLite([UInt8](data), path: path)
+    try parseTFLite([UInt8](try mappedFile(path, "the TFLite file")), path: path)
 }
 
 /// True when `head` (the first 8 bytes or more) carries the TFLite file identifier `TFL3`.
