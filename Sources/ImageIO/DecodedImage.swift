@@ -15,9 +15,6 @@ public struct DecodedImage: Sendable, Equatable {
         self.channels = channels
         self.pixels = pixels
     }
-
-    /// `"WxH"` plus the channel layout, for messages.
-    public var sizeDescription: String { "\(width)x\(height) \(channelName(channels))" }
 }
 
 /// A readable name of a channel count.
