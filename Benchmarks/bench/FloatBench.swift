@@ -95,6 +95,9 @@ private struct FloatBenchModel {
     var readmeTop1: Double?
 }
 
+/// The row names `bench float --models` takes.
+var floatBenchModelNames: [String] { floatBenchModels.map(\.name) }
+
 private let floatBenchModels: [FloatBenchModel] = {
     var rows = ["mobilenet_v1-cifar10", "mobilenet_v1_025-cifar10", "mobilenet_v2-cifar10", "mobilenet_v3_small-cifar10",
                 "mobilenet_v3_large-cifar10", "shufflenet_v1_g3-cifar10", "shufflenet_v2_x1_0-cifar10"].map {

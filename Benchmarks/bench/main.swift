@@ -31,9 +31,26 @@ while i < args.count {
     case "--without-in-place": withoutInPlace = true
     case "--data": dataPath = next()
     case "--count": imageCount = Int(next()) ?? imageCount
-    default: if what == "sram" { files.append(a) } else { what = a }
+    default:
+        if a.hasPrefix("--") { usageError("unknown option `\(a)` (options: Benchmarks/README.md)") }
+        if what == "sram" { files.append(a) } else { what = a }
     }
     i += 1
+}
+let commands = ["accuracy", "speed", "float", "int", "int4", "io", "sram", "all"]
+guard commands.contains(what) else { usageError("unknown command `\(what)`; commands: \(commands.joined(separator: ", "))") }
+if what == "sram" && files.isEmpty { usageError("sram needs one or more MODEL.q8 files") }
+// A misspelt model name would otherwise leave a table without its row, or without any.
+let knownModels = what == "float" ? floatBenchModelNames : benchModels.map(\.name)
+let unknownModels = models.filter { !knownModels.contains($0) }
+guard unknownModels.isEmpty else {
+    usageError("unknown model \(unknownModels.joined(separator: ", ")); known: \(knownModels.joined(separator: ", "))")
+}
+
+/// Stops with `bench: MESSAGE` on standard error and exit status 2 (a command line that cannot run).
+func usageError(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("bench: \(message)\n".utf8))
+    exit(2)
 }
 do {
     if what == "io" || what == "all" { benchCheckpointLoad(); benchJPEGDecode() }
