@@ -14,7 +14,7 @@
 # release build of `bench` (`swift build -c release`). Copies are written under $TMPDIR (or /tmp)
 # and deleted at the end.
 set -euo pipefail
-if [ $# -lt 2 ]; then sed -n 2,16p "$0"; exit 2; fi
+if [ $# -lt 2 ]; then sed -n 2,15p "$0"; exit 2; fi
 seeds=$1; rows=$2; shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${INT8_SHARED:-$root/../shared}
@@ -65,7 +65,10 @@ for s in range(seeds + 1):
         if line.startswith('| ONNX model |'): table = 'pairs'; continue
         if not line.startswith('| ') or line.startswith('|---'): continue
         if table == 'rows':
-            rows.setdefault(cells[0], []).append((float(cells[2]), float(cells[3])))
+            try:
+                rows.setdefault(cells[0], []).append((float(cells[2]), float(cells[3])))
+            except (ValueError, IndexError):
+                sys.exit(f'error: copy {s}: row {cells[0]} was not measured: {" ".join(cells[1:])}')
         elif table == 'pairs':
             pairs.setdefault(cells[0], []).append((float(cells[6].split()[0]), float(cells[7].split()[0])))
 def span(xs): return f'{min(xs):.2f}–{max(xs):.2f} ({max(xs) - min(xs):.2f})'
