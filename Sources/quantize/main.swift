@@ -169,7 +169,9 @@ func runInspect(_ argv: [String]) throws {
         print(planMemory(model).report())
         return
     }
-    if !isDir.boolValue, path.hasSuffix(".tflite") || looksLikeTFLite((try? readFileBytes(path).prefix(8)).map(Array.init) ?? []) {
+    // The first bytes tell the formats apart (read once; nil for a folder or an unreadable file).
+    let head = isDir.boolValue ? nil : try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 8)
+    if !isDir.boolValue, path.hasSuffix(".tflite") || looksLikeTFLite(head.map(Array.init) ?? []) {
         let file = try loadTFLite(path)
         print(file.summary(path: path))
         print("")
@@ -194,7 +196,7 @@ func runInspect(_ argv: [String]) throws {
         try inspectONNX(path, options: try modelSpec(path, args).options)
         return
     }
-    if !isDir.boolValue, let head = try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 8), isCheckpoint(path, head) {
+    if let head, isCheckpoint(path, head) {
         let checkpoint = try loadCheckpoint(path)
         print(checkpoint.summary())
         let options = try modelSpec(path, args).options
