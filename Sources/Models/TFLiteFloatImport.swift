@@ -114,7 +114,10 @@ private struct FloatTFLiteImporter {
         uses[g.outputs[0], default: 0] += 1
     }
 
-    func fail(_ what: String) -> ToolkitError { ToolkitError(path, here.isEmpty ? what : "\(here): \(what)") }
+    /// `what`, after the operator being imported if there is one.
+    func located(_ what: String) -> String { here.isEmpty ? what : "\(here): \(what)" }
+
+    func fail(_ what: String) -> ToolkitError { ToolkitError(path, located(what)) }
 
     func shape(_ v: Int) -> Shape3 { v == 0 ? input : nodes[v - 1].shape }
 
@@ -148,7 +151,7 @@ private struct FloatTFLiteImporter {
     /// Constant float32 tensor `i` (`what` names it in messages), every value finite.
     func floats(_ i: Int32, _ what: String) throws -> (shape: [Int], values: [Float]) {
         let t = try tensor(i)
-        let c = try file.constant(t, here.isEmpty ? what : "\(here): \(what)", path: path, type: .float32)
+        let c = try file.constant(t, located(what), path: path, type: .float32)
         let values = c.floats
         guard values.allSatisfy(\.isFinite) else { throw fail("\(what) `\(t.name)` holds NaN or infinity") }
         return (c.shape, values)
@@ -156,7 +159,7 @@ private struct FloatTFLiteImporter {
 
     /// Constant int32 tensor `i` (`what` names it in messages).
     func int32s(_ i: Int32, _ what: String) throws -> (shape: [Int], values: [Int]) {
-        let c = try file.constant(try tensor(i), here.isEmpty ? what : "\(here): \(what)", path: path, type: .int32)
+        let c = try file.constant(try tensor(i), located(what), path: path, type: .int32)
         return (c.shape, c.int32s.map(Int.init))
     }
 
