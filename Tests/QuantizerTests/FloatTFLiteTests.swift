@@ -119,8 +119,9 @@ final class FloatTFLiteTests: XCTestCase {
         }
     }
 
-    /// An operator the importer does not read, an int8 file, a PAD feeding something else and a
-    /// RELU_0_TO_1 on a feature map other ops read are errors naming the file and the operator.
+    /// An operator the importer does not read, an int8 file, a PAD feeding something else, a
+    /// filter cut short or holding NaN, and a RELU_0_TO_1 on a feature map other ops read are
+    /// errors naming the file and the operator.
     func testBadInputIsAClearError() throws {
         let dir = try tempDir()
         let (floatPath, _) = try floatFiles("mobilenet_v2-cifar10", in: dir)
@@ -149,6 +150,21 @@ final class FloatTFLiteTests: XCTestCase {
         try Data(serializeTFLite(padded)).write(to: URL(fileURLWithPath: paddedPath))
         XCTAssertThrowsError(try loadGraph(weights: paddedPath, options: ModelOptions())) { e in
             XCTAssertTrue("\(e)".hasPrefix(paddedPath + ": operator \(a) (ADD): a PAD output is read by something other than"), "\(e)")
+        }
+        // The first convolution's filter cut short by one element, then holding a NaN: each named
+        // with its operator.
+        guard let c = ops.firstIndex(where: { file.opName($0) == "CONV_2D" }) else { return XCTFail("no CONV_2D") }
+        let filter = file.subgraphs[0].tensors[Int(ops[c].inputs[1])]
+        let buffer = Array(file.buffers[Int(filter.buffer)])
+        for (label, bytes, message) in [("short", Array(buffer.dropLast(4)), "holds \(buffer.count - 4) bytes, not its"),
+                                        ("nan", withUnsafeBytes(of: Float.nan.bitPattern.littleEndian, Array.init) + buffer.dropFirst(4), "holds NaN or infinity")] {
+            var broken = file
+            broken.buffers[Int(filter.buffer)] = bytes[...]
+            let brokenPath = dir + "/filter_\(label).tflite"
+            try Data(serializeTFLite(broken)).write(to: URL(fileURLWithPath: brokenPath))
+            XCTAssertThrowsError(try loadGraph(weights: brokenPath, options: ModelOptions())) { e in
+                XCTAssertTrue("\(e)".hasPrefix(brokenPath + ": operator \(c) (CONV_2D): filter `\(filter.name)` \(message)"), "\(e)")
+            }
         }
         // RELU_0_TO_1 is a hard-sigmoid only where that is exact: not on a value others read too.
         let (v3Path, _) = try floatFiles("mobilenet_v3_small-fashion", in: dir)
