@@ -36,11 +36,14 @@ class Evil:
     def __reduce__(self): return (os.system, ('touch $bad/pwned',))
 open('$bad/evil.pth','wb').write(pickle.dumps({'w': Evil()}, protocol=2))"
 mkdir "$bad/empty"
+: > "$bad/empty.pth"
 expect_error "$bad/truncated.safetensors" .build/release/quantize inspect "$bad/truncated.safetensors"
 expect_error "system" .build/release/quantize inspect "$bad/evil.pth"
 test ! -e "$bad/pwned" || { echo "FAIL: the pickle ran code" >&2; exit 1; }
 expect_error "$bad/empty" .build/release/quantize v3small --calib "$bad/empty"
 expect_error "nonexistent.png" .build/release/quantize inspect "$bad/nonexistent.png"
+expect_error "$bad/empty.pth: empty file: not a checkpoint" .build/release/quantize inspect "$bad/empty.pth"
+expect_error "$bad/empty.pth: empty file: not a checkpoint" .build/release/quantize "$bad/empty.pth" --calib Calibration --eval Calibration
 rm -rf "$bad"
 # Every file reader against mutated input for 60 s (Fuzz/README.md): no crash, hang, other error
 # type, or peak memory over 200 MB. The 10^6-input runs are made outside CI.

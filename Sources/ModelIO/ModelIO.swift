@@ -74,7 +74,8 @@ func mappedFile(_ path: String, _ what: String) throws -> Data {
 /// Reads a checkpoint from its bytes, detecting the format as `loadCheckpoint` does; `path` names
 /// it in errors.
 public func readCheckpoint(_ data: Data, path: String) throws -> Checkpoint {
-    try data.withUnsafeBytes { raw in
+    guard !data.isEmpty else { throw ToolkitError(path, "empty file: not a checkpoint") }
+    return try data.withUnsafeBytes { raw in
         let bytes = ByteView(raw: raw, file: path)
         if raw.count >= 9, raw[8] == UInt8(ascii: "{"), let length = try? bytes.u64(0, "header length"),
            length <= UInt64(raw.count - 8) {

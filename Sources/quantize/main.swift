@@ -169,8 +169,9 @@ func runInspect(_ argv: [String]) throws {
         print(planMemory(model).report())
         return
     }
-    // The first bytes tell the formats apart (read once; nil for a folder or an unreadable file).
-    let head = isDir.boolValue ? nil : try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 8)
+    // The first bytes tell the formats apart (read once; nil for a folder, empty for an empty or
+    // unreadable file, which the extension then names).
+    let head = isDir.boolValue ? nil : (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 8)) ?? Data()
     if !isDir.boolValue, path.hasSuffix(".tflite") || looksLikeTFLite(head.map(Array.init) ?? []) {
         let file = try loadTFLite(path)
         print(file.summary(path: path))
